@@ -1,0 +1,41 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+let package = Package(
+    name: "ContainerPolicyStore",
+    platforms: [.macOS(.v15)],
+    products: [
+        .library(name: "ContainerPolicyStore", targets: ["ContainerPolicyStore"]),
+        .executable(name: "policyctl", targets: ["policyctl"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+    ],
+    targets: [
+        .systemLibrary(
+            name: "CSQLite",
+            pkgConfig: "sqlite3",
+            providers: [.apt(["libsqlite3-dev"])]
+        ),
+        .target(
+            name: "ContainerPolicyStore",
+            dependencies: ["CSQLite"]
+        ),
+        .executableTarget(
+            name: "policyctl",
+            dependencies: [
+                "ContainerPolicyStore",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
+        ),
+        .testTarget(
+            name: "ContainerPolicyStoreTests",
+            dependencies: ["ContainerPolicyStore"]
+        ),
+        .testTarget(
+            name: "policyctlTests",
+            dependencies: ["policyctl"]
+        ),
+    ],
+    swiftLanguageModes: [.v6]
+)

@@ -1,0 +1,17 @@
+#ifndef CSQLITE_SHIM_H
+#define CSQLITE_SHIM_H
+
+#include <sqlite3.h>
+
+/* SQLITE_TRANSIENT is a cast macro that Swift cannot import. */
+static inline sqlite3_destructor_type csqlite_transient(void) {
+    return SQLITE_TRANSIENT;
+}
+
+/* sqlite3_db_config is variadic, which Swift cannot call: this is the
+   (int, int*) form used by the boolean SQLITE_DBCONFIG_* options. */
+static inline int csqlite_db_config_flag(sqlite3 *db, int option, int value, int *current) {
+    return sqlite3_db_config(db, option, value, current);
+}
+
+#endif

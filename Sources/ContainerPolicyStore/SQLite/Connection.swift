@@ -1,0 +1,217 @@
+import CSQLite
+
+#if canImport(Glibc)
+import Glibc
+private let closeDescriptor = Glibc.close
+#elseif canImport(Darwin)
+import Darwin
+private let closeDescriptor = Darwin.close
+#endif
+
+/// Where a connection's database lives.
+enum DatabaseLocation: Sendable, Hashable {
+    case file(path: String)
+    /// A private in-memory database that disappears when the connection closes.
+    case memory
+}
+
+/// How a connection opens its file.
+struct ConnectionOptions: Sendable, Hashable {
+    var readOnly = false
+    var createIfMissing = true
+    var busyTimeoutMilliseconds: Int32 = 5_000
+}
+
+/// What a transaction takes when it begins.
+enum TransactionKind: String, Sendable {
+    /// Takes no lock until the first statement: for reads.
+    case deferred = "BEGIN DEFERRED"
+    /// Takes the write lock at once, waiting out the busy timeout, so a write never fails
+    /// later with `SQLITE_BUSY_SNAPSHOT`.
+    case immediate = "BEGIN IMMEDIATE"
+}
+
+/// One SQLite connection with the hardening settings applied and a statement cache.
+/// Not `Sendable`: the owner serializes access to it.
+final class Connection {
+    let handle: OpaquePointer
+    private var statements: [String: Statement] = [:]
+    private var isClosed = false
+
+    init(_ location: DatabaseLocation, options: ConnectionOptions) throws(SQLiteError) {
+        var flags = SQLITE_OPEN_NOMUTEX | SQLITE_OPEN_EXRESCODE
+        let path: String
+        switch location {
+        case .memory:
+            path = ":memory:"
+            flags |= SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE
+        case .file(let filePath):
+            path = filePath
+            if options.readOnly {
+                flags |= SQLITE_OPEN_READONLY
+            } else {
+                flags |= SQLITE_OPEN_READWRITE
+                if options.createIfMissing { try Self.createPrivateFileIfMissing(filePath) }
+            }
+        }
+        var handle: OpaquePointer?
+        let code = sqlite3_open_v2(path, &handle, flags, nil)
+        guard code == SQLITE_OK, let handle else {
+            let message = handle.map { String(cString: sqlite3_errmsg($0)) } ?? "cannot open \(path)"
+            sqlite3_close_v2(handle)
+            throw SQLiteError(code: ResultCode(rawValue: code), message: message)
+        }
+        self.handle = handle
+        do {
+            try harden(busyTimeoutMilliseconds: options.busyTimeoutMilliseconds)
+        } catch {
+            close()
+            throw error
+        }
+    }
+
+    deinit {
+        close()
+    }
+
+    /// SQLite creates files with mode 0644; a policy store is private, so the file is made
+    /// here first with 0600. The -wal and -shm files copy the database file's mode.
+    private static func createPrivateFileIfMissing(_ path: String) throws(SQLiteError) {
+        let descriptor = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o600)
+        if descriptor >= 0 {
+            _ = closeDescriptor(descriptor)
+        } else if errno != EEXIST {
+            let reason = String(cString: strerror(errno))
+            throw SQLiteError(code: .cantOpen, message: "cannot create \(path): \(reason)")
+        }
+    }
+
+    private func harden(busyTimeoutMilliseconds: Int32) throws(SQLiteError) {
+        sqlite3_extended_result_codes(handle, 1)
+        let flags: [(option: Int32, value: Int32)] = [
+            (SQLITE_DBCONFIG_DEFENSIVE, 1),
+            (SQLITE_DBCONFIG_TRUSTED_SCHEMA, 0),
+            (SQLITE_DBCONFIG_DQS_DML, 0),
+            (SQLITE_DBCONFIG_DQS_DDL, 0),
+            (SQLITE_DBCONFIG_ENABLE_FKEY, 1),
+            (SQLITE_DBCONFIG_ENABLE_TRIGGER, 1),
+        ]
+        for flag in flags {
+            var current: Int32 = -1
+            let code = csqlite_db_config_flag(handle, flag.option, flag.value, &current)
+            guard code == SQLITE_OK, current == flag.value else {
+                throw SQLiteError(code: .error, message: "cannot set sqlite3_db_config option \(flag.option) to \(flag.value)")
+            }
+        }
+        sqlite3_busy_timeout(handle, busyTimeoutMilliseconds)
+    }
+
+    /// Finalizes every cached statement and closes the connection. Safe to call twice.
+    func close() {
+        guard !isClosed else { return }
+        isClosed = true
+        for statement in statements.values { statement.finalize() }
+        statements.removeAll()
+        sqlite3_close_v2(handle)
+    }
+
+    func error(_ code: Int32, sql: String?) -> SQLiteError {
+        SQLiteError(code: ResultCode(rawValue: code), message: String(cString: sqlite3_errmsg(handle)), sql: sql)
+    }
+
+    // MARK: Running SQL
+
+    /// Runs SQL text that takes no values (schema scripts, pragmas, transaction control).
+    func execute(_ sql: String) throws(SQLiteError) {
+        let code = sqlite3_exec(handle, sql, nil, nil, nil)
+        guard code == SQLITE_OK else { throw error(code, sql: sql) }
+    }
+
+    /// The prepared statement for `sql`, prepared once and reused.
+    func statement(_ sql: String) throws(SQLiteError) -> Statement {
+        if let cached = statements[sql] { return cached }
+        let statement = try Statement(connection: self, sql: sql, persistent: true)
+        statements[sql] = statement
+        return statement
+    }
+
+    /// Runs a statement that returns no rows.
+    func run(_ sql: String, _ values: [SQLValue] = []) throws(SQLiteError) {
+        let statement = try statement(sql)
+        try statement.bind(values)
+        defer { statement.reset() }
+        while try statement.step() {}
+    }
+
+    /// Runs a query and maps every row.
+    func query<T>(_ sql: String, _ values: [SQLValue] = [], _ map: (Row) throws -> T) throws -> [T] {
+        let statement = try statement(sql)
+        try statement.bind(values)
+        defer { statement.reset() }
+        var rows: [T] = []
+        let row = Row(statement: statement.handle)
+        while try statement.step() { rows.append(try map(row)) }
+        return rows
+    }
+
+    /// Runs a query and maps its first row, if there is one.
+    func queryFirst<T>(_ sql: String, _ values: [SQLValue] = [], _ map: (Row) throws -> T) throws -> T? {
+        let statement = try statement(sql)
+        try statement.bind(values)
+        defer { statement.reset() }
+        guard try statement.step() else { return nil }
+        return try map(Row(statement: statement.handle))
+    }
+
+    /// Rows changed by the last INSERT, UPDATE or DELETE.
+    var changes: Int { Int(sqlite3_changes64(handle)) }
+
+    var lastInsertRowID: Int { Int(sqlite3_last_insert_rowid(handle)) }
+
+    var isInTransaction: Bool { sqlite3_get_autocommit(handle) == 0 }
+
+    // MARK: Transactions
+
+    /// Runs `body` in a transaction that commits when it returns and rolls back when it
+    /// throws, rethrowing the first error. Inside another transaction it becomes a savepoint,
+    /// so a failing inner part rolls back alone.
+    func transaction<T>(_ kind: TransactionKind, _ body: () throws -> T) throws -> T {
+        if isInTransaction { return try savepoint(body) }
+        try execute(kind.rawValue)
+        let result: T
+        do {
+            result = try body()
+        } catch {
+            rollbackIgnoringErrors()
+            throw error
+        }
+        do {
+            try execute("COMMIT")
+        } catch {
+            rollbackIgnoringErrors()
+            throw error
+        }
+        return result
+    }
+
+    private func savepoint<T>(_ body: () throws -> T) throws -> T {
+        try execute("SAVEPOINT nested")
+        do {
+            let result = try body()
+            try execute("RELEASE nested")
+            return result
+        } catch {
+            if isInTransaction {
+                try? execute("ROLLBACK TO nested")
+                try? execute("RELEASE nested")
+            }
+            throw error
+        }
+    }
+
+    /// SQLite may already have rolled back on its own (SQLITE_FULL, SQLITE_IOERR): the
+    /// error that mattered is the one being rethrown, not this one.
+    private func rollbackIgnoringErrors() {
+        if isInTransaction { try? execute("ROLLBACK") }
+    }
+}

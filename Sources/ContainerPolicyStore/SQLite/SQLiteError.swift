@@ -1,0 +1,65 @@
+import CSQLite
+
+/// An error reported by SQLite, with the extended result code, SQLite's message and the SQL
+/// that failed.
+///
+/// ```swift
+/// do { try store.deleteRuleset(named: "baseline") }
+/// catch .sqlite(let error) where error.code.primary == .busy { retryLater() }
+/// ```
+public struct SQLiteError: Error, Sendable, Hashable, CustomStringConvertible {
+    /// The extended result code (`SQLITE_CONSTRAINT_UNIQUE`, not only `SQLITE_CONSTRAINT`).
+    public let code: ResultCode
+    /// SQLite's own explanation (`sqlite3_errmsg`).
+    public let message: String
+    /// The statement that failed, when there was one.
+    public let sql: String?
+
+    public init(code: ResultCode, message: String, sql: String? = nil) {
+        self.code = code
+        self.message = message
+        self.sql = sql
+    }
+
+    public var description: String {
+        var text = "SQLite error \(code.rawValue) (\(code.name)): \(message)"
+        if let sql { text += " in «\(sql)»" }
+        return text
+    }
+}
+
+/// A SQLite result code. Extended codes keep their primary code in the low byte, so
+/// `code.primary == .constraint` holds for every constraint failure.
+public struct ResultCode: RawRepresentable, Sendable, Hashable {
+    public let rawValue: Int32
+    public init(rawValue: Int32) { self.rawValue = rawValue }
+
+    /// The primary result code (the low eight bits).
+    public var primary: ResultCode { ResultCode(rawValue: rawValue & 0xFF) }
+
+    /// SQLite's English name for the code (`sqlite3_errstr`).
+    public var name: String { String(cString: sqlite3_errstr(rawValue)) }
+
+    public static let ok = ResultCode(rawValue: SQLITE_OK)
+    public static let error = ResultCode(rawValue: SQLITE_ERROR)
+    public static let permission = ResultCode(rawValue: SQLITE_PERM)
+    public static let busy = ResultCode(rawValue: SQLITE_BUSY)
+    public static let locked = ResultCode(rawValue: SQLITE_LOCKED)
+    public static let readOnly = ResultCode(rawValue: SQLITE_READONLY)
+    public static let ioError = ResultCode(rawValue: SQLITE_IOERR)
+    public static let corrupt = ResultCode(rawValue: SQLITE_CORRUPT)
+    public static let full = ResultCode(rawValue: SQLITE_FULL)
+    public static let cantOpen = ResultCode(rawValue: SQLITE_CANTOPEN)
+    public static let constraint = ResultCode(rawValue: SQLITE_CONSTRAINT)
+    public static let notADatabase = ResultCode(rawValue: SQLITE_NOTADB)
+
+    public static let constraintCheck = ResultCode(rawValue: SQLITE_CONSTRAINT | (1 << 8))
+    public static let constraintForeignKey = ResultCode(rawValue: SQLITE_CONSTRAINT | (3 << 8))
+    public static let constraintNotNull = ResultCode(rawValue: SQLITE_CONSTRAINT | (5 << 8))
+    public static let constraintPrimaryKey = ResultCode(rawValue: SQLITE_CONSTRAINT | (6 << 8))
+    public static let constraintTrigger = ResultCode(rawValue: SQLITE_CONSTRAINT | (7 << 8))
+    public static let constraintUnique = ResultCode(rawValue: SQLITE_CONSTRAINT | (8 << 8))
+    public static let constraintDataType = ResultCode(rawValue: SQLITE_CONSTRAINT | (12 << 8))
+    public static let busySnapshot = ResultCode(rawValue: SQLITE_BUSY | (2 << 8))
+    public static let readOnlyDatabaseMoved = ResultCode(rawValue: SQLITE_READONLY | (4 << 8))
+}

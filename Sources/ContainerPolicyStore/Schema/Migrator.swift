@@ -1,0 +1,92 @@
+/// One numbered schema script from `Migrations/`.
+struct Migration: Sendable {
+    let version: Int
+    let name: String
+    let sql: String
+
+    var checksum: String { SHA256.hex(sql) }
+}
+
+/// How the journal of a writable database is kept.
+struct JournalSettings: Sendable, Hashable {
+    /// `PRAGMA journal_mode` value, e.g. `WAL` or `DELETE`.
+    var mode: String
+    /// `PRAGMA synchronous` value, e.g. `FULL` or `NORMAL`.
+    var synchronous: String
+}
+
+/// Brings a connection's database to the schema this library carries, or refuses it.
+///
+/// Everything that can refuse a file runs before anything is written, so a refused file is
+/// left byte-for-byte as it was.
+struct Migrator {
+    /// `PRAGMA application_id` of our files: 'CPST'. Set by migration 1.
+    static let applicationID: Int32 = 0x4350_5354
+
+    let migrations: [Migration]
+
+    init(migrations: [Migration] = Migration.embedded) {
+        self.migrations = migrations
+    }
+
+    var latestVersion: Int { migrations.last?.version ?? 0 }
+
+    /// Checks the database, sets its journal, and applies the pending migrations, each in its
+    /// own transaction. A read-only connection is only checked.
+    func prepare(_ connection: Connection, readOnly: Bool, journal: JournalSettings) throws {
+        let applied = try connection.transaction(.deferred) { try appliedVersion(connection) }
+        if readOnly {
+            if applied < latestVersion { throw DatabaseProblem.needsMigration(found: applied, required: latestVersion) }
+            return
+        }
+        try connection.execute("PRAGMA synchronous = \(journal.synchronous)")
+        if applied < latestVersion {
+            try connection.execute("PRAGMA journal_mode = \(journal.mode)")
+        }
+        for migration in migrations where migration.version > applied {
+            try connection.transaction(.immediate) {
+                // Another process may have migrated while this one waited for the lock.
+                guard try appliedVersion(connection) < migration.version else { return }
+                try connection.execute(migration.sql)
+                try connection.run(
+                    "INSERT INTO schema_migrations (version, name, checksum, applied_at) VALUES (?, ?, ?, strftime('%Y-%m-%dT%H:%M:%fZ', 'now'))",
+                    [SQLValue(migration.version), SQLValue(migration.name), SQLValue(migration.checksum)])
+            }
+        }
+    }
+
+    /// The highest migration applied to the database, 0 for a new one, after checking that
+    /// every recorded migration is one of ours, unchanged.
+    func appliedVersion(_ connection: Connection) throws -> Int {
+        let applicationID: Int32
+        do {
+            applicationID = try connection.queryFirst("PRAGMA application_id") { Int32(truncatingIfNeeded: $0.int(0)) } ?? 0
+        } catch let error as SQLiteError where error.code.primary == .notADatabase {
+            throw DatabaseProblem.notADatabase
+        }
+        let tables = try connection.query(
+            "SELECT name FROM sqlite_schema WHERE type = 'table' ORDER BY name") { $0.text(0) }
+        if applicationID != Self.applicationID {
+            guard applicationID == 0, tables.isEmpty else {
+                throw DatabaseProblem.otherApplication(applicationID: applicationID, tables: tables)
+            }
+            return 0
+        }
+        guard tables.contains("schema_migrations") else { throw DatabaseProblem.missingMigrationRecord }
+        let records = try connection.query(
+            "SELECT version, name, checksum FROM schema_migrations ORDER BY version"
+        ) { row in (version: row.int(0), name: row.text(1), checksum: row.text(2)) }
+        guard let newest = records.last else { throw DatabaseProblem.missingMigrationRecord }
+        if newest.version > latestVersion {
+            throw DatabaseProblem.newerSchema(found: newest.version, supported: latestVersion)
+        }
+        for (expected, record) in zip(migrations, records) {
+            guard record.version == expected.version, record.name == expected.name,
+                record.checksum == expected.checksum
+            else { throw DatabaseProblem.alteredMigration(version: record.version, name: record.name) }
+        }
+        return newest.version
+    }
+}
+
+extension DatabaseProblem: Error {}
