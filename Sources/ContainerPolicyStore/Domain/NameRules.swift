@@ -1,0 +1,84 @@
+/// The two kinds of named object the store keeps. Policies and rulesets are separate
+/// namespaces: a policy and a ruleset may share a name.
+public enum ObjectKind: String, Sendable, Hashable, CaseIterable, CustomStringConvertible {
+    case policy
+    case ruleset
+
+    public var description: String { rawValue }
+}
+
+/// Why a name was refused.
+public enum NameProblem: Sendable, Hashable {
+    case empty
+    /// Longer than ``NameRules/maximumLength`` characters.
+    case tooLong(length: Int)
+    /// A space at this 1-based character position.
+    case space(position: Int)
+    /// A character other than an ASCII letter, digit, `_` or `.` at this 1-based position.
+    case disallowedCharacter(Character, position: Int)
+}
+
+/// The product's rules for policy and ruleset names: required, at most 64 characters, only
+/// ASCII letters, digits, `_` and `.`. The schema's `CHECK` constraints say the same.
+///
+/// ```swift
+/// NameRules.problem(in: "web prod")   // .space(position: 4)
+/// NameRules.problem(in: "web.prod")   // nil
+/// ```
+public enum NameRules {
+    public static let maximumLength = 64
+
+    /// The first rule `name` breaks, or nil when it is a valid name.
+    public static func problem(in name: String) -> NameProblem? {
+        if name.isEmpty { return .empty }
+        for (offset, character) in name.enumerated() where !isAllowed(character) {
+            return character == " "
+                ? .space(position: offset + 1)
+                : .disallowedCharacter(character, position: offset + 1)
+        }
+        let length = name.utf8.count
+        return length > maximumLength ? .tooLong(length: length) : nil
+    }
+
+    /// Throws ``PolicyStoreError/invalidName(_:name:_:)`` unless `name` is valid.
+    static func validate(_ name: String, kind: ObjectKind) throws(PolicyStoreError) {
+        if let problem = problem(in: name) { throw .invalidName(kind, name: name, problem) }
+    }
+
+    private static func isAllowed(_ character: Character) -> Bool {
+        guard character.unicodeScalars.count == 1, let scalar = character.unicodeScalars.first else {
+            return false
+        }
+        switch scalar.value {
+        case 0x30...0x39, 0x41...0x5A, 0x61...0x7A, 0x5F, 0x2E: return true
+        default: return false
+        }
+    }
+}
+
+/// Why a description was refused.
+public enum DescriptionProblem: Sendable, Hashable {
+    /// More than ``DescriptionRules/maximumLength`` Unicode scalars.
+    case tooLong(length: Int)
+    /// A NUL character, which C tools and the shell would cut the text at.
+    case containsNUL
+}
+
+/// Descriptions are free text of at most 1,000 Unicode scalars (what SQLite's `length()`
+/// counts), stored verbatim, without NUL.
+public enum DescriptionRules {
+    public static let maximumLength = 1_000
+
+    /// The rule `description` breaks, or nil when it can be stored.
+    public static func problem(in description: String) -> DescriptionProblem? {
+        if description.utf8.contains(0) { return .containsNUL }
+        let length = description.unicodeScalars.count
+        return length > maximumLength ? .tooLong(length: length) : nil
+    }
+
+    static func validate(_ description: String, kind: ObjectKind, name: String) throws(PolicyStoreError) {
+        if let problem = problem(in: description) {
+            throw .invalidDescription(kind, name: name, problem)
+        }
+    }
+}

@@ -1,0 +1,85 @@
+import Foundation
+
+/// A Container Security policy for Amazon ECS clusters: runtime rules only, made of the
+/// rulesets it links.
+///
+/// ```swift
+/// let policy = try store.createPolicy(named: "web.prod", description: "Front end", rulesets: ["baseline"])
+/// print(policy.name, policy.xdrEnabled, policy.rulesets)   // web.prod true ["baseline"]
+/// ```
+public struct Policy: Sendable, Hashable, Identifiable {
+    /// The row id in `policies`; stable for the life of the policy.
+    public let id: Int
+    /// Unique ignoring letter case; keeps the case it was created with; never changes.
+    public let name: String
+    /// Shown under the name in the policy list.
+    public var description: String
+    /// The console's "XDR Telemetry" switch.
+    public var xdrEnabled: Bool
+    /// The names of the linked rulesets, sorted.
+    public var rulesets: [String]
+    /// Starts at 1 and grows by one with every change to the policy or to one of its links.
+    public let revision: Int
+    public let createdAt: Date
+    public let updatedAt: Date
+    /// When a ruleset was last added to or removed from the policy.
+    public let rulesetsUpdatedAt: Date
+
+    public init(
+        id: Int, name: String, description: String, xdrEnabled: Bool, rulesets: [String],
+        revision: Int, createdAt: Date, updatedAt: Date, rulesetsUpdatedAt: Date
+    ) {
+        self.id = id
+        self.name = name
+        self.description = description
+        self.xdrEnabled = xdrEnabled
+        self.rulesets = rulesets
+        self.revision = revision
+        self.createdAt = createdAt
+        self.updatedAt = updatedAt
+        self.rulesetsUpdatedAt = rulesetsUpdatedAt
+    }
+}
+
+/// The editable part of a policy, handed to the closure of
+/// ``PolicyStore/modifyPolicy(named:expectedRevision:_:)``. The name is not here: it never
+/// changes.
+///
+/// ```swift
+/// try store.modifyPolicy(named: "web.prod", expectedRevision: 4) { policy in
+///     policy.xdrEnabled = false
+///     policy.addRuleset("strict")
+///     policy.removeRuleset("baseline")
+/// }
+/// ```
+public struct PolicyEdit: Sendable, Hashable {
+    public var description: String
+    public var xdrEnabled: Bool
+    /// Ruleset names; letter case and repeats do not matter, as with the console's checkboxes.
+    public var rulesets: [String]
+
+    public init(description: String, xdrEnabled: Bool, rulesets: [String]) {
+        self.description = description
+        self.xdrEnabled = xdrEnabled
+        self.rulesets = rulesets
+    }
+
+    /// Links a ruleset; linking one that is already linked changes nothing.
+    public mutating func addRuleset(_ name: String) {
+        if !rulesets.contains(where: { sameName($0, name) }) { rulesets.append(name) }
+    }
+
+    /// Unlinks a ruleset, matching its name ignoring letter case.
+    public mutating func removeRuleset(_ name: String) {
+        rulesets.removeAll { sameName($0, name) }
+    }
+}
+
+/// Names compare ignoring ASCII case only, as SQLite's NOCASE collation does.
+func sameName(_ left: String, _ right: String) -> Bool {
+    left.utf8.count == right.utf8.count && asciiLowercased(left) == asciiLowercased(right)
+}
+
+func asciiLowercased(_ text: String) -> String {
+    String(decoding: text.utf8.map { (0x41...0x5A).contains($0) ? $0 + 0x20 : $0 }, as: UTF8.self)
+}

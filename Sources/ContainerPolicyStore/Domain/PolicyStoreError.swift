@@ -1,0 +1,176 @@
+/// Every way an operation of the store can be refused. Each case carries what a caller
+/// needs to react, and its `description` says what to fix. When an operation throws, the
+/// database is as it was before the operation began.
+///
+/// ```swift
+/// do {
+///     try store.createPolicy(named: "web prod")
+/// } catch .invalidName(_, let name, .space(let position)) {
+///     print("\(name): no spaces (position \(position))")
+/// } catch {
+///     print(error)   // every case reads as a sentence
+/// }
+/// ```
+public enum PolicyStoreError: Error, Sendable, Hashable, CustomStringConvertible {
+    /// The name breaks the product's name rules.
+    case invalidName(ObjectKind, name: String, NameProblem)
+    /// Another object of this kind already has the name, ignoring letter case.
+    case nameTaken(ObjectKind, name: String, existing: String)
+    /// No object of this kind has the name.
+    case notFound(ObjectKind, name: String)
+    /// A name would have to change (names are fixed when an object is created).
+    case nameImmutable(ObjectKind, name: String, requested: String)
+    /// The object changed since the caller read it.
+    case revisionConflict(ObjectKind, name: String, expected: Int, actual: Int)
+    /// The ruleset is still linked to these policies.
+    case rulesetInUse(ruleset: String, policies: [String])
+    /// The request uses a part of the product that Amazon ECS policies do not have.
+    case unsupportedOnAmazonECS(UnsupportedFeature, detail: String)
+    /// A rule of a ruleset is malformed or repeated.
+    case invalidRule(ruleset: String, ruleID: String, RuleProblem)
+    /// The description cannot be stored.
+    case invalidDescription(ObjectKind, name: String, DescriptionProblem)
+    /// A value outside what an operation accepts (a page size of 0, say).
+    case invalidArgument(String)
+    /// There is no database at the path, and the store was told not to create one.
+    case databaseNotFound(path: String)
+    /// The file is not a database this library can use.
+    case incompatibleDatabase(path: String, DatabaseProblem)
+    /// The database file or its folder cannot be written.
+    case readOnlyDatabase(path: String, SQLiteError)
+    /// Another connection held the database longer than the busy timeout.
+    case busy(SQLiteError)
+    /// SQLite failed in a way the store does not expect (a full disk, an I/O error).
+    case sqlite(SQLiteError)
+
+    public var description: String {
+        switch self {
+        case .invalidName(let kind, let name, let problem):
+            return "the \(kind) name \(quoted(name)) \(problem.explanation)"
+        case .nameTaken(let kind, let name, let existing):
+            let clash = existing == name ? "" : " as \(quoted(existing)) (names are unique ignoring letter case)"
+            return "a \(kind) named \(quoted(name)) already exists\(clash): choose another name"
+        case .notFound(let kind, let name):
+            return "there is no \(kind) named \(quoted(name)): check the name with '\(kind) list'"
+        case .nameImmutable(let kind, let name, let requested):
+            return "the \(kind) \(quoted(name)) cannot be renamed to \(quoted(requested)): names cannot be changed after creation; create a new \(kind) instead"
+        case .revisionConflict(let kind, let name, let expected, let actual):
+            return "the \(kind) \(quoted(name)) is at revision \(actual), not \(expected): someone changed it since you read it; read it again and reapply your change"
+        case .rulesetInUse(let ruleset, let policies):
+            let list = policies.map(quoted).joined(separator: ", ")
+            return "the ruleset \(quoted(ruleset)) is used by \(policies.count == 1 ? "policy" : "policies") \(list): remove it from \(policies.count == 1 ? "that policy" : "those policies") first"
+        case .unsupportedOnAmazonECS(let feature, let detail):
+            return "\(detail): \(feature.explanation)"
+        case .invalidRule(let ruleset, let ruleID, let problem):
+            switch problem {
+            case .malformedID:
+                return "the rule ID \(quoted(ruleID)) in ruleset \(quoted(ruleset)) is not a managed rule ID: write TM- followed by 8 digits, like TM-00000001"
+            case .duplicate:
+                return "the rule \(quoted(ruleID)) appears more than once in ruleset \(quoted(ruleset)): list each rule once"
+            }
+        case .invalidDescription(let kind, let name, let problem):
+            switch problem {
+            case .tooLong(let length):
+                return "the description of \(kind) \(quoted(name)) is \(length) characters long: shorten it to at most \(DescriptionRules.maximumLength)"
+            case .containsNUL:
+                return "the description of \(kind) \(quoted(name)) contains a NUL character: remove it"
+            }
+        case .invalidArgument(let message):
+            return message
+        case .databaseNotFound(let path):
+            return "there is no database at \(path): create one with a command that writes (policy create, ruleset create, import or demo), or give the right --db path"
+        case .incompatibleDatabase(let path, let problem):
+            return "cannot use \(path): \(problem.explanation)"
+        case .readOnlyDatabase(let path, let error):
+            return "cannot write to \(path) (\(error.message)): check the permissions of the file and of its folder"
+        case .busy(let error):
+            return "the database is busy (\(error.message)): another program held it longer than the busy timeout; try again, or raise the timeout"
+        case .sqlite(let error):
+            return error.description
+        }
+    }
+}
+
+/// Why a file was refused as a policy database. The file is left as it was.
+public enum DatabaseProblem: Sendable, Hashable {
+    /// The file is not a SQLite database at all.
+    case notADatabase
+    /// A SQLite database made by another program (its `application_id` and some tables).
+    case otherApplication(applicationID: Int32, tables: [String])
+    /// Marked as ours but without the record of its migrations.
+    case missingMigrationRecord
+    /// An applied migration whose name or SQL differs from the one this library carries.
+    case alteredMigration(version: Int, name: String)
+    /// Migrated by a newer version of the library.
+    case newerSchema(found: Int, supported: Int)
+    /// Needs migrations that a read-only connection cannot apply.
+    case needsMigration(found: Int, required: Int)
+
+    var explanation: String {
+        switch self {
+        case .notADatabase:
+            return "the file is not a SQLite database; point --db at a policy database, or at a path where none exists yet"
+        case .otherApplication(let applicationID, let tables):
+            let shown = tables.prefix(5).joined(separator: ", ")
+            return "it is a SQLite database of another application (application_id \(applicationID), tables: \(shown.isEmpty ? "none" : shown)); use a separate file for policies"
+        case .missingMigrationRecord:
+            return "it is marked as a policy database but has no schema_migrations record; it was not made by this library (rebuild it by exporting and importing)"
+        case .alteredMigration(let version, let name):
+            return "migration \(version) (\(name)) recorded in the file differs from the one this library carries; the schema was changed outside the library"
+        case .newerSchema(let found, let supported):
+            return "it was written by a newer ContainerPolicyStore (schema version \(found); this version knows up to \(supported)); upgrade the library or tool"
+        case .needsMigration(let found, let required):
+            return "its schema is at version \(found) and needs \(required); open it once for writing to upgrade it"
+        }
+    }
+}
+
+extension NameProblem {
+    var explanation: String {
+        switch self {
+        case .empty:
+            return "is empty: give a name of 1 to \(NameRules.maximumLength) letters, digits, '_' or '.'"
+        case .tooLong(let length):
+            return "is \(length) characters long: the limit is \(NameRules.maximumLength)"
+        case .space(let position):
+            return "contains a space at position \(position): names cannot contain spaces; use '_' or '.' instead"
+        case .disallowedCharacter(let character, let position):
+            return "contains \(describe(character)) at position \(position): only ASCII letters, digits, '_' and '.' are allowed"
+        }
+    }
+}
+
+extension UnsupportedFeature {
+    var explanation: String {
+        switch self {
+        case .deploymentRules:
+            return "Amazon ECS policies do not support Deployment policies (default.rules); remove them"
+        case .exceptions:
+            return "Amazon ECS policies do not support Continuous policies and their exceptions (default.exceptions); remove them"
+        case .namespacedPolicies:
+            return "Amazon ECS policies do not support namespaced policy definitions (namespaced); remove them"
+        case .rulesetLabels:
+            return "labels are only supported on Kubernetes clusters and have no effect on Amazon ECS clusters; remove them"
+        }
+    }
+}
+
+/// A name as it can be shown in a message, whatever it contains.
+func quoted(_ text: String) -> String {
+    String(reflecting: text)
+}
+
+private func describe(_ character: Character) -> String {
+    let scalars = character.unicodeScalars
+    if scalars.count == 1, let scalar = scalars.first, scalar.isASCII, scalar.properties.isGraphemeBase {
+        return "'\(character)'"
+    }
+    let codes = scalars.map { "U+" + String($0.value, radix: 16, uppercase: true).leftPadded(to: 4) }
+    return "the character \(codes.joined(separator: " "))"
+}
+
+extension String {
+    fileprivate func leftPadded(to width: Int) -> String {
+        count >= width ? self : String(repeating: "0", count: width - count) + self
+    }
+}

@@ -1,0 +1,56 @@
+import Foundation
+
+/// A runtime ruleset: managed rules with their mitigations, made on its own and linked to
+/// policies.
+///
+/// ```swift
+/// let baseline = try store.createRuleset(
+///     named: "baseline",
+///     rules: [RuleReference(id: "TM-00000001", mitigation: .terminate)])
+/// print(baseline.rules.count)   // 1
+/// ```
+public struct Ruleset: Sendable, Hashable, Identifiable {
+    /// The row id in `rulesets`.
+    public let id: Int
+    /// Unique ignoring letter case among rulesets; never changes.
+    public let name: String
+    public var description: String
+    /// Sorted by rule ID; each ID at most once.
+    public var rules: [RuleReference]
+    /// Starts at 1 and grows by one with every change to the ruleset or to one of its rules.
+    public let revision: Int
+    public let createdAt: Date
+    public let updatedAt: Date
+
+    public init(
+        id: Int, name: String, description: String, rules: [RuleReference],
+        revision: Int, createdAt: Date, updatedAt: Date
+    ) {
+        self.id = id
+        self.name = name
+        self.description = description
+        self.rules = rules
+        self.revision = revision
+        self.createdAt = createdAt
+        self.updatedAt = updatedAt
+    }
+}
+
+/// The editable part of a ruleset, handed to the closure of
+/// ``PolicyStore/modifyRuleset(named:expectedRevision:_:)``.
+///
+/// ```swift
+/// try store.modifyRuleset(named: "baseline") { ruleset in
+///     ruleset.rules.append(RuleReference(id: "TM-00000042", mitigation: .isolate))
+/// }
+/// ```
+public struct RulesetEdit: Sendable, Hashable {
+    public var description: String
+    /// The complete list of rules after the edit.
+    public var rules: [RuleReference]
+
+    public init(description: String, rules: [RuleReference]) {
+        self.description = description
+        self.rules = rules
+    }
+}

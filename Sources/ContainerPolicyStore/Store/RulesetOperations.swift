@@ -1,0 +1,147 @@
+extension StoreTransaction {
+    static let rulesetColumns = """
+        SELECT s.id, s.name, s.description, s.revision, s.created_at, s.updated_at,
+               (SELECT group_concat(rule_id || ':' || mitigation, ',') FROM ruleset_rules WHERE ruleset_id = s.id)
+        FROM rulesets AS s
+        """
+
+    static func decodeRuleset(_ row: Row) -> Ruleset {
+        let rules = splitList(row.optionalText(6)).map { entry in
+            let parts = entry.split(separator: ":", maxSplits: 1)
+            return RuleReference(id: String(parts[0]), mitigation: Mitigation(rawValue: String(parts[1])) ?? .log)
+        }
+        return Ruleset(
+            id: row.int(0), name: row.text(1), description: row.text(2),
+            rules: rules.sorted { $0.id < $1.id },
+            revision: row.int(3),
+            createdAt: Timestamp.date(from: row.text(4)),
+            updatedAt: Timestamp.date(from: row.text(5)))
+    }
+
+    // MARK: Reading
+
+    /// The ruleset with this name, ignoring letter case, or nil.
+    public func ruleset(named name: String) throws -> Ruleset? {
+        try connection.queryFirst(Self.rulesetColumns + " WHERE s.name = ?", [SQLValue(name)], Self.decodeRuleset)
+    }
+
+    /// One page of rulesets sorted by name (ignoring letter case), after `after`.
+    public func rulesets(after: String? = nil, limit: Int = 100) throws -> [Ruleset] {
+        try Self.checkPageSize(limit)
+        return try connection.query(
+            Self.rulesetColumns + " WHERE s.name > ? ORDER BY s.name LIMIT ?",
+            [SQLValue(after ?? ""), SQLValue(limit)], Self.decodeRuleset)
+    }
+
+    /// How many rulesets there are.
+    public func rulesetCount() throws -> Int {
+        try connection.queryFirst("SELECT count(*) FROM rulesets") { $0.int(0) } ?? 0
+    }
+
+    func existingRuleset(_ name: String) throws -> Ruleset {
+        guard let ruleset = try ruleset(named: name) else { throw PolicyStoreError.notFound(.ruleset, name: name) }
+        return ruleset
+    }
+
+    func existingRulesetID(_ name: String) throws -> Int {
+        guard let id = try connection.queryFirst("SELECT id FROM rulesets WHERE name = ?", [SQLValue(name)], { $0.int(0) })
+        else { throw PolicyStoreError.notFound(.ruleset, name: name) }
+        return id
+    }
+
+    // MARK: Writing
+
+    /// Creates a ruleset with its rules. Rule IDs are `TM-` and 8 digits, each at most once.
+    @discardableResult
+    public func createRuleset(named name: String, description: String = "", rules: [RuleReference] = []) throws -> Ruleset {
+        try NameRules.validate(name, kind: .ruleset)
+        try DescriptionRules.validate(description, kind: .ruleset, name: name)
+        try Self.validate(rules, ruleset: name)
+        try checkNameIsFree(name, kind: .ruleset)
+        try connection.run(
+            "INSERT INTO rulesets (name, description) VALUES (?, ?)", [SQLValue(name), SQLValue(description)])
+        let id = connection.lastInsertRowID
+        for rule in rules { try insert(rule, rulesetID: id) }
+        return try existingRuleset(name)
+    }
+
+    /// Copies a ruleset's description and rules under `newName`, or the source's name with
+    /// `Copy` appended. A name that is taken or too long is refused, never changed to fit.
+    @discardableResult
+    public func duplicateRuleset(named name: String, as newName: String? = nil) throws -> Ruleset {
+        let source = try existingRuleset(name)
+        let copyName = newName ?? source.name + "Copy"
+        try NameRules.validate(copyName, kind: .ruleset)
+        try checkNameIsFree(copyName, kind: .ruleset)
+        try connection.run(
+            "INSERT INTO rulesets (name, description) SELECT ?, description FROM rulesets WHERE id = ?",
+            [SQLValue(copyName), SQLValue(source.id)])
+        try connection.run(
+            "INSERT INTO ruleset_rules (ruleset_id, rule_id, mitigation) SELECT ?, rule_id, mitigation FROM ruleset_rules WHERE ruleset_id = ?",
+            [SQLValue(connection.lastInsertRowID), SQLValue(source.id)])
+        return try existingRuleset(copyName)
+    }
+
+    /// Changes a ruleset's description and rules; rules are compared by ID, so only the
+    /// rules that differ are written. `expectedRevision` works as for policies.
+    @discardableResult
+    public func modifyRuleset(
+        named name: String, expectedRevision: Int? = nil, _ edit: (inout RulesetEdit) -> Void
+    ) throws -> Ruleset {
+        let current = try existingRuleset(name)
+        if let expectedRevision, expectedRevision != current.revision {
+            throw PolicyStoreError.revisionConflict(
+                .ruleset, name: current.name, expected: expectedRevision, actual: current.revision)
+        }
+        var changed = RulesetEdit(description: current.description, rules: current.rules)
+        edit(&changed)
+        try DescriptionRules.validate(changed.description, kind: .ruleset, name: current.name)
+        try Self.validate(changed.rules, ruleset: current.name)
+        if changed.description != current.description {
+            try connection.run(
+                "UPDATE rulesets SET description = ? WHERE id = ?", [SQLValue(changed.description), SQLValue(current.id)])
+        }
+        let old = Dictionary(uniqueKeysWithValues: current.rules.map { ($0.id, $0.mitigation) })
+        let new = Dictionary(uniqueKeysWithValues: changed.rules.map { ($0.id, $0.mitigation) })
+        for id in old.keys.sorted() where new[id] == nil {
+            try connection.run(
+                "DELETE FROM ruleset_rules WHERE ruleset_id = ? AND rule_id = ?", [SQLValue(current.id), SQLValue(id)])
+        }
+        for rule in changed.rules.sorted(by: { $0.id < $1.id }) {
+            switch old[rule.id] {
+            case nil:
+                try insert(rule, rulesetID: current.id)
+            case let mitigation? where mitigation != rule.mitigation:
+                try connection.run(
+                    "UPDATE ruleset_rules SET mitigation = ? WHERE ruleset_id = ? AND rule_id = ?",
+                    [SQLValue(rule.mitigation.rawValue), SQLValue(current.id), SQLValue(rule.id)])
+            default:
+                break
+            }
+        }
+        return try existingRuleset(current.name)
+    }
+
+    /// Deletes a ruleset and its rules. Refused with
+    /// ``PolicyStoreError/rulesetInUse(ruleset:policies:)`` while a policy links it.
+    public func deleteRuleset(named name: String) throws {
+        let ruleset = try existingRuleset(name)
+        let users = try policyNames(usingRulesetID: ruleset.id)
+        guard users.isEmpty else { throw PolicyStoreError.rulesetInUse(ruleset: ruleset.name, policies: users) }
+        try connection.run("DELETE FROM rulesets WHERE id = ?", [SQLValue(ruleset.id)])
+    }
+
+    private func insert(_ rule: RuleReference, rulesetID: Int) throws {
+        try connection.run(
+            "INSERT INTO ruleset_rules (ruleset_id, rule_id, mitigation) VALUES (?, ?, ?)",
+            [SQLValue(rulesetID), SQLValue(rule.id), SQLValue(rule.mitigation.rawValue)])
+    }
+
+    static func validate(_ rules: [RuleReference], ruleset: String) throws(PolicyStoreError) {
+        var seen = Set<String>()
+        for rule in rules {
+            guard RuleReference.isValidID(rule.id) else { throw .invalidRule(ruleset: ruleset, ruleID: rule.id, .malformedID) }
+            guard seen.insert(rule.id).inserted else { throw .invalidRule(ruleset: ruleset, ruleID: rule.id, .duplicate) }
+        }
+    }
+}

@@ -1,0 +1,47 @@
+/// How a ``PolicyStore`` opens its database.
+///
+/// ```swift
+/// var options = StoreOptions()
+/// options.busyTimeout = .seconds(10)
+/// options.createIfMissing = false
+/// let store = try PolicyStore(path: "policies.sqlite", options: options)
+/// ```
+public struct StoreOptions: Sendable, Hashable {
+    /// How long a write waits for another connection's write to finish before it fails
+    /// with ``PolicyStoreError/busy(_:)``. Default 5 seconds.
+    public var busyTimeout: Duration = .seconds(5)
+    /// Open for reading only: nothing is created, migrated or written.
+    public var readOnly = false
+    /// Create the file (mode 0600) when it does not exist. When false, a missing file is
+    /// ``PolicyStoreError/databaseNotFound(path:)``.
+    public var createIfMissing = true
+    /// The journal, set each time the store opens the file for writing.
+    public var journalMode: JournalMode = .wal
+    /// How hard SQLite works to make each commit durable.
+    public var synchronous: Synchronous = .full
+
+    public init() {}
+
+    /// SQLite's journal modes that the store supports.
+    public enum JournalMode: String, Sendable, Hashable {
+        /// Write-ahead log: readers do not block the writer, nor the writer readers.
+        case wal = "WAL"
+        /// The classic rollback journal, deleted after each commit (`DELETE`).
+        case rollback = "DELETE"
+    }
+
+    /// `PRAGMA synchronous` levels.
+    public enum Synchronous: String, Sendable, Hashable {
+        /// A committed write survives a power cut. The default.
+        case full = "FULL"
+        /// In WAL mode, still never corrupt, but the last commits before a power cut (not a
+        /// process crash) may be rolled back. Faster commits.
+        case normal = "NORMAL"
+    }
+
+    var busyTimeoutMilliseconds: Int32 {
+        let (seconds, attoseconds) = busyTimeout.components
+        let milliseconds = seconds * 1_000 + attoseconds / 1_000_000_000_000_000
+        return Int32(clamping: max(0, milliseconds))
+    }
+}
