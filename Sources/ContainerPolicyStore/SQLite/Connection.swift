@@ -175,9 +175,12 @@ final class Connection {
     /// Runs `body` in a transaction that commits when it returns and rolls back when it
     /// throws, rethrowing the first error. Inside another transaction it becomes a savepoint,
     /// so a failing inner part rolls back alone.
+    ///
+    /// Transaction control goes through the statement cache too: parsing BEGIN and COMMIT
+    /// again for every short transaction would cost more than the work inside it.
     func transaction<T>(_ kind: TransactionKind, _ body: () throws -> T) throws -> T {
         if isInTransaction { return try savepoint(body) }
-        try execute(kind.rawValue)
+        try run(kind.rawValue)
         let result: T
         do {
             result = try body()
@@ -186,7 +189,7 @@ final class Connection {
             throw error
         }
         do {
-            try execute("COMMIT")
+            try run("COMMIT")
         } catch {
             rollbackIgnoringErrors()
             throw error
@@ -195,15 +198,15 @@ final class Connection {
     }
 
     private func savepoint<T>(_ body: () throws -> T) throws -> T {
-        try execute("SAVEPOINT nested")
+        try run("SAVEPOINT nested")
         do {
             let result = try body()
-            try execute("RELEASE nested")
+            try run("RELEASE nested")
             return result
         } catch {
             if isInTransaction {
-                try? execute("ROLLBACK TO nested")
-                try? execute("RELEASE nested")
+                try? run("ROLLBACK TO nested")
+                try? run("RELEASE nested")
             }
             throw error
         }
@@ -212,6 +215,6 @@ final class Connection {
     /// SQLite may already have rolled back on its own (SQLITE_FULL, SQLITE_IOERR): the
     /// error that mattered is the one being rethrown, not this one.
     private func rollbackIgnoringErrors() {
-        if isInTransaction { try? execute("ROLLBACK") }
+        if isInTransaction { try? run("ROLLBACK") }
     }
 }

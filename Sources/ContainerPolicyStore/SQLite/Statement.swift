@@ -85,6 +85,8 @@ final class Statement {
 struct Row {
     let statement: OpaquePointer
 
+    var columnCount: Int32 { sqlite3_column_count(statement) }
+
     func isNull(_ column: Int32) -> Bool {
         sqlite3_column_type(statement, column) == SQLITE_NULL
     }

@@ -1,0 +1,155 @@
+import Foundation
+import Testing
+@testable import ContainerPolicyStore
+
+@Suite struct MigrationTests {
+    func migrationFiles() throws -> [URL] {
+        try FileManager.default
+            .contentsOfDirectory(at: packageRoot.appendingPathComponent("Migrations"), includingPropertiesForKeys: nil)
+            .filter { $0.pathExtension == "sql" }
+            .sorted { $0.lastPathComponent < $1.lastPathComponent }
+    }
+
+    @Test func embeddedCopyMatchesTheMigrationsFolderByteForByte() throws {
+        let files = try migrationFiles()
+        #expect(files.count == Migration.embedded.count, "run Scripts/embed-migrations")
+        for (file, migration) in zip(files, Migration.embedded) {
+            #expect(file.deletingPathExtension().lastPathComponent == migration.name)
+            #expect(try String(contentsOf: file, encoding: .utf8) == migration.sql, "run Scripts/embed-migrations")
+        }
+        #expect(Migration.embedded.map(\.version) == Array(1...Migration.embedded.count))
+    }
+
+    @Test func checksumIsTheSHA256OfTheFile() throws {
+        for (file, migration) in zip(try migrationFiles(), Migration.embedded) {
+            let process = Process()
+            process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+            process.arguments = ["sha256sum", file.path]
+            let output = Pipe()
+            process.standardOutput = output
+            try process.run()
+            let printed = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+            process.waitUntilExit()
+            #expect(printed.prefix(64) == migration.checksum[...])
+        }
+        #expect(SHA256.hex("") == "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855")
+        #expect(SHA256.hex(String(repeating: "a", count: 1_000)) == "41edece42d63e8d9bf515a9ba6932e1c20cbc9f5a5d134645adb5db1b9737ea3")
+    }
+
+    @Test func theShellAppliedFilesGiveTheSameSchemaAsTheLibrary() throws {
+        let directory = try TemporaryDirectory()
+        let byShell = directory.path("shell.sqlite")
+        let byLibrary = directory.path("library.sqlite")
+        let script = try migrationFiles().map { try String(contentsOf: $0, encoding: .utf8) }.joined(separator: "\n")
+        #expect(try sqliteShell(byShell, script).succeeded)
+        _ = try PolicyStore(path: byLibrary)
+        let schemaQuery = "PRAGMA application_id; SELECT type, name, tbl_name, sql FROM sqlite_schema ORDER BY type, name;"
+        let shellSchema = try sqliteShell(byShell, schemaQuery).output
+        let librarySchema = try sqliteShell(byLibrary, schemaQuery).output
+        #expect(shellSchema == librarySchema)
+        #expect(shellSchema.contains("CREATE TABLE policies"))
+        #expect(shellSchema.hasPrefix("1129337684\n"))
+    }
+
+    @Test func eachMigrationIsRecordedWithItsChecksum() throws {
+        let directory = try TemporaryDirectory()
+        let (store, _) = try makeStore(in: directory)
+        let records = try store.withConnection { connection in
+            try connection.query("SELECT version, name, checksum, applied_at FROM schema_migrations ORDER BY version") {
+                [String($0.int(0)), $0.text(1), $0.text(2), $0.text(3)]
+            }
+        }
+        #expect(records.map { $0[0] } == Migration.embedded.map { String($0.version) })
+        #expect(records.map { $0[1] } == Migration.embedded.map(\.name))
+        #expect(records.map { $0[2] } == Migration.embedded.map(\.checksum))
+        #expect(records.allSatisfy { $0[3].count == 24 && $0[3].hasSuffix("Z") })
+    }
+
+    @Test func anOlderDatabaseIsUpgradedInOrder() throws {
+        let directory = try TemporaryDirectory()
+        let path = directory.path("old.sqlite")
+        let first = Migrator(migrations: Array(Migration.embedded.prefix(1)))
+        let journal = JournalSettings(mode: "WAL", synchronous: "FULL")
+        do {
+            let connection = try Connection(.file(path: path), options: ConnectionOptions())
+            try first.prepare(connection, readOnly: false, journal: journal)
+        }
+        var readOnly = StoreOptions()
+        readOnly.readOnly = true
+        #expect(throws: PolicyStoreError.incompatibleDatabase(
+            path: path, .needsMigration(found: 1, required: Migration.embedded.count))) {
+            try PolicyStore(path: path, options: readOnly)
+        }
+        let store = try PolicyStore(path: path)
+        #expect(try store.policyCount() == 0)
+        let versions = try store.withConnection { try $0.query("SELECT version FROM schema_migrations") { $0.int(0) } }
+        #expect(versions == Migration.embedded.map(\.version))
+    }
+
+    @Test func aMissingFileIsCreatedOnlyWhenAllowed() throws {
+        let directory = try TemporaryDirectory()
+        let path = directory.path("absent.sqlite")
+        var options = StoreOptions()
+        options.createIfMissing = false
+        #expect(throws: PolicyStoreError.databaseNotFound(path: path)) { try PolicyStore(path: path, options: options) }
+        #expect(!FileManager.default.fileExists(atPath: path))
+    }
+
+    /// Opening `path` is refused with `problem`, and the file keeps every byte.
+    func expectRefused(_ path: String, _ problem: DatabaseProblem, sourceLocation: SourceLocation = #_sourceLocation) throws {
+        let before = try fileBytes(path)
+        #expect(throws: PolicyStoreError.incompatibleDatabase(path: path, problem), sourceLocation: sourceLocation) {
+            try PolicyStore(path: path)
+        }
+        #expect(try fileBytes(path) == before, "the refused file changed", sourceLocation: sourceLocation)
+        #expect(!FileManager.default.fileExists(atPath: path + "-wal"), sourceLocation: sourceLocation)
+    }
+
+    @Test func aFileThatIsNotADatabaseIsRefusedAndUnchanged() throws {
+        let directory = try TemporaryDirectory()
+        let text = directory.path("notes.txt")
+        try Data("policies: web, api\n".utf8).write(to: URL(fileURLWithPath: text))
+        try expectRefused(text, .notADatabase)
+        let picture = directory.path("picture.png")
+        try Data([0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A] + Array(repeating: 0xAB, count: 4_096))
+            .write(to: URL(fileURLWithPath: picture))
+        try expectRefused(picture, .notADatabase)
+    }
+
+    @Test func anotherApplicationsDatabaseIsRefusedAndUnchanged() throws {
+        let directory = try TemporaryDirectory()
+        let path = directory.path("other.sqlite")
+        #expect(try sqliteShell(path, "CREATE TABLE notes (body TEXT); INSERT INTO notes VALUES ('keep me');").succeeded)
+        try expectRefused(path, .otherApplication(applicationID: 0, tables: ["notes"]))
+        let marked = directory.path("marked.sqlite")
+        #expect(try sqliteShell(marked, "PRAGMA application_id = 42;").succeeded)
+        try expectRefused(marked, .otherApplication(applicationID: 42, tables: []))
+    }
+
+    @Test func aDatabaseFromANewerVersionIsRefusedAndUnchanged() throws {
+        let directory = try TemporaryDirectory()
+        let path = directory.path("newer.sqlite")
+        try PolicyStore(path: path).createPolicy(named: "web")
+        let newer = Migration.embedded.count + 1
+        #expect(try sqliteShell(path, """
+            INSERT INTO schema_migrations VALUES (\(newer), '000\(newer)_future', '\(String(repeating: "0", count: 64))', '2030-01-01T00:00:00.000Z');
+            """).succeeded)
+        try expectRefused(path, .newerSchema(found: newer, supported: Migration.embedded.count))
+    }
+
+    @Test func anAlteredMigrationIsRefusedAndUnchanged() throws {
+        let directory = try TemporaryDirectory()
+        let path = directory.path("altered.sqlite")
+        _ = try PolicyStore(path: path)
+        #expect(try sqliteShell(path, "UPDATE schema_migrations SET checksum = '\(String(repeating: "f", count: 64))' WHERE version = 2;").succeeded)
+        try expectRefused(path, .alteredMigration(version: 2, name: Migration.embedded[1].name))
+    }
+
+    @Test func aMarkedDatabaseWithoutItsRecordIsRefused() throws {
+        let directory = try TemporaryDirectory()
+        let path = directory.path("shell-made.sqlite")
+        let script = try migrationFiles().map { try String(contentsOf: $0, encoding: .utf8) }.joined(separator: "\n")
+        #expect(try sqliteShell(path, script).succeeded)
+        try expectRefused(path, .missingMigrationRecord)
+    }
+}
