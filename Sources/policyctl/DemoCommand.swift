@@ -1,0 +1,148 @@
+import ArgumentParser
+import ContainerPolicyStore
+
+/// `policyctl demo`: builds a sample database and walks through the product's procedure,
+/// printing each step with the policyctl command that does the same.
+struct DemoCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "demo",
+        abstract: "Build a sample database at ./\(DemoFile.name) and show each step.",
+        discussion: """
+            Replaces an earlier demo database of that name (with its -wal and -shm files), and \
+            nothing else: a file that is not a policy database, or that holds objects the demo \
+            does not make, is left alone and the demo stops with an error. --db and \
+            $\(DatabaseOption.environmentVariable) do not apply.
+            """)
+
+    @ParentCommand var root: Policyctl
+
+    private struct SampleRuleset {
+        let name: String
+        let description: String
+        let rules: [RuleReference]
+    }
+
+    private static let rulesets = [
+        SampleRuleset(
+            name: "baseline.runtime", description: "Stops container escapes and shells in production",
+            rules: [
+                RuleReference(id: "TM-00000001", mitigation: .terminate),
+                RuleReference(id: "TM-00000005", mitigation: .isolate),
+                RuleReference(id: "TM-00000012"),
+            ]),
+        SampleRuleset(
+            name: "crypto.mining", description: "Catches coin miners and their pool connections",
+            rules: [
+                RuleReference(id: "TM-00000023", mitigation: .terminate),
+                RuleReference(id: "TM-00000031"),
+            ]),
+    ]
+    private static let policyName = "web.prod"
+    private static let policyDescription = "Front-end services on the production ECS cluster"
+    /// The product names a duplicate after its source with `Policy` appended.
+    private static let copyName = "web.prodPolicy"
+    private static let copyDescription = "Staging copy: baseline rules only, XDR Telemetry off"
+    private static let spacedName = "web staging"
+
+    func validate() throws {
+        if root.database.explicitPath != nil {
+            throw ValidationError("demo always builds ./\(DemoFile.name); --db does not apply to it")
+        }
+    }
+
+    func run() throws {
+        let replaced = try DemoFile.makeWay(
+            demoPolicies: [Self.policyName, Self.copyName], demoRulesets: Set(Self.rulesets.map(\.name)))
+        print("Building a sample policy database at ./\(DemoFile.name).")
+        if replaced { print("Replaced the earlier demo database ./\(DemoFile.name).") }
+        print("Each step shows the policyctl command that does the same; to try them, first run")
+        print("  export \(DatabaseOption.environmentVariable)=\(DemoFile.name)")
+        let store = try exitOnRefusal { try PolicyStore(path: DemoFile.name) }
+
+        step(1, "Create two runtime rulesets of managed rules, each with its mitigation.")
+        for ruleset in Self.rulesets {
+            let ruleOptions = ruleset.rules.flatMap { ["--rule", Self.shownRule($0)] }
+            command(["ruleset", "create", ruleset.name, "--description", ruleset.description] + ruleOptions)
+            let created = try exitOnRefusal {
+                try store.createRuleset(named: ruleset.name, description: ruleset.description, rules: ruleset.rules)
+            }
+            print(Report.created(.ruleset, name: created.name))
+        }
+
+        step(2, "Create a policy with a description and XDR Telemetry on.")
+        command(["policy", "create", Self.policyName, "--description", Self.policyDescription, "--xdr", "on"])
+        let policy = try exitOnRefusal {
+            try store.createPolicy(named: Self.policyName, description: Self.policyDescription, xdrEnabled: true)
+        }
+        print(Report.created(.policy, name: policy.name))
+
+        step(3, "Add the rulesets to the policy's Runtime.")
+        command(["policy", "modify", policy.name] + Self.rulesets.flatMap { ["--add-ruleset", $0.name] })
+        let linked = try exitOnRefusal {
+            try store.modifyPolicy(named: policy.name) { edit in Self.rulesets.forEach { edit.addRuleset($0.name) } }
+        }
+        print(Report.modified(.policy, name: linked.name, revision: linked.revision))
+
+        step(4, "Duplicate the policy: the copy is named with 'Policy' appended.")
+        command(["policy", "duplicate", policy.name])
+        let copy = try exitOnRefusal { try store.duplicatePolicy(named: policy.name) }
+        print(Report.duplicated(.policy, name: policy.name, copy: copy.name))
+
+        step(5, "Modify the copy: a new description, XDR Telemetry off, one ruleset fewer.")
+        let dropped = Self.rulesets[1].name
+        command(["policy", "modify", copy.name, "--description", Self.copyDescription, "--xdr", "off", "--remove-ruleset", dropped])
+        let modified = try exitOnRefusal {
+            try store.modifyPolicy(named: copy.name) { edit in
+                edit.description = Self.copyDescription
+                edit.xdrEnabled = false
+                edit.removeRuleset(dropped)
+            }
+        }
+        print(Report.modified(.policy, name: modified.name, revision: modified.revision))
+
+        step(6, "The policy list: each name with its description under it.")
+        command(["policy", "list"])
+        try printListing(PolicyTable(), name: \.name) { after, limit in
+            try store.policies(after: after, limit: limit)
+        }
+
+        step(7, "A name with a space in it is refused, with the reason.")
+        command(["policy", "create", Self.spacedName])
+        do {
+            let accepted = try store.createPolicy(named: Self.spacedName)
+            print(Report.created(.policy, name: accepted.name))
+        } catch {
+            print(errorLine(String(describing: error)))
+        }
+
+        print("""
+
+            Done. Open the database in the sqlite3 shell, with foreign keys on and a 5-second wait for locks:
+              sqlite3 -cmd 'PRAGMA foreign_keys=ON' -cmd '.timeout 5000' \(DemoFile.name)
+            and try:
+              SELECT * FROM policy_overview;
+            """)
+    }
+
+    private func step(_ number: Int, _ title: String) {
+        print("\nStep \(number). \(title)")
+    }
+
+    /// Prints the policyctl command line of a step, quoted for a POSIX shell.
+    private func command(_ arguments: [String]) {
+        print("$ " + (["policyctl"] + arguments).map(Self.shellWord).joined(separator: " "))
+    }
+
+    /// A rule as a user would type it: the mitigation is left out when it is the library's
+    /// default.
+    private static func shownRule(_ rule: RuleReference) -> String {
+        rule.mitigation == RuleReference(id: rule.id).mitigation ? rule.id : ruleArgument(rule)
+    }
+
+    private static func shellWord(_ word: String) -> String {
+        let plain = word.unicodeScalars.allSatisfy {
+            $0.isASCII && ($0.properties.isAlphabetic || $0.properties.numericType != nil || "-_.:/=".unicodeScalars.contains($0))
+        }
+        return plain && !word.isEmpty ? word : "'" + word.replacingOccurrences(of: "'", with: #"'\''"#) + "'"
+    }
+}

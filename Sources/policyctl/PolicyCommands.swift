@@ -1,0 +1,140 @@
+import ArgumentParser
+import ContainerPolicyStore
+
+/// `policyctl policy ...`: policies and the rulesets of their Runtime.
+struct PolicyCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "policy",
+        abstract: "Create, duplicate, modify, delete, list and show policies.",
+        subcommands: [Create.self, Duplicate.self, Modify.self, Delete.self, List.self, Show.self])
+
+    struct Create: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Create a policy; creates the database file if it is missing.")
+
+        @OptionGroup var database: DatabaseOption
+        @Argument(help: "The name: letters, digits, '_' and '.'; it cannot be changed later.")
+        var name: String
+        @Option(help: ArgumentHelp("Shown under the name in the policy list.", valueName: "text"))
+        var description = ""
+        @Option(help: ArgumentHelp("XDR Telemetry.", valueName: "on|off"))
+        var xdr = XDRSetting.on
+        @Option(name: .customLong("ruleset"), help: "A ruleset to add to the policy's Runtime (repeatable).")
+        var rulesets: [String] = []
+
+        func run() throws {
+            let policy = try database.create { store in
+                try store.createPolicy(named: name, description: description, xdrEnabled: xdr.isEnabled, rulesets: rulesets)
+            }
+            print(Report.created(.policy, name: policy.name))
+        }
+    }
+
+    struct Duplicate: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Copy a policy: its description, XDR setting and rulesets (linked, not copied).")
+
+        @OptionGroup var database: DatabaseOption
+        @Argument(help: "The policy to copy.")
+        var name: String
+        @Option(
+            name: .customLong("as"),
+            help: ArgumentHelp("The copy's name (default: the name with 'Policy' appended).", valueName: "name"))
+        var newName: String?
+
+        func run() throws {
+            let store = try database.existingStore()
+            let copy = try exitOnRefusal { try store.duplicatePolicy(named: name, as: newName) }
+            print(Report.duplicated(.policy, name: name, copy: copy.name))
+        }
+    }
+
+    struct Modify: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Change a policy's description, XDR setting and rulesets.",
+            discussion: "Removals apply before additions. The name cannot be changed.")
+
+        @OptionGroup var database: DatabaseOption
+        @Argument(help: "The policy to change.")
+        var name: String
+        @Option(help: ArgumentHelp("The new description.", valueName: "text"))
+        var description: String?
+        @Option(help: ArgumentHelp("XDR Telemetry.", valueName: "on|off"))
+        var xdr: XDRSetting?
+        @Option(
+            name: .customLong("add-ruleset"),
+            help: ArgumentHelp("A ruleset to add (repeatable).", valueName: "ruleset"))
+        var addedRulesets: [String] = []
+        @Option(
+            name: .customLong("remove-ruleset"),
+            help: ArgumentHelp("A ruleset to remove (repeatable).", valueName: "ruleset"))
+        var removedRulesets: [String] = []
+        @Option(
+            name: .customLong("expect-revision"),
+            help: ArgumentHelp("Refuse unless the policy is still at this revision.", valueName: "n"))
+        var expectedRevision: Int?
+
+        func run() throws {
+            let store = try database.existingStore()
+            let policy = try exitOnRefusal {
+                try store.modifyPolicy(named: name, expectedRevision: expectedRevision) { edit in
+                    if let description { edit.description = description }
+                    if let xdr { edit.xdrEnabled = xdr.isEnabled }
+                    removedRulesets.forEach { edit.removeRuleset($0) }
+                    addedRulesets.forEach { edit.addRuleset($0) }
+                }
+            }
+            print(Report.modified(.policy, name: policy.name, revision: policy.revision))
+        }
+    }
+
+    struct Delete: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Delete a policy; its rulesets stay.")
+
+        @OptionGroup var database: DatabaseOption
+        @Argument(help: "The policy to delete.")
+        var name: String
+
+        func run() throws {
+            let store = try database.existingStore()
+            try exitOnRefusal { try store.deletePolicy(named: name) }
+            print(Report.deleted(.policy, name: name))
+        }
+    }
+
+    struct List: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "List the policies by name, each with its description, XDR setting and rulesets.")
+
+        @OptionGroup var database: DatabaseOption
+        @Flag(help: "Print JSON (see Docs/cli.md).")
+        var json = false
+
+        func run() throws {
+            let store = try database.existingStore()
+            let output: any ListOutput<Policy> = json ? JSONList(key: "policies", document: PolicyJSON.init) : PolicyTable()
+            try printListing(output, name: \.name) { after, limit in
+                try store.policies(after: after, limit: limit)
+            }
+        }
+    }
+
+    struct Show: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Show one policy.")
+
+        @OptionGroup var database: DatabaseOption
+        @Argument(help: "The policy to show.")
+        var name: String
+        @Flag(help: "Print JSON (see Docs/cli.md).")
+        var json = false
+
+        func run() throws {
+            let store = try database.existingStore()
+            let policy = try exitOnRefusal {
+                guard let policy = try store.policy(named: name) else { throw PolicyStoreError.notFound(.policy, name: name) }
+                return policy
+            }
+            print(json ? try encodeJSON(PolicyJSON(policy)) : PolicyDetails.text(policy))
+        }
+    }
+}

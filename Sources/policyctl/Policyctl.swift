@@ -1,0 +1,27 @@
+import ArgumentParser
+
+/// The `policyctl` command: the root of the command tree. It runs nothing itself.
+@main
+struct Policyctl: ParsableCommand {
+    /// The tool's version, printed by `--version`.
+    static let version = "0.1.0"
+
+    static let configuration = CommandConfiguration(
+        commandName: "policyctl",
+        abstract: "Keep Container Security policies for Amazon ECS clusters in a SQLite file.",
+        discussion: """
+            The database is --db PATH, else $POLICYCTL_DB, else ./policies.sqlite. Only \
+            'policy create', 'ruleset create' and 'demo' create a missing file.
+
+            Exit codes: 0 success, 1 refused (the database is left unchanged) or 'check' found \
+            problems, 64 usage error.
+
+            New here? Run 'policyctl demo'.
+            """,
+        version: version,
+        subcommands: [DemoCommand.self, PolicyCommand.self, RulesetCommand.self, CheckCommand.self])
+
+    // Declared here as well as in each subcommand so that `--db` may come before the
+    // subcommand too; the subcommands receive this parsed value.
+    @OptionGroup var database: DatabaseOption
+}

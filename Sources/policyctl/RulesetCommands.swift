@@ -1,0 +1,148 @@
+import ArgumentParser
+import ContainerPolicyStore
+
+/// `policyctl ruleset ...`: runtime rulesets, made on their own and added to policies.
+struct RulesetCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "ruleset",
+        abstract: "Create, duplicate, modify, delete, list and show runtime rulesets.",
+        subcommands: [Create.self, Duplicate.self, Modify.self, Delete.self, List.self, Show.self])
+
+    static let ruleHelp = "mitigation: log (the default), isolate or terminate"
+
+    struct Create: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Create a ruleset; creates the database file if it is missing.")
+
+        @OptionGroup var database: DatabaseOption
+        @Argument(help: "The name: letters, digits, '_' and '.'; it cannot be changed later.")
+        var name: String
+        @Option(help: ArgumentHelp("What the ruleset is for.", valueName: "text"))
+        var description = ""
+        @Option(
+            name: .customLong("rule"),
+            help: ArgumentHelp("A managed rule, TM- and 8 digits, with its \(ruleHelp) (repeatable).", valueName: "id[:mitigation]"),
+            transform: parseRule)
+        var rules: [RuleReference] = []
+
+        func run() throws {
+            let ruleset = try database.create { store in
+                try store.createRuleset(named: name, description: description, rules: rules)
+            }
+            print(Report.created(.ruleset, name: ruleset.name))
+        }
+    }
+
+    struct Duplicate: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Copy a ruleset's description and rules.")
+
+        @OptionGroup var database: DatabaseOption
+        @Argument(help: "The ruleset to copy.")
+        var name: String
+        @Option(
+            name: .customLong("as"),
+            help: ArgumentHelp("The copy's name (default: the name with 'Copy' appended).", valueName: "name"))
+        var newName: String?
+
+        func run() throws {
+            let store = try database.existingStore()
+            let copy = try exitOnRefusal { try store.duplicateRuleset(named: name, as: newName) }
+            print(Report.duplicated(.ruleset, name: name, copy: copy.name))
+        }
+    }
+
+    struct Modify: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Change a ruleset's description and rules.",
+            discussion: """
+                Removals apply before additions: to change a rule's mitigation, remove it and add \
+                it again. The name cannot be changed.
+                """)
+
+        @OptionGroup var database: DatabaseOption
+        @Argument(help: "The ruleset to change.")
+        var name: String
+        @Option(help: ArgumentHelp("The new description.", valueName: "text"))
+        var description: String?
+        @Option(
+            name: .customLong("add-rule"),
+            help: ArgumentHelp("A rule to add, with its \(ruleHelp) (repeatable).", valueName: "id[:mitigation]"),
+            transform: parseRule)
+        var addedRules: [RuleReference] = []
+        @Option(name: .customLong("remove-rule"), help: ArgumentHelp("A rule to remove (repeatable).", valueName: "id"))
+        var removedRuleIDs: [String] = []
+        @Option(
+            name: .customLong("expect-revision"),
+            help: ArgumentHelp("Refuse unless the ruleset is still at this revision.", valueName: "n"))
+        var expectedRevision: Int?
+
+        func run() throws {
+            let store = try database.existingStore()
+            let ruleset = try exitOnRefusal {
+                try store.modifyRuleset(named: name, expectedRevision: expectedRevision) { edit in
+                    if let description { edit.description = description }
+                    edit.rules.removeAll { removedRuleIDs.contains($0.id) }
+                    edit.rules += addedRules
+                }
+            }
+            print(Report.modified(.ruleset, name: ruleset.name, revision: ruleset.revision))
+        }
+    }
+
+    struct Delete: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Delete a ruleset; refused while a policy uses it.")
+
+        @OptionGroup var database: DatabaseOption
+        @Argument(help: "The ruleset to delete.")
+        var name: String
+
+        func run() throws {
+            let store = try database.existingStore()
+            try exitOnRefusal { try store.deleteRuleset(named: name) }
+            print(Report.deleted(.ruleset, name: name))
+        }
+    }
+
+    struct List: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "List the rulesets by name, each with its description and rules.")
+
+        @OptionGroup var database: DatabaseOption
+        @Flag(help: "Print JSON (see Docs/cli.md).")
+        var json = false
+
+        func run() throws {
+            let store = try database.existingStore()
+            let output: any ListOutput<Ruleset> = json ? JSONList(key: "rulesets", document: RulesetJSON.init) : RulesetTable()
+            try printListing(output, name: \.name) { after, limit in
+                try store.rulesets(after: after, limit: limit)
+            }
+        }
+    }
+
+    struct Show: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Show one ruleset and, without --json, the policies that use it.")
+
+        @OptionGroup var database: DatabaseOption
+        @Argument(help: "The ruleset to show.")
+        var name: String
+        @Flag(help: "Print JSON (see Docs/cli.md).")
+        var json = false
+
+        func run() throws {
+            let store = try database.existingStore()
+            let ruleset = try exitOnRefusal {
+                guard let ruleset = try store.ruleset(named: name) else { throw PolicyStoreError.notFound(.ruleset, name: name) }
+                return ruleset
+            }
+            if json {
+                print(try encodeJSON(RulesetJSON(ruleset)))
+            } else {
+                let users = try exitOnRefusal { try store.policies(usingRuleset: ruleset.name) }
+                print(RulesetDetails.text(ruleset, usedBy: users))
+            }
+        }
+    }
+}
