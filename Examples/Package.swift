@@ -1,0 +1,19 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+// A tool a team would write on top of ContainerPolicyStore, linked the way users link it:
+// by package dependency, through the public API only.
+let package = Package(
+    name: "ContainerPolicyStoreExamples",
+    platforms: [.macOS(.v15)],
+    dependencies: [
+        .package(name: "ContainerPolicyStore", path: ".."),
+    ],
+    targets: [
+        .executableTarget(
+            name: "ruleset-usage",
+            dependencies: [.product(name: "ContainerPolicyStore", package: "ContainerPolicyStore")]
+        ),
+    ],
+    swiftLanguageModes: [.v6]
+)

@@ -1,0 +1,119 @@
+import ContainerPolicyStore
+import Foundation
+import Testing
+
+/// Every ```swift block in Docs/ is compiled and run here: each test below holds the blocks
+/// of one section of the docs, word for word, and `everyDocsExampleIsHere` checks that none
+/// is missing or has drifted.
+@Suite struct DocsExamplesTests {
+    let directory: TemporaryDirectory
+    let databasePath: String
+
+    init() throws {
+        directory = try TemporaryDirectory()
+        databasePath = directory.path("docs.sqlite")
+    }
+
+    @Test func openAStore() throws {
+        let store = try PolicyStore(path: databasePath)
+        print(try store.policyCount())
+
+        var options = StoreOptions()
+        options.busyTimeout = .seconds(10)
+        options.createIfMissing = false
+        let existing = try PolicyStore(path: databasePath, options: options)
+        #expect(try existing.policyCount() == 0)
+    }
+
+    @Test func theWholeTour() throws {
+        let store = try PolicyStore.inMemory()
+        try store.createRuleset(
+            named: "baseline",
+            description: "Rules every cluster gets",
+            rules: [
+                RuleReference(id: "TM-00000001", mitigation: .terminate),
+                RuleReference(id: "TM-00000002"),  // mitigation .log
+            ])
+        let policy = try store.createPolicy(
+            named: "web.prod",
+            description: "Front-end clusters",
+            rulesets: ["baseline"])
+        print(policy.xdrEnabled)  // true: XDR Telemetry is on unless you say otherwise
+        #expect(policy.xdrEnabled)
+
+        let copy = try store.duplicatePolicy(named: "web.prod")
+        print(copy.name)  // web.prodPolicy
+        let staging = try store.duplicatePolicy(named: "web.prod", as: "web.staging")
+        #expect(copy.name == "web.prodPolicy")
+        #expect(staging.rulesets == ["baseline"])
+
+        let current = try store.policy(named: "web.staging")!
+        let updated = try store.modifyPolicy(named: "web.staging", expectedRevision: current.revision) { policy in
+            policy.description = "Staging clusters"
+            policy.xdrEnabled = false
+            policy.removeRuleset("baseline")
+        }
+        print(updated.revision > current.revision)  // true
+        #expect(updated.rulesets.isEmpty)
+
+        do {
+            try store.createPolicy(named: "web prod")
+        } catch .invalidName(_, _, .space(let position)) {
+            print("no spaces, please (position \(position))")
+        } catch {
+            print("error: \(error)")
+        }
+        #expect(throws: PolicyStoreError.invalidName(.policy, name: "web prod", .space(position: 4))) {
+            try store.createPolicy(named: "web prod")
+        }
+
+        try store.write { tx in
+            try tx.createRuleset(named: "strict", rules: [RuleReference(id: "TM-00000003", mitigation: .isolate)])
+            try tx.modifyPolicy(named: "web.prod") { $0.addRuleset("strict") }
+        }
+        #expect(try store.policy(named: "web.prod")?.rulesets == ["baseline", "strict"])
+
+        var page = try store.policies(limit: 50)
+        while let last = page.last {
+            for policy in page {
+                print(policy.name, policy.rulesets)
+            }
+            page = try store.policies(after: last.name, limit: 50)
+        }
+
+        for finding in try store.checkIntegrity() {
+            print(finding)  // integrity_check, foreign_key_check, then the domain rules over every row
+        }
+        #expect(try store.checkIntegrity().isEmpty)
+    }
+
+    /// The ```swift blocks of every Markdown file in Docs/ and of the README.
+    static func documentedExamples() throws -> [(file: String, code: String)] {
+        let docs = packageRoot.appendingPathComponent("Docs")
+        var files = try FileManager.default.contentsOfDirectory(at: docs, includingPropertiesForKeys: nil)
+            .filter { $0.pathExtension == "md" }
+        files.append(packageRoot.appendingPathComponent("README.md"))
+        return try files.flatMap { file in
+            let text = try String(contentsOf: file, encoding: .utf8)
+            return text.components(separatedBy: "```swift\n").dropFirst().compactMap { rest in
+                rest.components(separatedBy: "```").first.map { (file.lastPathComponent, $0) }
+            }
+        }
+    }
+
+    /// Lines without their indentation, so a block reads the same inside a test function.
+    static func normalized(_ code: String) -> String {
+        code.split(separator: "\n", omittingEmptySubsequences: true)
+            .map { $0.trimmingCharacters(in: .whitespaces) }
+            .joined(separator: "\n")
+    }
+
+    @Test func everyDocsExampleIsHere() throws {
+        let source = Self.normalized(try String(contentsOf: URL(fileURLWithPath: #filePath), encoding: .utf8))
+        let examples = try Self.documentedExamples()
+        #expect(examples.count >= 8)
+        for example in examples {
+            #expect(source.contains(Self.normalized(example.code)), "not compiled: a block of \(example.file):\n\(example.code)")
+        }
+    }
+}
