@@ -30,6 +30,8 @@ public enum PolicyStoreError: Error, Sendable, Hashable, CustomStringConvertible
     case invalidRule(ruleset: String, ruleID: String, RuleProblem)
     /// The description cannot be stored.
     case invalidDescription(ObjectKind, name: String, DescriptionProblem)
+    /// A policy document (JSON) that cannot be imported; every problem, each with its path.
+    case invalidDocument([DocumentProblem])
     /// A value outside what an operation accepts (a page size of 0, say).
     case invalidArgument(String)
     /// There is no database at the path, and the store was told not to create one.
@@ -75,6 +77,10 @@ public enum PolicyStoreError: Error, Sendable, Hashable, CustomStringConvertible
             case .containsNUL:
                 return "the description of \(kind) \(quoted(name)) contains a NUL character: remove it"
             }
+        case .invalidDocument(let problems):
+            let count = problems.count == 1 ? "1 problem" : "\(problems.count) problems"
+            return "the document has \(count); fix \(problems.count == 1 ? "it" : "them") and try again:\n"
+                + problems.map { "  \($0)" }.joined(separator: "\n")
         case .invalidArgument(let message):
             return message
         case .databaseNotFound(let path):

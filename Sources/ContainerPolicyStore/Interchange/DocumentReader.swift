@@ -1,0 +1,231 @@
+import Foundation
+
+extension PolicyDocument {
+    /// The largest document read, so a hostile file cannot exhaust memory.
+    public static let maximumSize = 64 * 1_024 * 1_024
+
+    /// Fields of the product's API that are read-only there: accepted so that a policy
+    /// fetched from the product imports as it is, and ignored.
+    static let readOnlyFields: Set<String> = ["id", "createdDateTime", "updatedDateTime", "rulesetsUpdatedDateTime"]
+
+    /// Reads a document, checking all of it before giving up, so that every problem is
+    /// reported at once with its JSON path, as
+    /// ``PolicyStoreError/invalidDocument(_:)``.
+    ///
+    /// ```swift
+    /// let document = try PolicyDocument(json: Data(#"{"policies": [{"name": "web"}]}"#.utf8))
+    /// ```
+    public init(json data: Data) throws(PolicyStoreError) {
+        guard data.count <= Self.maximumSize else {
+            throw .invalidDocument([DocumentProblem(
+                path: "$", message: "the document is \(data.count) bytes; the limit is \(Self.maximumSize)")])
+        }
+        let value: JSONValue
+        do {
+            value = try JSONParser.parse(Array(data))
+        } catch {
+            throw .invalidDocument([DocumentProblem(
+                path: "$", message: "not valid JSON at line \(error.line), column \(error.column): \(error.message)")])
+        }
+        var reader = DocumentReader()
+        let document = reader.document(value)
+        let problems = reader.problems + document.validationProblems()
+        guard problems.isEmpty else { throw .invalidDocument(problems) }
+        self = document
+    }
+}
+
+/// Turns parsed JSON into a document, collecting every problem of shape (types, unknown
+/// fields, parts Amazon ECS does not have) instead of stopping at the first. The product's
+/// rules are checked on the result by `PolicyDocument.validationProblems()`.
+struct DocumentReader {
+    private(set) var problems: [DocumentProblem] = []
+
+    private mutating func problem(_ path: String, _ message: String, _ feature: UnsupportedFeature? = nil) {
+        problems.append(DocumentProblem(path: path, message: message, unsupportedFeature: feature))
+    }
+
+    mutating func document(_ value: JSONValue) -> PolicyDocument {
+        var document = PolicyDocument()
+        guard let members = object(value, at: "$") else { return document }
+        for (key, value) in members {
+            switch key {
+            case "rulesets":
+                document.rulesets = array(value, at: key).enumerated().compactMap { ruleset($1, at: "rulesets[\($0)]") }
+            case "policies":
+                document.policies = array(value, at: key).enumerated().compactMap { policy($1, at: "policies[\($0)]") }
+            default:
+                problem(key, "unknown field; a document has only \"rulesets\" and \"policies\"")
+            }
+        }
+        return document
+    }
+
+    private mutating func ruleset(_ value: JSONValue, at path: String) -> PolicyDocument.RulesetEntry? {
+        guard let members = object(value, at: path) else { return nil }
+        var entry = PolicyDocument.RulesetEntry(name: "")
+        var hasName = false
+        for (key, value) in members {
+            let fieldPath = path + "." + key
+            switch key {
+            case "name":
+                hasName = true
+                entry.name = string(value, at: fieldPath) ?? ""
+            case "description":
+                entry.description = string(value, at: fieldPath) ?? ""
+            case "rules":
+                entry.rules = array(value, at: fieldPath).enumerated().compactMap { rule($1, at: "\(fieldPath)[\($0)]") }
+            case "labels":
+                if !isEmpty(value) {
+                    problem(fieldPath, UnsupportedFeature.rulesetLabels.explanation, .rulesetLabels)
+                }
+            case "labelMatchingCondition":
+                break  // Only meaningful with labels, which must be empty.
+            case _ where PolicyDocument.readOnlyFields.contains(key):
+                break
+            default:
+                problem(fieldPath, "unknown field; a ruleset has name, description and rules")
+            }
+        }
+        if !hasName { problem(path + ".name", "missing: every ruleset needs a name") }
+        return entry
+    }
+
+    private mutating func rule(_ value: JSONValue, at path: String) -> RuleReference? {
+        guard let members = object(value, at: path) else { return nil }
+        var rule = RuleReference(id: "")
+        var hasID = false
+        for (key, value) in members {
+            let fieldPath = path + "." + key
+            switch key {
+            case "id":
+                hasID = true
+                rule.id = string(value, at: fieldPath) ?? ""
+            case "mitigation":
+                guard let text = string(value, at: fieldPath) else { break }
+                if let mitigation = Mitigation(rawValue: text) {
+                    rule.mitigation = mitigation
+                } else {
+                    problem(fieldPath, "\(quoted(text)) is not a mitigation: use log, isolate or terminate")
+                }
+            default:
+                problem(fieldPath, "unknown field; a rule has id and mitigation")
+            }
+        }
+        if !hasID { problem(path + ".id", "missing: every rule needs an id") }
+        return rule
+    }
+
+    private mutating func policy(_ value: JSONValue, at path: String) -> PolicyDocument.PolicyEntry? {
+        guard let members = object(value, at: path) else { return nil }
+        var entry = PolicyDocument.PolicyEntry(name: "")
+        var hasName = false
+        for (key, value) in members {
+            let fieldPath = path + "." + key
+            switch key {
+            case "name":
+                hasName = true
+                entry.name = string(value, at: fieldPath) ?? ""
+            case "description":
+                entry.description = string(value, at: fieldPath) ?? ""
+            case "xdrEnabled":
+                if case .bool(let enabled) = value { entry.xdrEnabled = enabled } else {
+                    problem(fieldPath, "expected true or false, found \(value.kindName)")
+                }
+            case "runtime":
+                entry.rulesets = runtime(value, at: fieldPath)
+            case "default":
+                for (part, partValue) in object(value, at: fieldPath) ?? [] {
+                    switch part {
+                    case "rules" where !isEmpty(partValue):
+                        problem(fieldPath + ".rules", UnsupportedFeature.deploymentRules.explanation, .deploymentRules)
+                    case "exceptions" where !isEmpty(partValue):
+                        problem(fieldPath + ".exceptions", UnsupportedFeature.exceptions.explanation, .exceptions)
+                    case "rules", "exceptions":
+                        break
+                    default:
+                        problem(fieldPath + "." + part, "unknown field; Amazon ECS policies have no default part")
+                    }
+                }
+            case "namespaced":
+                if !isEmpty(value) {
+                    problem(fieldPath, UnsupportedFeature.namespacedPolicies.explanation, .namespacedPolicies)
+                }
+            case _ where PolicyDocument.readOnlyFields.contains(key):
+                break
+            default:
+                problem(fieldPath, "unknown field; a policy has name, description, xdrEnabled and runtime")
+            }
+        }
+        if !hasName { problem(path + ".name", "missing: every policy needs a name") }
+        return entry
+    }
+
+    private mutating func runtime(_ value: JSONValue, at path: String) -> [String] {
+        var names: [String] = []
+        for (key, value) in object(value, at: path) ?? [] {
+            let fieldPath = path + "." + key
+            guard key == "rulesets" else {
+                problem(fieldPath, "unknown field; runtime has only rulesets")
+                continue
+            }
+            for (index, element) in array(value, at: fieldPath).enumerated() {
+                let elementPath = "\(fieldPath)[\(index)]"
+                var hasName = false
+                for (field, fieldValue) in object(element, at: elementPath) ?? [] {
+                    switch field {
+                    case "name":
+                        hasName = true
+                        names.append(string(fieldValue, at: elementPath + ".name") ?? "")
+                    case "id":
+                        break  // The product's ruleset id; rulesets are matched by name.
+                    default:
+                        problem(elementPath + "." + field, "unknown field; a ruleset reference has only name")
+                    }
+                }
+                if !hasName, case .object = element { problem(elementPath + ".name", "missing: name the ruleset") }
+            }
+        }
+        return names
+    }
+
+    // MARK: Values
+
+    private mutating func object(_ value: JSONValue, at path: String) -> [(key: String, value: JSONValue)]? {
+        guard case .object(let members) = value else {
+            problem(path, "expected an object, found \(value.kindName)")
+            return nil
+        }
+        var seen = Set<String>()
+        for member in members where !seen.insert(member.key).inserted {
+            problem(path == "$" ? member.key : path + "." + member.key, "the field appears twice; keep one")
+        }
+        return members
+    }
+
+    private mutating func array(_ value: JSONValue, at path: String) -> [JSONValue] {
+        guard case .array(let elements) = value else {
+            problem(path, "expected an array, found \(value.kindName)")
+            return []
+        }
+        return elements
+    }
+
+    private mutating func string(_ value: JSONValue, at path: String) -> String? {
+        guard case .string(let text) = value else {
+            problem(path, "expected a string, found \(value.kindName)")
+            return nil
+        }
+        return text
+    }
+
+    /// Absent parts of the product arrive as null, `[]` or `{}`; all mean "none".
+    private func isEmpty(_ value: JSONValue) -> Bool {
+        switch value {
+        case .null: return true
+        case .array(let elements): return elements.isEmpty
+        case .object(let members): return members.isEmpty
+        default: return false
+        }
+    }
+}

@@ -1,0 +1,71 @@
+import Foundation
+
+extension PolicyDocument {
+    /// The document as pretty-printed JSON with a fixed layout: entries in the order held,
+    /// keys in the product's order, two-space indents, a final newline. The same document
+    /// always gives the same bytes.
+    public func jsonData() -> Data {
+        var writer = JSONWriter()
+        writer.raw("{")
+        writer.newline(indent: 1)
+        writer.raw("\"rulesets\": ")
+        writer.list(rulesets, indent: 1) { writer, ruleset in
+            writer.field("name", first: true, indent: 3) { $0.string(ruleset.name) }
+            writer.field("description", indent: 3) { $0.string(ruleset.description) }
+            writer.field("rules", indent: 3) { writer in
+                writer.list(ruleset.rules, indent: 3) { writer, rule in
+                    writer.field("id", first: true, indent: 5) { $0.string(rule.id) }
+                    writer.field("mitigation", indent: 5) { $0.string(rule.mitigation.rawValue) }
+                }
+            }
+        }
+        writer.raw(",")
+        writer.newline(indent: 1)
+        writer.raw("\"policies\": ")
+        writer.list(policies, indent: 1) { writer, policy in
+            writer.field("name", first: true, indent: 3) { $0.string(policy.name) }
+            writer.field("description", indent: 3) { $0.string(policy.description) }
+            writer.field("xdrEnabled", indent: 3) { $0.raw(policy.xdrEnabled ? "true" : "false") }
+            writer.field("runtime", indent: 3) { writer in
+                writer.raw("{")
+                writer.newline(indent: 4)
+                writer.raw("\"rulesets\": ")
+                writer.list(policy.rulesets, indent: 4) { writer, name in
+                    writer.field("name", first: true, indent: 6) { $0.string(name) }
+                }
+                writer.newline(indent: 3)
+                writer.raw("}")
+            }
+        }
+        writer.newline(indent: 0)
+        writer.raw("}\n")
+        return Data(writer.bytes)
+    }
+}
+
+extension JSONWriter {
+    /// An array of objects, one per element, each opened and closed around `members`.
+    fileprivate mutating func list<Element>(
+        _ elements: [Element], indent: Int, _ members: (inout JSONWriter, Element) -> Void
+    ) {
+        guard !elements.isEmpty else { return raw("[]") }
+        raw("[")
+        for (index, element) in elements.enumerated() {
+            newline(indent: indent + 1)
+            raw("{")
+            members(&self, element)
+            newline(indent: indent + 1)
+            raw(index == elements.count - 1 ? "}" : "},")
+        }
+        newline(indent: indent)
+        raw("]")
+    }
+
+    fileprivate mutating func field(_ key: String, first: Bool = false, indent: Int, _ value: (inout JSONWriter) -> Void) {
+        if !first { raw(",") }
+        newline(indent: indent)
+        string(key)
+        raw(": ")
+        value(&self)
+    }
+}

@@ -1,0 +1,176 @@
+import Foundation
+
+extension StoreTransaction {
+    /// The whole store as a document: rulesets and policies sorted by name, rules by ID.
+    public func exportDocument() throws -> PolicyDocument {
+        var document = PolicyDocument()
+        var after = ""
+        while true {
+            let page = try rulesets(after: after, limit: 1_000)
+            guard let last = page.last else { break }
+            document.rulesets += page.map {
+                PolicyDocument.RulesetEntry(name: $0.name, description: $0.description, rules: $0.rules)
+            }
+            after = last.name
+        }
+        after = ""
+        while true {
+            let page = try policies(after: after, limit: 1_000)
+            guard let last = page.last else { break }
+            document.policies += page.map {
+                PolicyDocument.PolicyEntry(name: $0.name, description: $0.description, xdrEnabled: $0.xdrEnabled, rulesets: $0.rulesets)
+            }
+            after = last.name
+        }
+        return document
+    }
+
+    /// Makes the store match the document, keyed by name: creates what is new, modifies what
+    /// differs (only then does a revision move), and with `prune` deletes what the document
+    /// does not have. With `dryRun`, only plans. Throws
+    /// ``PolicyStoreError/invalidDocument(_:)`` listing every problem before anything is
+    /// written.
+    public func importDocument(_ document: PolicyDocument, prune: Bool = false, dryRun: Bool = false) throws -> ImportPlan {
+        var problems = document.validationProblems()
+        let documentRulesets = Set(document.rulesets.map { asciiLowercased($0.name) })
+
+        var rulesetSteps: [ImportPlan.Step] = []
+        var policySteps: [ImportPlan.Step] = []
+        var unchanged = 0
+        var rulesetsToWrite: [(entry: PolicyDocument.RulesetEntry, isNew: Bool)] = []
+        for (index, entry) in document.rulesets.enumerated() {
+            let existing = try ruleset(named: entry.name)
+            if let existing, existing.name != entry.name {
+                problems.append(renameProblem(.ruleset, existing: existing.name, at: "rulesets[\(index)].name"))
+            } else if let step = Self.rulesetStep(entry, existing: existing) {
+                rulesetSteps.append(step)
+                rulesetsToWrite.append((entry, existing == nil))
+            } else {
+                unchanged += 1
+            }
+        }
+        var policiesToWrite: [(entry: PolicyDocument.PolicyEntry, isNew: Bool)] = []
+        for (index, entry) in document.policies.enumerated() {
+            let existing = try policy(named: entry.name)
+            for (linkIndex, name) in entry.rulesets.enumerated() where !documentRulesets.contains(asciiLowercased(name)) {
+                let path = "policies[\(index)].runtime.rulesets[\(linkIndex)].name"
+                if prune {
+                    problems.append(DocumentProblem(
+                        path: path, message: "the ruleset \(quoted(name)) is not in the document, and --prune would delete it; add it to the document's rulesets"))
+                } else if try ruleset(named: name) == nil {
+                    problems.append(DocumentProblem(
+                        path: path, message: "there is no ruleset \(quoted(name)) in the document or the database; add it to the document's rulesets"))
+                }
+            }
+            if let existing, existing.name != entry.name {
+                problems.append(renameProblem(.policy, existing: existing.name, at: "policies[\(index)].name"))
+            } else if let step = Self.policyStep(entry, existing: existing) {
+                policySteps.append(step)
+                policiesToWrite.append((entry, existing == nil))
+            } else {
+                unchanged += 1
+            }
+        }
+        guard problems.isEmpty else { throw PolicyStoreError.invalidDocument(problems) }
+
+        var deletions: [ImportPlan.Step] = []
+        if prune {
+            let documentPolicies = Set(document.policies.map { asciiLowercased($0.name) })
+            deletions += try connection.query("SELECT name FROM policies ORDER BY name") { $0.text(0) }
+                .filter { !documentPolicies.contains(asciiLowercased($0)) }
+                .map { ImportPlan.Step(kind: .policy, name: $0, action: .delete) }
+            deletions += try connection.query("SELECT name FROM rulesets ORDER BY name") { $0.text(0) }
+                .filter { !documentRulesets.contains(asciiLowercased($0)) }
+                .map { ImportPlan.Step(kind: .ruleset, name: $0, action: .delete) }
+        }
+        let plan = ImportPlan(steps: rulesetSteps + policySteps + deletions, unchanged: unchanged, applied: !dryRun)
+        guard !dryRun else { return plan }
+
+        for (entry, isNew) in rulesetsToWrite {
+            if isNew {
+                try createRuleset(named: entry.name, description: entry.description, rules: entry.rules)
+            } else {
+                try modifyRuleset(named: entry.name) { $0 = RulesetEdit(description: entry.description, rules: entry.rules) }
+            }
+        }
+        for (entry, isNew) in policiesToWrite {
+            if isNew {
+                try createPolicy(named: entry.name, description: entry.description, xdrEnabled: entry.xdrEnabled, rulesets: entry.rulesets)
+            } else {
+                try modifyPolicy(named: entry.name) {
+                    $0 = PolicyEdit(description: entry.description, xdrEnabled: entry.xdrEnabled, rulesets: entry.rulesets)
+                }
+            }
+        }
+        for step in deletions {
+            switch step.kind {
+            case .policy: try deletePolicy(named: step.name)
+            case .ruleset: try deleteRuleset(named: step.name)
+            }
+        }
+        return plan
+    }
+
+    private func renameProblem(_ kind: ObjectKind, existing: String, at path: String) -> DocumentProblem {
+        DocumentProblem(
+            path: path,
+            message: "the \(kind) exists as \(quoted(existing)), and names cannot change, not even in letter case; write \(quoted(existing))")
+    }
+
+    /// The step that brings `existing` to `entry`, or nil when they already match.
+    private static func rulesetStep(_ entry: PolicyDocument.RulesetEntry, existing: Ruleset?) -> ImportPlan.Step? {
+        guard let existing else { return ImportPlan.Step(kind: .ruleset, name: entry.name, action: .create) }
+        var changes: [String] = []
+        if entry.description != existing.description { changes.append("description") }
+        let old = Dictionary(uniqueKeysWithValues: existing.rules.map { ($0.id, $0.mitigation) })
+        let new = Dictionary(uniqueKeysWithValues: entry.rules.map { ($0.id, $0.mitigation) })
+        let ruleChanges = new.keys.filter { old[$0] == nil }.sorted().map { "+" + $0 }
+            + old.keys.filter { new[$0] == nil }.sorted().map { "-" + $0 }
+            + new.keys.filter { old[$0] != nil && old[$0] != new[$0] }.sorted().map { "~" + $0 }
+        if !ruleChanges.isEmpty { changes.append("rules " + ruleChanges.joined(separator: " ")) }
+        return changes.isEmpty ? nil : ImportPlan.Step(kind: .ruleset, name: existing.name, action: .modify(changes))
+    }
+
+    private static func policyStep(_ entry: PolicyDocument.PolicyEntry, existing: Policy?) -> ImportPlan.Step? {
+        guard let existing else { return ImportPlan.Step(kind: .policy, name: entry.name, action: .create) }
+        var changes: [String] = []
+        if entry.description != existing.description { changes.append("description") }
+        if entry.xdrEnabled != existing.xdrEnabled { changes.append("xdrEnabled") }
+        let old = Set(existing.rulesets.map(asciiLowercased))
+        let new = Set(entry.rulesets.map(asciiLowercased))
+        let added = sortedNames(entry.rulesets.filter { !old.contains(asciiLowercased($0)) })
+        let removed = existing.rulesets.filter { !new.contains(asciiLowercased($0)) }
+        if !added.isEmpty || !removed.isEmpty {
+            changes.append("rulesets " + (added.map { "+" + $0 } + removed.map { "-" + $0 }).joined(separator: " "))
+        }
+        return changes.isEmpty ? nil : ImportPlan.Step(kind: .policy, name: existing.name, action: .modify(changes))
+    }
+}
+
+extension PolicyStore {
+    /// The whole store as a document, read in one transaction.
+    public func exportDocument() throws(PolicyStoreError) -> PolicyDocument {
+        try perform(.deferred) { try $0.exportDocument() }
+    }
+
+    /// The whole store as deterministic JSON: two exports of the same state are byte-identical.
+    ///
+    /// ```swift
+    /// try store.export().write(to: URL(fileURLWithPath: "policies.json"))
+    /// ```
+    public func export() throws(PolicyStoreError) -> Data {
+        try exportDocument().jsonData()
+    }
+
+    /// Applies a document in one transaction, all or nothing; see
+    /// ``StoreTransaction/importDocument(_:prune:dryRun:)``. A dry run reads only.
+    ///
+    /// ```swift
+    /// let document = try PolicyDocument(json: Data(contentsOf: URL(fileURLWithPath: "policies.json")))
+    /// print(try store.importDocument(document, dryRun: true))
+    /// ```
+    @discardableResult
+    public func importDocument(_ document: PolicyDocument, prune: Bool = false, dryRun: Bool = false) throws(PolicyStoreError) -> ImportPlan {
+        try perform(dryRun ? .deferred : .immediate) { try $0.importDocument(document, prune: prune, dryRun: dryRun) }
+    }
+}
