@@ -87,6 +87,21 @@ import Testing
         #expect(try store.checkIntegrity().isEmpty)
     }
 
+    @Test func policyAsCode() throws {
+        let source = try PolicyStore.inMemory()
+        try source.createRuleset(named: "baseline")
+        try source.createPolicy(named: "web.prod", rulesets: ["baseline"])
+        let exported = try source.export()
+        let store = try PolicyStore.inMemory()
+
+        let plan = try store.importDocument(try PolicyDocument(json: exported), prune: false, dryRun: true)
+        print(plan)  // "+ create policy web.prod" ... "0 unchanged"
+        if !plan.steps.isEmpty {
+            try store.importDocument(try PolicyDocument(json: exported))
+        }
+        #expect(try store.export() == exported)
+    }
+
     /// The ```swift blocks of every Markdown file in Docs/ and of the README.
     static func documentedExamples() throws -> [(file: String, code: String)] {
         let docs = packageRoot.appendingPathComponent("Docs")
