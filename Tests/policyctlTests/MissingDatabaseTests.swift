@@ -1,0 +1,51 @@
+import ContainerPolicyStore
+import Foundation
+import Testing
+
+/// Only create commands and `demo` make a database file; the others say it is missing.
+@Suite struct MissingDatabaseTests {
+    static let commandsThatNeedADatabase: [[String]] = [
+        ["policy", "list"], ["policy", "list", "--json"], ["policy", "show", "web"],
+        ["policy", "modify", "web", "--xdr", "off"], ["policy", "delete", "web"], ["policy", "duplicate", "web"],
+        ["ruleset", "list"], ["ruleset", "show", "base"], ["ruleset", "modify", "base", "--description", "d"],
+        ["ruleset", "delete", "base"], ["ruleset", "duplicate", "base"], ["check"],
+    ]
+
+    @Test(arguments: commandsThatNeedADatabase)
+    func missingDatabaseIsRefusedAndNotCreated(command: [String]) throws {
+        let workspace = try Workspace()
+        let result = try workspace.run(command)
+        #expect(result.status == 1)
+        #expect(result.stderr == errorLine(.databaseNotFound(path: "./policies.sqlite")))
+        #expect(result.stdout.isEmpty)
+        #expect(try FileManager.default.contentsOfDirectory(atPath: workspace.directory.path).isEmpty)
+    }
+
+    @Test func missingDatabaseNamedByDbIsReportedByThatPath() throws {
+        let workspace = try Workspace()
+        let result = try workspace.run("--db", "elsewhere.sqlite", "policy", "list")
+        #expect(result.stderr == errorLine(.databaseNotFound(path: "elsewhere.sqlite")))
+        #expect(!workspace.exists("elsewhere.sqlite"))
+    }
+
+    @Test(arguments: [["policy", "create", "web"], ["ruleset", "create", "base", "--rule", "TM-00000001"]])
+    func createMakesTheDatabase(command: [String]) throws {
+        let workspace = try Workspace()
+        let result = try workspace.run(command)
+        #expect(result.status == 0)
+        #expect(workspace.exists("policies.sqlite"))
+        #expect(try workspace.succeed("check").hasPrefix("ok: "))
+    }
+
+    @Test(arguments: [
+        ["policy", "create", "web prod"], ["policy", "create", "web", "--ruleset", "missing"],
+        ["ruleset", "create", "base", "--rule", "TM-1"],
+    ])
+    func aRefusedCreateLeavesNoFileBehind(command: [String]) throws {
+        let workspace = try Workspace()
+        let result = try workspace.run(command)
+        #expect(result.status == 1)
+        #expect(result.stderr.hasPrefix("error: "))
+        #expect(try FileManager.default.contentsOfDirectory(atPath: workspace.directory.path).isEmpty)
+    }
+}

@@ -1,0 +1,98 @@
+import ContainerPolicyStore
+import Foundation
+import Testing
+
+extension Workspace {
+    /// Builds ./policies.sqlite with the CLI: rulesets `base` (one rule) and `spare`, and the
+    /// policy `web` that uses `base`.
+    func makeSampleDatabase() throws {
+        try succeed("ruleset", "create", "base", "--description", "Base rules", "--rule", "TM-00000001:terminate")
+        try succeed("ruleset", "create", "spare")
+        try succeed("policy", "create", "web", "--description", "Front end", "--ruleset", "base")
+    }
+
+    /// Opens a database of the workspace with the library, for checks and bulk setup. The
+    /// store closes when `body` returns, before the next `policyctl` run.
+    func withStore<T>(_ name: String = "policies.sqlite", _ body: (PolicyStore) throws -> T) throws -> T {
+        var options = StoreOptions()
+        options.createIfMissing = false
+        return try body(PolicyStore(path: file(name).path, options: options))
+    }
+
+    /// Parses a command's standard output as JSON.
+    func json<T: Decodable>(
+        _ type: T.Type, _ arguments: String..., sourceLocation: SourceLocation = #_sourceLocation
+    ) throws -> T {
+        let result = try run(arguments)
+        #expect(result.status == 0, "\(result.stderr)", sourceLocation: sourceLocation)
+        return try JSONDecoder().decode(T.self, from: Data(result.stdout.utf8))
+    }
+
+    /// The top-level keys of a command's JSON object output.
+    func jsonKeys(_ arguments: String...) throws -> Set<String> {
+        let object = try JSONSerialization.jsonObject(with: Data(try run(arguments).stdout.utf8))
+        return Set(try #require(object as? [String: Any]).keys)
+    }
+}
+
+/// The documented `--json` shape of a policy.
+struct PolicyDocument: Decodable, Equatable {
+    struct Runtime: Decodable, Equatable {
+        let rulesets: [RulesetReference]
+    }
+
+    struct RulesetReference: Decodable, Equatable {
+        let name: String
+    }
+
+    let name: String
+    let description: String
+    let xdrEnabled: Bool
+    let runtime: Runtime
+    let createdDateTime: String
+    let updatedDateTime: String
+    let rulesetsUpdatedDateTime: String
+    let revision: Int
+
+    var rulesetNames: [String] { runtime.rulesets.map(\.name) }
+
+    static let keys: Set = [
+        "name", "description", "xdrEnabled", "runtime", "createdDateTime", "updatedDateTime",
+        "rulesetsUpdatedDateTime", "revision",
+    ]
+}
+
+/// The documented `--json` shape of a ruleset.
+struct RulesetDocument: Decodable, Equatable {
+    struct Rule: Decodable, Equatable {
+        let id: String
+        let mitigation: String
+    }
+
+    let name: String
+    let description: String
+    let rules: [Rule]
+    let createdDateTime: String
+    let updatedDateTime: String
+    let revision: Int
+
+    static let keys: Set = ["name", "description", "rules", "createdDateTime", "updatedDateTime", "revision"]
+}
+
+struct PolicyList: Decodable {
+    let policies: [PolicyDocument]
+}
+
+struct RulesetList: Decodable {
+    let rulesets: [RulesetDocument]
+}
+
+/// True for the schema's timestamp text, `2026-11-29T05:07:21.123Z`.
+func isSchemaTimestamp(_ text: String) -> Bool {
+    text.wholeMatch(of: /\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z/) != nil
+}
+
+/// The line `policyctl` prints on stderr for a refusal.
+func errorLine(_ error: PolicyStoreError) -> String {
+    "error: \(error)\n"
+}
