@@ -34,7 +34,7 @@ let package = Package(
         ),
         .testTarget(
             name: "policyctlTests",
-            dependencies: ["policyctl"]
+            dependencies: ["policyctl", "ContainerPolicyStore"]
         ),
     ],
     swiftLanguageModes: [.v6]

@@ -2,6 +2,8 @@
 --
 -- Every rule of the product is kept here, so that it holds for any writer, the sqlite3 shell
 -- included, where foreign_keys is OFF unless the user turns it on:
+--   * descriptions: at most 1,000 characters, no control characters but tab, line feed and
+--     carriage return (no terminal escape sequences in a policy list), no NUL.
 --   * names: 1 to 64 characters, only ASCII letters, digits, '_' and '.', unique ignoring
 --     ASCII case, never changed. length(x) = length(CAST(x AS BLOB)) holds only for ASCII
 --     text without a NUL byte, which GLOB and length() alone would not see past.
@@ -22,7 +24,8 @@ CREATE TABLE policies (
     description         TEXT NOT NULL DEFAULT ''
                         CONSTRAINT policy_description_rules CHECK (
                             length(description) <= 1000
-                            AND instr(CAST(description AS BLOB), x'00') = 0),
+                            AND instr(CAST(description AS BLOB), x'00') = 0
+                            AND description NOT GLOB '*[^' || char(9, 10, 13) || ' -~' || char(160) || '-' || char(1114111) || ']*'),
     xdr_enabled         INTEGER NOT NULL DEFAULT 1
                         CONSTRAINT policy_xdr_enabled_is_boolean CHECK (xdr_enabled IN (0, 1)),
     revision            INTEGER NOT NULL DEFAULT 1
@@ -51,7 +54,8 @@ CREATE TABLE rulesets (
     description TEXT NOT NULL DEFAULT ''
                 CONSTRAINT ruleset_description_rules CHECK (
                     length(description) <= 1000
-                    AND instr(CAST(description AS BLOB), x'00') = 0),
+                    AND instr(CAST(description AS BLOB), x'00') = 0
+                    AND description NOT GLOB '*[^' || char(9, 10, 13) || ' -~' || char(160) || '-' || char(1114111) || ']*'),
     revision    INTEGER NOT NULL DEFAULT 1
                 CONSTRAINT ruleset_revision_positive CHECK (revision >= 1),
     created_at  TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ', 'now'))

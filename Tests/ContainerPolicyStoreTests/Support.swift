@@ -65,10 +65,10 @@ func snapshot(_ store: PolicyStore) throws -> [String] {
         let tables = try connection.query(
             "SELECT name FROM sqlite_schema WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name") { $0.text(0) }
         return try tables.flatMap { table in
-            try connection.query("SELECT * FROM \"\(table)\" ORDER BY 1, 2") { row in
+            try connection.query("SELECT * FROM \"\(table)\"") { row in
                 let count = row.columnCount
                 return table + ": " + (0..<count).map { row.optionalText($0) ?? "NULL" }.joined(separator: " | ")
-            }
+            }.sorted()
         }
     }
 }

@@ -1,8 +1,9 @@
-/// The two kinds of named object the store keeps. Policies and rulesets are separate
-/// namespaces: a policy and a ruleset may share a name.
+/// The kinds of object the store keeps. Policies and rulesets are separate namespaces: a
+/// policy and a ruleset may share a name. Clusters are known by their ARN.
 public enum ObjectKind: String, Sendable, Hashable, CaseIterable, CustomStringConvertible {
     case policy
     case ruleset
+    case cluster
 
     public var description: String { rawValue }
 }
@@ -62,18 +63,36 @@ public enum DescriptionProblem: Sendable, Hashable {
     case tooLong(length: Int)
     /// A NUL character, which C tools and the shell would cut the text at.
     case containsNUL
+    /// A control character other than tab, line feed and carriage return, at this 1-based
+    /// position (in Unicode scalars). Escape sequences would reach the terminal of whoever
+    /// lists the policies.
+    case controlCharacter(position: Int)
 }
 
 /// Descriptions are free text of at most 1,000 Unicode scalars (what SQLite's `length()`
-/// counts), stored verbatim, without NUL.
+/// counts), stored verbatim; among control characters only tab, line feed and carriage
+/// return are allowed.
 public enum DescriptionRules {
     public static let maximumLength = 1_000
 
     /// The rule `description` breaks, or nil when it can be stored.
     public static func problem(in description: String) -> DescriptionProblem? {
         if description.utf8.contains(0) { return .containsNUL }
+        for (offset, scalar) in description.unicodeScalars.enumerated() where isDisallowedControl(scalar) {
+            return .controlCharacter(position: offset + 1)
+        }
         let length = description.unicodeScalars.count
         return length > maximumLength ? .tooLong(length: length) : nil
+    }
+
+    /// C0 controls but tab, line feed and carriage return; DEL; and the C1 controls, some of
+    /// which terminals read as the start of an escape sequence.
+    private static func isDisallowedControl(_ scalar: Unicode.Scalar) -> Bool {
+        switch scalar.value {
+        case 0x09, 0x0A, 0x0D: return false
+        case 0x00...0x1F, 0x7F...0x9F: return true
+        default: return false
+        }
     }
 
     static func validate(_ description: String, kind: ObjectKind, name: String) throws(PolicyStoreError) {

@@ -24,6 +24,14 @@ public enum PolicyStoreError: Error, Sendable, Hashable, CustomStringConvertible
     case revisionConflict(ObjectKind, name: String, expected: Int, actual: Int)
     /// The ruleset is still linked to these policies.
     case rulesetInUse(ruleset: String, policies: [String])
+    /// The policy is assigned to these clusters (their ARNs), so it cannot be deleted.
+    case policyAssigned(policy: String, clusters: [String])
+    /// The cluster ARN is malformed.
+    case invalidClusterARN(String, ClusterARNProblem)
+    /// No recorded change left the object at this revision.
+    case unknownRevision(ObjectKind, name: String, revision: Int)
+    /// Restoring the policy to a revision needs a ruleset that no longer exists.
+    case restoreNeedsRuleset(policy: String, revision: Int, ruleset: String)
     /// The request uses a part of the product that Amazon ECS policies do not have.
     case unsupportedOnAmazonECS(UnsupportedFeature, detail: String)
     /// A rule of a ruleset is malformed or repeated.
@@ -61,6 +69,14 @@ public enum PolicyStoreError: Error, Sendable, Hashable, CustomStringConvertible
         case .rulesetInUse(let ruleset, let policies):
             let list = policies.map(quoted).joined(separator: ", ")
             return "the ruleset \(quoted(ruleset)) is used by \(policies.count == 1 ? "policy" : "policies") \(list): remove it from \(policies.count == 1 ? "that policy" : "those policies") first"
+        case .policyAssigned(let policy, let clusters):
+            return "the policy \(quoted(policy)) is assigned to \(clusters.count == 1 ? "cluster" : "clusters") \(clusters.joined(separator: ", ")): you cannot delete active policies; remove the policy from all clusters before you can delete it"
+        case .invalidClusterARN(let arn, let problem):
+            return "\(quoted(arn)) is not an Amazon ECS cluster ARN: \(problem.explanation); write arn:aws:ecs:<region>:<12-digit account>:cluster/<name>"
+        case .unknownRevision(let kind, let name, let revision):
+            return "the \(kind) \(quoted(name)) has no recorded revision \(revision): see its history for the revisions there are"
+        case .restoreNeedsRuleset(let policy, let revision, let ruleset):
+            return "revision \(revision) of policy \(quoted(policy)) uses the ruleset \(quoted(ruleset)), which no longer exists: create it again first"
         case .unsupportedOnAmazonECS(let feature, let detail):
             return "\(detail): \(feature.explanation)"
         case .invalidRule(let ruleset, let ruleID, let problem):
@@ -71,12 +87,7 @@ public enum PolicyStoreError: Error, Sendable, Hashable, CustomStringConvertible
                 return "the rule \(quoted(ruleID)) appears more than once in ruleset \(quoted(ruleset)): list each rule once"
             }
         case .invalidDescription(let kind, let name, let problem):
-            switch problem {
-            case .tooLong(let length):
-                return "the description of \(kind) \(quoted(name)) is \(length) characters long: shorten it to at most \(DescriptionRules.maximumLength)"
-            case .containsNUL:
-                return "the description of \(kind) \(quoted(name)) contains a NUL character: remove it"
-            }
+            return "the description of \(kind) \(quoted(name)) \(problem.explanation)"
         case .invalidDocument(let problems):
             let count = problems.count == 1 ? "1 problem" : "\(problems.count) problems"
             return "the document has \(count); fix \(problems.count == 1 ? "it" : "them") and try again:\n"
@@ -142,6 +153,30 @@ extension NameProblem {
             return "contains a space at position \(position): names cannot contain spaces; use '_' or '.' instead"
         case .disallowedCharacter(let character, let position):
             return "contains \(describe(character)) at position \(position): only ASCII letters, digits, '_' and '.' are allowed"
+        }
+    }
+}
+
+extension DescriptionProblem {
+    var explanation: String {
+        switch self {
+        case .tooLong(let length):
+            return "is \(length) characters long: shorten it to at most \(DescriptionRules.maximumLength)"
+        case .containsNUL:
+            return "contains a NUL character: remove it"
+        case .controlCharacter(let position):
+            return "contains a control character at position \(position): only tab, line feed and carriage return are allowed"
+        }
+    }
+}
+
+extension ClusterARNProblem {
+    var explanation: String {
+        switch self {
+        case .notAnECSClusterARN: return "it does not start with arn:aws:ecs: or lacks :cluster/"
+        case .malformedRegion: return "the region is not like us-east-1"
+        case .malformedAccount: return "the account is not 12 digits"
+        case .malformedClusterName: return "the cluster name must be 1 to \(ClusterARNRules.maximumNameLength) letters, digits, '-' or '_'"
         }
     }
 }

@@ -10,14 +10,8 @@ extension PolicyDocument {
             }
         }
         func check(description: String, at path: String) {
-            switch DescriptionRules.problem(in: description) {
-            case .tooLong(let length)?:
-                problems.append(DocumentProblem(
-                    path: path, message: "is \(length) characters long: shorten it to at most \(DescriptionRules.maximumLength)"))
-            case .containsNUL?:
-                problems.append(DocumentProblem(path: path, message: "contains a NUL character: remove it"))
-            case nil:
-                break
+            if let problem = DescriptionRules.problem(in: description) {
+                problems.append(DocumentProblem(path: path, message: problem.explanation))
             }
         }
         /// Remembers each valid value's first place, so a repeat is reported where it stands.

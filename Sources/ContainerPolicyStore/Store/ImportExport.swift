@@ -71,18 +71,27 @@ extension StoreTransaction {
                 unchanged += 1
             }
         }
-        guard problems.isEmpty else { throw PolicyStoreError.invalidDocument(problems) }
-
-        var deletions: [ImportPlan.Step] = []
+        var policiesToDelete: [String] = []
+        var rulesetsToDelete: [String] = []
         if prune {
             let documentPolicies = Set(document.policies.map { asciiLowercased($0.name) })
-            deletions += try connection.query("SELECT name FROM policies ORDER BY name") { $0.text(0) }
+            policiesToDelete = try connection.query("SELECT name FROM policies ORDER BY name") { $0.text(0) }
                 .filter { !documentPolicies.contains(asciiLowercased($0)) }
-                .map { ImportPlan.Step(kind: .policy, name: $0, action: .delete) }
-            deletions += try connection.query("SELECT name FROM rulesets ORDER BY name") { $0.text(0) }
+            rulesetsToDelete = try connection.query("SELECT name FROM rulesets ORDER BY name") { $0.text(0) }
                 .filter { !documentRulesets.contains(asciiLowercased($0)) }
-                .map { ImportPlan.Step(kind: .ruleset, name: $0, action: .delete) }
+            for name in policiesToDelete {
+                let clusters = try clusters(usingPolicy: name)
+                if !clusters.isEmpty {
+                    problems.append(DocumentProblem(
+                        path: "policies",
+                        message: "--prune would delete the policy \(quoted(name)), which is assigned to \(clusters.joined(separator: ", ")); keep it in the document, or remove it from those clusters first"))
+                }
+            }
         }
+        guard problems.isEmpty else { throw PolicyStoreError.invalidDocument(problems) }
+
+        let deletions = policiesToDelete.map { ImportPlan.Step(kind: .policy, name: $0, action: .delete) }
+            + rulesetsToDelete.map { ImportPlan.Step(kind: .ruleset, name: $0, action: .delete) }
         let plan = ImportPlan(steps: rulesetSteps + policySteps + deletions, unchanged: unchanged, applied: !dryRun)
         guard !dryRun else { return plan }
 
@@ -102,12 +111,8 @@ extension StoreTransaction {
                 }
             }
         }
-        for step in deletions {
-            switch step.kind {
-            case .policy: try deletePolicy(named: step.name)
-            case .ruleset: try deleteRuleset(named: step.name)
-            }
-        }
+        for name in policiesToDelete { try deletePolicy(named: name) }
+        for name in rulesetsToDelete { try deleteRuleset(named: name) }
         return plan
     }
 

@@ -18,6 +18,7 @@ public final class PolicyStore: Sendable {
     /// Used only while holding `lock`: SQLite connections are opened without their own mutex.
     private nonisolated(unsafe) let connection: Connection
     private let lock = NSLock()
+    private let actor: String
 
     /// Opens the database at `path`, creating it (mode 0600) when it is missing and
     /// `options.createIfMissing` allows, and applies any pending migration.
@@ -39,6 +40,7 @@ public final class PolicyStore: Sendable {
 
     private init(location: DatabaseLocation, path: String, options: StoreOptions) throws(PolicyStoreError) {
         self.path = path
+        self.actor = options.actor
         let opened: Connection
         do {
             opened = try Connection(
@@ -67,9 +69,10 @@ public final class PolicyStore: Sendable {
     /// }
     /// ```
     ///
-    /// Do not keep `tx` beyond the closure.
-    public func write<T: Sendable>(_ body: (StoreTransaction) throws -> T) throws -> T {
-        try run(.immediate, body)
+    /// Do not keep `tx` beyond the closure. `actor`, when given, is recorded in the history
+    /// for these changes instead of `StoreOptions.actor`.
+    public func write<T: Sendable>(actor: String? = nil, _ body: (StoreTransaction) throws -> T) throws -> T {
+        try run(.immediate, actor: actor, body)
     }
 
     /// Runs `body` in one read transaction, so every read sees the same state.
@@ -77,10 +80,21 @@ public final class PolicyStore: Sendable {
         try run(.deferred, body)
     }
 
-    private func run<T: Sendable>(_ kind: TransactionKind, _ body: (StoreTransaction) throws -> T) throws -> T {
-        try lock.withLock {
+    private func run<T: Sendable>(
+        _ kind: TransactionKind, actor: String? = nil, _ body: (StoreTransaction) throws -> T
+    ) throws -> T {
+        let actor = actor ?? self.actor
+        return try lock.withLock {
             do {
-                return try connection.transaction(kind) { try body(StoreTransaction(connection: connection)) }
+                return try connection.transaction(kind) {
+                    guard kind == .immediate, !actor.isEmpty else { return try body(StoreTransaction(connection: connection)) }
+                    // The history's triggers read the actor from this row; it never outlives the
+                    // transaction, so no other connection sees it.
+                    try connection.run("INSERT INTO change_actor (actor) VALUES (?)", [SQLValue(actor)])
+                    let result = try body(StoreTransaction(connection: connection))
+                    try connection.run("DELETE FROM change_actor")
+                    return result
+                }
             } catch let error as SQLiteError {
                 throw Self.storeError(error, path: path)
             }

@@ -19,6 +19,9 @@ public struct StoreOptions: Sendable, Hashable {
     public var journalMode: JournalMode = .wal
     /// How hard SQLite works to make each commit durable.
     public var synchronous: Synchronous = .full
+    /// Who makes the changes, recorded with each one in the history (`changes.actor`).
+    /// Empty means unknown, as for a change made from the shell.
+    public var actor = ""
 
     public init() {}
 

@@ -1,10 +1,17 @@
 import Foundation
 
-/// The schema's timestamps: UTC ISO-8601 text with milliseconds, `2026-11-29T05:07:21.123Z`.
+/// The schema's timestamps: UTC ISO-8601 text with milliseconds, `2026-11-29T05:07:21.123Z`,
+/// as the database stores them and as JSON shows them.
+///
+/// ```swift
+/// print(Timestamp.text(from: policy.createdAt))   // 2026-11-29T05:07:21.123Z
+/// ```
+///
 /// Parsed by hand: the format is fixed by a CHECK constraint, and a formatter per row would
 /// cost more than the query.
-enum Timestamp {
-    static func date(from text: String) -> Date {
+public enum Timestamp {
+    /// The date a timestamp text stands for; the Unix epoch for text not in the format.
+    public static func date(from text: String) -> Date {
         let digits = Array(text.utf8)
         guard digits.count == 24 else { return Date(timeIntervalSince1970: 0) }
         func number(_ start: Int, _ count: Int) -> Int {
@@ -15,7 +22,8 @@ enum Timestamp {
         return Date(timeIntervalSince1970: Double(seconds) + Double(number(20, 3)) / 1_000)
     }
 
-    static func text(from date: Date) -> String {
+    /// The timestamp text of a date, rounded to the millisecond.
+    public static func text(from date: Date) -> String {
         let milliseconds = Int((date.timeIntervalSince1970 * 1_000).rounded())
         let (days, dayMilliseconds) = milliseconds.quotientAndRemainder(dividingBy: 86_400_000)
         let (year, month, day) = civilFromDays(days - (dayMilliseconds < 0 ? 1 : 0))

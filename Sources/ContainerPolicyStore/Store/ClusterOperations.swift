@@ -1,0 +1,92 @@
+extension StoreTransaction {
+    static let clusterColumns = """
+        SELECT c.arn, p.name, c.assigned_at FROM clusters AS c LEFT JOIN policies AS p ON p.id = c.policy_id
+        """
+
+    static func decodeCluster(_ row: Row) -> Cluster {
+        Cluster(arn: row.text(0), policy: row.optionalText(1), assignedAt: row.optionalText(2).map(Timestamp.date(from:)))
+    }
+
+    /// The cluster with this ARN, or nil when it was never assigned a policy.
+    public func cluster(arn: String) throws -> Cluster? {
+        try connection.queryFirst(Self.clusterColumns + " WHERE c.arn = ?", [SQLValue(arn)], Self.decodeCluster)
+    }
+
+    /// A page of clusters sorted by ARN, after `after`.
+    public func clusters(after: String? = nil, limit: Int = 100) throws -> [Cluster] {
+        try Self.checkPageSize(limit)
+        return try connection.query(
+            Self.clusterColumns + " WHERE c.arn > ? ORDER BY c.arn LIMIT ?", [SQLValue(after ?? ""), SQLValue(limit)],
+            Self.decodeCluster)
+    }
+
+    /// The ARNs of the clusters the policy is assigned to, sorted.
+    public func clusters(usingPolicy name: String) throws -> [String] {
+        let policy = try existingPolicy(name)
+        return try connection.query(
+            "SELECT arn FROM clusters WHERE policy_id = ? ORDER BY arn", [SQLValue(policy.id)]) { $0.text(0) }
+    }
+
+    /// Assigns a policy to a cluster, replacing the policy it had. The cluster is added the
+    /// first time a policy is assigned to it.
+    @discardableResult
+    public func assignPolicy(named name: String, toCluster arn: String) throws -> Cluster {
+        if let problem = ClusterARNRules.problem(in: arn) { throw PolicyStoreError.invalidClusterARN(arn, problem) }
+        let policy = try existingPolicy(name)
+        try connection.run(
+            """
+            INSERT INTO clusters (arn, policy_id, assigned_at) VALUES (?, ?, strftime('%Y-%m-%dT%H:%M:%fZ', 'now'))
+            ON CONFLICT (arn) DO UPDATE SET policy_id = excluded.policy_id, assigned_at = excluded.assigned_at
+            WHERE policy_id IS NOT excluded.policy_id
+            """,
+            [SQLValue(arn), SQLValue(policy.id)])
+        return try existingCluster(arn)
+    }
+
+    /// Removes the policy from a cluster; the cluster stays known, with no policy.
+    @discardableResult
+    public func unassignCluster(arn: String) throws -> Cluster {
+        _ = try existingCluster(arn)
+        try connection.run(
+            "UPDATE clusters SET policy_id = NULL, assigned_at = NULL WHERE arn = ? AND policy_id IS NOT NULL", [SQLValue(arn)])
+        return try existingCluster(arn)
+    }
+
+    private func existingCluster(_ arn: String) throws -> Cluster {
+        guard let cluster = try cluster(arn: arn) else { throw PolicyStoreError.notFound(.cluster, name: arn) }
+        return cluster
+    }
+}
+
+extension PolicyStore {
+    /// Assigns a policy to an Amazon ECS cluster, replacing the policy it had.
+    ///
+    /// ```swift
+    /// try store.assignPolicy(named: "web.prod", toCluster: "arn:aws:ecs:eu-west-1:123456789012:cluster/web")
+    /// ```
+    @discardableResult
+    public func assignPolicy(named name: String, toCluster arn: String) throws(PolicyStoreError) -> Cluster {
+        try perform(.immediate) { try $0.assignPolicy(named: name, toCluster: arn) }
+    }
+
+    /// Removes the policy from a cluster.
+    @discardableResult
+    public func unassignCluster(arn: String) throws(PolicyStoreError) -> Cluster {
+        try perform(.immediate) { try $0.unassignCluster(arn: arn) }
+    }
+
+    /// The cluster with this ARN, or nil.
+    public func cluster(arn: String) throws(PolicyStoreError) -> Cluster? {
+        try perform(.deferred) { try $0.cluster(arn: arn) }
+    }
+
+    /// A page of clusters sorted by ARN.
+    public func clusters(after: String? = nil, limit: Int = 100) throws(PolicyStoreError) -> [Cluster] {
+        try perform(.deferred) { try $0.clusters(after: after, limit: limit) }
+    }
+
+    /// The ARNs of the clusters a policy is assigned to.
+    public func clusters(usingPolicy name: String) throws(PolicyStoreError) -> [String] {
+        try perform(.deferred) { try $0.clusters(usingPolicy: name) }
+    }
+}

@@ -1,0 +1,102 @@
+extension StoreTransaction {
+    /// Every recorded change to the policy named `name` (ignoring letter case), oldest first,
+    /// including those of earlier policies of that name that were deleted.
+    public func history(ofPolicy name: String) throws -> [Change] {
+        try history(.policy, name)
+    }
+
+    /// Every recorded change to the ruleset named `name`, oldest first.
+    public func history(ofRuleset name: String) throws -> [Change] {
+        try history(.ruleset, name)
+    }
+
+    private func history(_ kind: ObjectKind, _ name: String) throws -> [Change] {
+        try connection.query(
+            """
+            SELECT sequence, changed_at, object_name, action, revision, before, after, actor
+            FROM changes WHERE object_kind = ? AND object_name = ? ORDER BY sequence
+            """,
+            [SQLValue(kind.rawValue), SQLValue(name)]
+        ) { row in
+            Change(
+                sequence: row.int(0), changedAt: Timestamp.date(from: row.text(1)), kind: kind, name: row.text(2),
+                action: Change.Action(rawValue: row.text(3)) ?? .modify, revision: row.int(4),
+                before: row.optionalText(5), after: row.optionalText(6), actor: row.text(7))
+        }
+    }
+
+    /// Writes the description, XDR setting and rulesets the policy had at `revision` back, as
+    /// new revisions. Refused when a ruleset it needs no longer exists.
+    @discardableResult
+    public func restorePolicy(named name: String, toRevision revision: Int) throws -> Policy {
+        let current = try existingPolicy(name)
+        guard
+            let state = try connection.queryFirst(
+                """
+                SELECT after FROM changes
+                WHERE object_kind = 'policy' AND object_name = ? AND revision = ? AND after IS NOT NULL
+                  AND sequence > coalesce((SELECT max(sequence) FROM changes
+                                           WHERE object_kind = 'policy' AND object_name = ? AND action = 'delete'), 0)
+                ORDER BY sequence DESC LIMIT 1
+                """,
+                [SQLValue(current.name), SQLValue(revision), SQLValue(current.name)], { $0.text(0) }),
+            let snapshot = PolicySnapshot(json: state)
+        else { throw PolicyStoreError.unknownRevision(.policy, name: current.name, revision: revision) }
+        for ruleset in snapshot.rulesets where try self.ruleset(named: ruleset) == nil {
+            throw PolicyStoreError.restoreNeedsRuleset(policy: current.name, revision: revision, ruleset: ruleset)
+        }
+        return try modifyPolicy(named: current.name) {
+            $0 = PolicyEdit(description: snapshot.description, xdrEnabled: snapshot.xdrEnabled, rulesets: snapshot.rulesets)
+        }
+    }
+}
+
+/// A policy's state as the history's triggers write it.
+struct PolicySnapshot {
+    let description: String
+    let xdrEnabled: Bool
+    let rulesets: [String]
+
+    init?(json: String) {
+        guard case .object(let members)? = try? JSONParser.parse(Array(json.utf8)) else { return nil }
+        var fields: [String: JSONValue] = [:]
+        for member in members { fields[member.key] = member.value }
+        guard case .string(let description)? = fields["description"], case .bool(let xdrEnabled)? = fields["xdrEnabled"],
+            case .array(let rulesets)? = fields["rulesets"]
+        else { return nil }
+        self.description = description
+        self.xdrEnabled = xdrEnabled
+        self.rulesets = rulesets.compactMap { value in
+            if case .string(let name) = value { return name }
+            return nil
+        }
+    }
+}
+
+extension PolicyStore {
+    /// The recorded changes to a policy, oldest first.
+    ///
+    /// ```swift
+    /// for change in try store.history(ofPolicy: "web.prod") {
+    ///     print(change.revision, change.action, change.actor)
+    /// }
+    /// ```
+    public func history(ofPolicy name: String) throws(PolicyStoreError) -> [Change] {
+        try perform(.deferred) { try $0.history(ofPolicy: name) }
+    }
+
+    /// The recorded changes to a ruleset, oldest first.
+    public func history(ofRuleset name: String) throws(PolicyStoreError) -> [Change] {
+        try perform(.deferred) { try $0.history(ofRuleset: name) }
+    }
+
+    /// Restores a policy's description, XDR setting and rulesets to those of `revision`.
+    ///
+    /// ```swift
+    /// try store.restorePolicy(named: "web.prod", toRevision: 3)
+    /// ```
+    @discardableResult
+    public func restorePolicy(named name: String, toRevision revision: Int) throws(PolicyStoreError) -> Policy {
+        try perform(.immediate) { try $0.restorePolicy(named: name, toRevision: revision) }
+    }
+}
