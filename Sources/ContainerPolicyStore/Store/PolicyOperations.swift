@@ -127,9 +127,12 @@ extension StoreTransaction {
         return try existingPolicy(current.name)
     }
 
-    /// Deletes a policy and its links; its rulesets stay.
+    /// Deletes a policy and its links; its rulesets stay. Refused with
+    /// ``PolicyStoreError/policyAssigned(policy:clusters:)`` while a cluster uses it.
     public func deletePolicy(named name: String) throws {
         let policy = try existingPolicy(name)
+        let clusters = try clusters(usingPolicy: policy.name)
+        guard clusters.isEmpty else { throw PolicyStoreError.policyAssigned(policy: policy.name, clusters: clusters) }
         try connection.run("DELETE FROM policies WHERE id = ?", [SQLValue(policy.id)])
     }
 

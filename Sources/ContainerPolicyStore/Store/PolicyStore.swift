@@ -71,6 +71,7 @@ public final class PolicyStore: Sendable {
     ///
     /// Do not keep `tx` beyond the closure. `actor`, when given, is recorded in the history
     /// for these changes instead of `StoreOptions.actor`.
+    @discardableResult
     public func write<T: Sendable>(actor: String? = nil, _ body: (StoreTransaction) throws -> T) throws -> T {
         try run(.immediate, actor: actor, body)
     }

@@ -1,0 +1,141 @@
+import Foundation
+import Testing
+@testable import ContainerPolicyStore
+
+@Suite struct ClusterTests {
+    let directory: TemporaryDirectory
+    let store: PolicyStore
+    let path: String
+    let arn = "arn:aws:ecs:us-east-1:123456789012:cluster/web-prod_1"
+    let other = "arn:aws:ecs:eu-central-1:210987654321:cluster/api"
+
+    init() throws {
+        directory = try TemporaryDirectory()
+        (store, path) = try makeStore(in: directory)
+        try store.createPolicy(named: "web")
+        try store.createPolicy(named: "api")
+    }
+
+    @Test func assignReplaceUnassignAndList() throws {
+        let assigned = try store.assignPolicy(named: "web", toCluster: arn)
+        #expect(assigned.policy == "web" && assigned.assignedAt != nil)
+        try store.assignPolicy(named: "api", toCluster: other)
+        #expect(try store.assignPolicy(named: "API", toCluster: arn).policy == "api")
+        #expect(try store.clusters(usingPolicy: "api") == [other, arn].sorted())
+        #expect(try store.clusters(usingPolicy: "web").isEmpty)
+        let unassigned = try store.unassignCluster(arn: arn)
+        #expect(unassigned.policy == nil && unassigned.assignedAt == nil)
+        #expect(try store.clusters().map(\.arn) == [other, arn].sorted())
+        #expect(throws: PolicyStoreError.notFound(.cluster, name: "arn:aws:ecs:us-east-1:123456789012:cluster/nope")) {
+            try store.unassignCluster(arn: "arn:aws:ecs:us-east-1:123456789012:cluster/nope")
+        }
+        #expect(throws: PolicyStoreError.notFound(.policy, name: "nope")) { try store.assignPolicy(named: "nope", toCluster: arn) }
+    }
+
+    @Test func aMalformedARNIsRefusedAndNothingIsWritten() throws {
+        let before = try snapshot(store)
+        let cases: [(String, ClusterARNProblem)] = [
+            ("arn:aws:ec2:us-east-1:123456789012:cluster/web", .notAnECSClusterARN),
+            ("arn:aws:ecs:US-east-1:123456789012:cluster/web", .malformedRegion),
+            ("arn:aws:ecs:us-east-1:12345678901:cluster/web", .malformedAccount),
+            ("arn:aws:ecs:us-east-1:123456789012:service/web", .notAnECSClusterARN),
+            ("arn:aws:ecs:us-east-1:123456789012:cluster/", .malformedClusterName),
+            ("arn:aws:ecs:us-east-1:123456789012:cluster/web prod", .malformedClusterName),
+            ("arn:aws:ecs:us-east-1:123456789012:cluster/" + String(repeating: "c", count: 256), .malformedClusterName),
+        ]
+        for (bad, problem) in cases {
+            let error = #expect(throws: PolicyStoreError.invalidClusterARN(bad, problem)) { try store.assignPolicy(named: "web", toCluster: bad) }
+            #expect(error?.description.contains("arn:aws:ecs:<region>:<12-digit account>:cluster/<name>") == true)
+        }
+        #expect(try snapshot(store) == before)
+    }
+
+    @Test func deletingAnAssignedPolicyIsRefusedFromTheAPI() throws {
+        try store.assignPolicy(named: "web", toCluster: arn)
+        try store.assignPolicy(named: "web", toCluster: other)
+        let before = try snapshot(store)
+        let error = #expect(throws: PolicyStoreError.policyAssigned(policy: "web", clusters: [other, arn].sorted())) {
+            try store.deletePolicy(named: "web")
+        }
+        #expect(error?.description.contains("remove the policy from all clusters before you can delete it") == true)
+        #expect(try snapshot(store) == before)
+        try store.unassignCluster(arn: arn)
+        try store.unassignCluster(arn: other)
+        try store.deletePolicy(named: "web")
+        try expectHealthy(store)
+    }
+
+    @Test func deletingAnAssignedPolicyIsRefusedFromTheShell() throws {
+        try store.assignPolicy(named: "web", toCluster: arn)
+        let before = try snapshot(store)
+        for foreignKeys in ["OFF", "ON"] {
+            let result = try sqliteShell(path, "PRAGMA foreign_keys = \(foreignKeys); DELETE FROM policies WHERE name = 'web';")
+            #expect(result.status != 0 && result.errorOutput.contains("remove the policy from all clusters"))
+        }
+        for statement in [
+            "INSERT INTO clusters (arn) VALUES ('arn:aws:ecs:us-east-1:123456789012:cluster/a b');",
+            "INSERT INTO clusters (arn, policy_id) VALUES ('\(other)', 999);",
+            "UPDATE clusters SET arn = '\(other)';",
+            "UPDATE clusters SET policy_id = 999;",
+        ] {
+            #expect(try sqliteShell(path, statement).status != 0, "\(statement)")
+        }
+        #expect(try snapshot(store) == before)
+    }
+
+    @Test func pruningAnAssignedPolicyIsRefusedWithTheReason() throws {
+        try store.assignPolicy(named: "web", toCluster: arn)
+        let error = #expect(throws: PolicyStoreError.self) {
+            try store.importDocument(PolicyDocument(policies: [.init(name: "api")]), prune: true, dryRun: true)
+        }
+        guard case .invalidDocument(let problems)? = error else { Issue.record("\(String(describing: error))"); return }
+        #expect(problems.map(\.message) == [
+            "--prune would delete the policy \"web\", which is assigned to \(arn); keep it in the document, or remove it from those clusters first",
+        ])
+    }
+
+    @Test func swiftAndSQLAgreeOnGeneratedARNs() throws {
+        var random = NameVerdictPropertyTests.SeededGenerator(state: 42)
+        let pieces = [
+            "arn:aws:ecs:", "us-east-1", "eu-central-1", "us-gov-west-1", "ap-1", "us--1", "USx-1", "us-east-", ":",
+            "123456789012", "12345678901", "1234567890123", "cluster/", "service/", "web", "web-1_B", " ", "é", "\u{0}",
+            "/", "a:b", String(repeating: "n", count: 250), String(repeating: "n", count: 6), "-",
+        ]
+        var arns = (0..<3_000).map { _ in
+            (0..<Int.random(in: 1...9, using: &random)).map { _ in pieces.randomElement(using: &random)! }.joined()
+        }
+        // Valid ARNs with at most one part swapped for a doubtful one.
+        arns += (0..<2_000).map { _ in
+            var parts = ["arn:aws:ecs:", "us-east-1", ":", "123456789012", ":cluster/", "web-1_B"]
+            let doubtful: [[String]] = [
+                ["arn:aws:ecs", "arn:aws-cn:ecs:", "ARN:aws:ecs:"], ["x-1", "us-e_st-1", "eu-west-3", "us-gov-west-1", "u1-east-1"],
+                [";", "::"], ["12345678901x", "1234567890"], [":cluster", ":cluster//", ":Cluster/"],
+                ["", "a.b", String(repeating: "n", count: 255), String(repeating: "n", count: 256), "é", "a/b"],
+            ]
+            if Bool.random(using: &random) {
+                let index = Int.random(in: 0..<parts.count, using: &random)
+                parts[index] = doubtful[index].randomElement(using: &random)!
+            }
+            return parts.joined()
+        }
+        var accepted = 0
+        try store.withConnection { connection in
+            for arn in arns {
+                let swiftVerdict = ClusterARNRules.problem(in: arn) == nil
+                let sqlVerdict: Bool
+                do {
+                    try connection.transaction(.immediate) {
+                        try connection.run("INSERT INTO clusters (arn) VALUES (?)", [SQLValue(arn)])
+                        try connection.run("DELETE FROM clusters")
+                    }
+                    sqlVerdict = true
+                } catch let error as SQLiteError where error.code == .constraintCheck {
+                    sqlVerdict = false
+                }
+                #expect(swiftVerdict == sqlVerdict, "\(quoted(arn)): Swift \(swiftVerdict), SQL \(sqlVerdict)")
+                if swiftVerdict { accepted += 1 }
+            }
+        }
+        #expect(accepted > 300 && accepted < arns.count - 300, "accepted \(accepted) of \(arns.count)")
+    }
+}
