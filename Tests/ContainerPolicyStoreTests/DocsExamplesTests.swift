@@ -102,6 +102,34 @@ import Testing
         #expect(try store.export() == exported)
     }
 
+    @Test func historyAndClusters() throws {
+        var options = StoreOptions()
+        options.actor = "docs"
+        let store = try PolicyStore(path: databasePath, options: options)
+        try store.createRuleset(named: "baseline")
+        try store.createPolicy(named: "web.prod", description: "first", rulesets: ["baseline"])
+        try store.modifyPolicy(named: "web.prod") { $0.description = "second" }
+
+        for change in try store.history(ofPolicy: "web.prod") {
+            print(change.revision, change.action, change.actor, change.after ?? "deleted")
+        }
+        let restored = try store.restorePolicy(named: "web.prod", toRevision: 2)
+        #expect(restored.description == "first")
+
+        let arn = "arn:aws:ecs:us-east-1:123456789012:cluster/web"
+        try store.assignPolicy(named: "web.prod", toCluster: arn)
+        print(try store.clusters(usingPolicy: "web.prod"))  // [arn]
+        do {
+            try store.deletePolicy(named: "web.prod")
+        } catch .policyAssigned(_, let clusters) {
+            print("still used by \(clusters)")
+        } catch {
+            print("error: \(error)")
+        }
+        try store.unassignCluster(arn: arn)
+        #expect(try store.policy(named: "web.prod") != nil)
+    }
+
     /// The ```swift blocks of every Markdown file in Docs/ and of the README.
     static func documentedExamples() throws -> [(file: String, code: String)] {
         let docs = packageRoot.appendingPathComponent("Docs")
