@@ -28,6 +28,10 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
+        .executableTarget(
+            name: "store-stress",
+            dependencies: ["ContainerPolicyStore"]
+        ),
         .testTarget(
             name: "ContainerPolicyStoreTests",
             dependencies: ["ContainerPolicyStore"]
@@ -35,6 +39,10 @@ let package = Package(
         .testTarget(
             name: "policyctlTests",
             dependencies: ["policyctl", "ContainerPolicyStore"]
+        ),
+        .testTarget(
+            name: "ReliabilityTests",
+            dependencies: ["store-stress", "policyctl", "ContainerPolicyStore"]
         ),
     ],
     swiftLanguageModes: [.v6]

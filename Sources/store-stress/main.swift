@@ -1,0 +1,2 @@
+// Replaced by the reliability suite's workload driver.
+print("store-stress")
