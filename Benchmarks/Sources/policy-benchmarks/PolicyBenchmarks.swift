@@ -1,0 +1,103 @@
+import ArgumentParser
+import Foundation
+import SystemSQLite
+
+@main
+struct PolicyBenchmarks: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "policy-benchmarks",
+        abstract: "ContainerPolicyStore side by side with the raw SQLite C API and GRDB.swift.",
+        subcommands: [Run.self, PeakMemory.self],
+        defaultSubcommand: Run.self)
+}
+
+struct Run: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Run the workloads round-robin and print medians and ratios as Markdown.")
+
+    @Flag(help: "A few hundred operations per workload, one round: proves that it builds and runs.")
+    var smoke = false
+
+    @Option(help: "Rounds per workload; each round runs every implementation once.")
+    var runs = 7
+
+    @Option(help: "Rounds for stores of 100,000 policies or more.")
+    var largeRuns = 3
+
+    @Option(help: "PRAGMA synchronous for all three implementations (normal or full); all use WAL.")
+    var synchronous: Synchronous = .normal
+
+    @Option(name: .customLong("workload"), help: "Run only this workload (1 to 7); repeat for several.")
+    var workloads: [Int] = Array(1...7)
+
+    @Option(name: .customLong("implementation"), help: "Run only this implementation (ours, raw, grdb); repeat for several.")
+    var implementations: [Implementation] = Implementation.allCases
+
+    @Option(name: .customLong("store-size"), help: "Store sizes for workloads 3 to 6; repeat for several.")
+    var storeSizes: [Int] = []
+
+    @Flag(help: "Skip the peak-memory probe.")
+    var noMemory = false
+
+    @Option(help: "Where the database files go (default: a new folder in the temporary directory).")
+    var directory: String?
+
+    func run() throws {
+        var scale = smoke ? Scale.smoke : Scale.full
+        if !storeSizes.isEmpty { scale.storeSizes = storeSizes.sorted() }
+        let rounds = smoke ? 1 : runs
+        let largeRounds = smoke ? 1 : largeRuns
+        let workDirectory = try makeWorkDirectory()
+        defer { try? FileManager.default.removeItem(at: workDirectory) }
+
+        let log = { (line: String) in FileHandle.standardError.write(Data((line + "\n").utf8)) }
+        log("policy-benchmarks: SQLite \(String(cString: sqlite3_libversion())), WAL, synchronous=\(synchronous.rawValue), "
+            + "\(ProcessInfo.processInfo.activeProcessorCount) cores, files in \(workDirectory.path)")
+        let templates = TemplateBuilder(directory: workDirectory, synchronous: synchronous)
+        log(try Checks.schemaMatchesMigrations(library: try templates.empty(), in: workDirectory))
+        let checkTemplate = try templates.store(policies: scale.storeSizes[0])
+        try Checks.implementationsAgree(on: checkTemplate, implementations, synchronous: synchronous)
+        log("the implementations read the same policies back; the raw export is the library's, byte for byte")
+
+        let runner = Runner(
+            implementations: implementations, synchronous: synchronous, workDirectory: workDirectory, log: log)
+        var measurements: [Measurement] = []
+        for workload in try makeWorkloads(scale, numbers: Set(workloads), templates: templates) {
+            let started = ContinuousClock.now
+            let measurement = try runner.measure(
+                workload, runs: workload.storeSize >= 100_000 ? largeRounds : rounds)
+            measurements.append(measurement)
+            let costs = implementations.map {
+                "\($0.rawValue) \(String(format: "%.2f", measurement.microsecondsPerOperation($0))) µs/op"
+            }
+            log("workload \(workload.number) \(workload.title), \(workload.storeSize) policies: "
+                + costs.joined(separator: ", ") + " (\(String(format: "%.1f", (ContinuousClock.now - started).seconds)) s)")
+        }
+
+        let report = Report(measurements: measurements, implementations: implementations)
+        print("Medians of \(rounds) rounds (\(largeRounds) for 100,000 policies); ratios are medians of the per-round ratios.")
+        print("A ✗ marks a missed target (ours/raw ≤ \(Report.rawTarget), ours/GRDB < \(Report.grdbTarget)).\n")
+        print(report.timingTable())
+        let growth = report.growthTable()
+        if !growth.isEmpty { print("\n" + growth) }
+
+        if !noMemory {
+            let store = try templates.store(policies: scale.memorySize)
+            var readings: [(task: MemoryTask, implementation: Implementation, afterOpenKiB: Int, peakKiB: Int)] = []
+            for task in MemoryTask.allCases {
+                for implementation in implementations {
+                    let reading = try PeakMemory.measure(implementation, task, store: store.path, synchronous: synchronous)
+                    readings.append((task, implementation, reading.afterOpenKiB, reading.peakKiB))
+                }
+            }
+            print("\n" + Report.memoryTable(readings, storeSize: scale.memorySize))
+        }
+    }
+
+    private func makeWorkDirectory() throws -> URL {
+        let parent = directory.map { URL(fileURLWithPath: $0) } ?? FileManager.default.temporaryDirectory
+        let folder = parent.appendingPathComponent("policy-benchmarks-\(ProcessInfo.processInfo.processIdentifier)")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        return folder
+    }
+}

@@ -1,0 +1,100 @@
+import ContainerPolicyStore
+import Foundation
+
+/// One way of doing the store's operations: the library, the raw SQLite C API, or GRDB.
+/// Every implementation returns the library's own value types, so results can be compared.
+protocol StoreUnderTest: AnyObject {
+    /// Creates one policy in its own transaction and returns it as stored.
+    func createPolicy(_ policy: PolicySpec) throws -> Policy
+    /// Creates all the policies in one transaction.
+    func createPolicies(_ policies: [PolicySpec]) throws -> [Policy]
+    func duplicatePolicy(named name: String, as copyName: String) throws -> Policy
+    /// Toggles XDR, links `adding` and unlinks `removing`, refused unless the policy is at
+    /// `expectedRevision`.
+    func modifyPolicy(named name: String, expectedRevision: Int, adding: String, removing: String) throws -> Policy
+    func policy(named name: String) throws -> Policy?
+    /// Lists every policy with its ruleset names, sorted by name, page by page.
+    func forEachPolicy(pageSize: Int, _ body: (Policy) -> Void) throws
+    /// The whole store as a JSON document.
+    func exportDocument() throws -> Data
+    /// Imports a JSON document into an empty store, in one transaction.
+    func importDocument(_ json: Data) throws
+}
+
+/// A policy to create.
+struct PolicySpec: Sendable {
+    let name: String
+    let description: String
+    var xdrEnabled = true
+    let rulesets: [String]
+}
+
+/// The three implementations measured side by side.
+enum Implementation: String, CaseIterable, Sendable {
+    /// ContainerPolicyStore, through its public API.
+    case ours
+    /// The same SQL through the SQLite C API, with prepared statements reused.
+    case raw
+    /// GRDB.swift 7.10.0, records and the query interface, as its documentation recommends.
+    case grdb
+
+    var title: String {
+        switch self {
+        case .ours: return "ContainerPolicyStore"
+        case .raw: return "raw C API"
+        case .grdb: return "GRDB"
+        }
+    }
+
+    func open(path: String, synchronous: Synchronous) throws -> any StoreUnderTest {
+        switch self {
+        case .ours: return try OurStore(path: path, synchronous: synchronous)
+        case .raw: return try RawStore(path: path, synchronous: synchronous)
+        case .grdb: return try GRDBStore(path: path, synchronous: synchronous)
+        }
+    }
+}
+
+/// `PRAGMA synchronous`, the same for all three implementations (all use WAL).
+enum Synchronous: String, CaseIterable, Sendable {
+    case normal = "NORMAL"
+    case full = "FULL"
+
+    init?(argument: String) {
+        self.init(rawValue: argument.uppercased())
+    }
+
+    /// The value `PRAGMA synchronous` reads back.
+    var pragmaValue: Int {
+        switch self {
+        case .normal: return 1
+        case .full: return 2
+        }
+    }
+}
+
+/// A summary of what an operation returned, equal across implementations that did the same
+/// work. It also keeps the results alive, so no implementation can skip decoding them.
+struct Tally: Equatable, Sendable, CustomStringConvertible {
+    var policies = 0
+    var revisions = 0
+    var links = 0
+    var xdrEnabled = 0
+
+    mutating func add(_ policy: Policy) {
+        policies += 1
+        revisions += policy.revision
+        links += policy.rulesets.count
+        if policy.xdrEnabled { xdrEnabled += 1 }
+    }
+
+    var description: String {
+        "\(policies) policies, revisions \(revisions), links \(links), XDR on \(xdrEnabled)"
+    }
+}
+
+/// An implementation refused to go on: a benchmark bug, not a measurement.
+struct BenchmarkFailure: Error, CustomStringConvertible {
+    let description: String
+    init(_ description: String) { self.description = description }
+}
