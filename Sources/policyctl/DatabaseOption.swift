@@ -2,7 +2,8 @@ import ArgumentParser
 import ContainerPolicyStore
 import Foundation
 
-/// `--db PATH`, the database every command except `demo` works on, and how to open it.
+/// `--db PATH` and `--actor NAME`: the database every command except `demo` works on, who
+/// its changes are recorded as, and how to open it.
 struct DatabaseOption: ParsableArguments {
     static let environmentVariable = "POLICYCTL_DB"
     static let defaultPath = "./policies.sqlite"
@@ -15,6 +16,12 @@ struct DatabaseOption: ParsableArguments {
         completion: .file())
     var explicitPath: String?
 
+    @Option(
+        name: .customLong("actor"),
+        help: ArgumentHelp(
+            "Who the changes are recorded as in the history (default: your user name).", valueName: "name"))
+    var explicitActor: String?
+
     /// `--db`, else `$POLICYCTL_DB` when it is set and not empty, else `./policies.sqlite`.
     var path: String {
         if let explicitPath { return explicitPath }
@@ -25,25 +32,48 @@ struct DatabaseOption: ParsableArguments {
         return Self.defaultPath
     }
 
+    /// `--actor`, else the name of the user running the tool.
+    var actor: String {
+        explicitActor ?? Self.userName()
+    }
+
+    /// How every command opens a store: the history records its changes as `actor`.
+    var storeOptions: StoreOptions {
+        var options = StoreOptions()
+        options.actor = actor
+        return options
+    }
+
     /// Opens the database, which must exist: commands that only read or change existing
     /// objects never create a file.
     func existingStore() throws(ExitCode) -> PolicyStore {
-        var options = StoreOptions()
+        var options = storeOptions
         options.createIfMissing = false
         return try exitOnRefusal { try PolicyStore(path: path, options: options) }
     }
 
-    /// Runs a create command's operation, creating the database file when it is missing.
+    /// Runs the operation of a command that may create the database file (a create, an
+    /// import), creating the file when it is missing.
     ///
-    /// A refused create must not leave a new empty file behind, so against a missing file the
-    /// operation is first rehearsed on an empty in-memory store, which is what a new file
+    /// A refused operation must not leave a new empty file behind, so against a missing file
+    /// the operation is first rehearsed on an empty in-memory store, which is what a new file
     /// starts as. `operation` may therefore run twice: it must not print.
     func create<Result>(_ operation: (PolicyStore) throws -> Result) throws(ExitCode) -> Result {
         try exitOnRefusal {
             if !FileManager.default.fileExists(atPath: path) {
-                _ = try operation(PolicyStore.inMemory())
+                _ = try operation(PolicyStore.inMemory(options: storeOptions))
             }
-            return try operation(PolicyStore(path: path))
+            return try operation(PolicyStore(path: path, options: storeOptions))
         }
+    }
+
+    /// The user the process runs as: the password database's name for the effective user ID,
+    /// else `$USER` (a container may run under an ID with no passwd entry), else empty, which
+    /// the history shows as unknown.
+    private static func userName() -> String {
+        if let entry = getpwuid(geteuid()), let name = entry.pointee.pw_name {
+            return String(cString: name)
+        }
+        return ProcessInfo.processInfo.environment["USER"] ?? ""
     }
 }

@@ -57,7 +57,7 @@ struct DemoCommand: ParsableCommand {
         if replaced { print("Replaced the earlier demo database ./\(DemoFile.name).") }
         print("Each step shows the policyctl command that does the same; to try them, first run")
         print("  export \(DatabaseOption.environmentVariable)=\(DemoFile.name)")
-        let store = try exitOnRefusal { try PolicyStore(path: DemoFile.name) }
+        let store = try exitOnRefusal { try PolicyStore(path: DemoFile.name, options: root.database.storeOptions) }
 
         step(1, "Create two runtime rulesets of managed rules, each with its mitigation.")
         for ruleset in Self.rulesets {
@@ -112,7 +112,7 @@ struct DemoCommand: ParsableCommand {
             let accepted = try store.createPolicy(named: Self.spacedName)
             print(Report.created(.policy, name: accepted.name))
         } catch {
-            print(errorLine(String(describing: error)))
+            print(refusalMessage(error))
         }
 
         print("""

@@ -5,8 +5,10 @@ import ContainerPolicyStore
 struct PolicyCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "policy",
-        abstract: "Create, duplicate, modify, delete, list and show policies.",
-        subcommands: [Create.self, Duplicate.self, Modify.self, Delete.self, List.self, Show.self])
+        abstract: "Create, duplicate, modify, delete, list and show policies; read their history and restore them.",
+        subcommands: [
+            Create.self, Duplicate.self, Modify.self, Delete.self, List.self, Show.self, History.self, Restore.self,
+        ])
 
     struct Create: ParsableCommand {
         static let configuration = CommandConfiguration(
@@ -89,7 +91,8 @@ struct PolicyCommand: ParsableCommand {
     }
 
     struct Delete: ParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Delete a policy; its rulesets stay.")
+        static let configuration = CommandConfiguration(
+            abstract: "Delete a policy; its rulesets stay. Refused while a cluster uses it.")
 
         @OptionGroup var database: DatabaseOption
         @Argument(help: "The policy to delete.")
@@ -112,7 +115,7 @@ struct PolicyCommand: ParsableCommand {
 
         func run() throws {
             let store = try database.existingStore()
-            let output: any ListOutput<Policy> = json ? JSONList(key: "policies", document: PolicyJSON.init) : PolicyTable()
+            let output: any ListOutput<Policy> = json ? JSONList(key: "policies") { PolicyJSON($0) } : PolicyTable()
             try printListing(output, name: \.name) { after, limit in
                 try store.policies(after: after, limit: limit)
             }
@@ -120,7 +123,7 @@ struct PolicyCommand: ParsableCommand {
     }
 
     struct Show: ParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Show one policy.")
+        static let configuration = CommandConfiguration(abstract: "Show one policy and the clusters it is assigned to.")
 
         @OptionGroup var database: DatabaseOption
         @Argument(help: "The policy to show.")
@@ -130,11 +133,69 @@ struct PolicyCommand: ParsableCommand {
 
         func run() throws {
             let store = try database.existingStore()
-            let policy = try exitOnRefusal {
-                guard let policy = try store.policy(named: name) else { throw PolicyStoreError.notFound(.policy, name: name) }
-                return policy
+            let (policy, clusters) = try exitOnRefusal {
+                try store.read { tx in
+                    guard let policy = try tx.policy(named: name) else { throw PolicyStoreError.notFound(.policy, name: name) }
+                    return (policy, try tx.clusters(usingPolicy: policy.name))
+                }
             }
-            print(json ? try encodeJSON(PolicyJSON(policy)) : PolicyDetails.text(policy))
+            print(try PolicyCommand.details(policy, clusters: clusters, json: json))
         }
+    }
+
+    struct History: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Show every recorded change to a policy, oldest first, with who made it.",
+            discussion: """
+                Includes the changes to earlier policies of that name that were deleted. An \
+                empty ACTOR is a change made outside policyctl and the library (the sqlite3 \
+                shell, say).
+                """)
+
+        @OptionGroup var database: DatabaseOption
+        @Argument(help: "The policy.")
+        var name: String
+        @Flag(help: "Print JSON (see Docs/cli.md).")
+        var json = false
+
+        func run() throws {
+            let store = try database.existingStore()
+            try printHistory(
+                of: .policy, named: name, json: json,
+                changes: { try store.history(ofPolicy: name) }, exists: { try store.policy(named: name) != nil })
+        }
+    }
+
+    struct Restore: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Give a policy back the description, XDR setting and rulesets of an earlier revision.",
+            discussion: """
+                The restore is a change like any other: the policy moves on to new revisions, and \
+                the history keeps everything in between. Refused when a ruleset the revision \
+                used no longer exists.
+                """)
+
+        @OptionGroup var database: DatabaseOption
+        @Argument(help: "The policy to restore.")
+        var name: String
+        @Option(help: ArgumentHelp("The revision to restore (see 'policy history').", valueName: "n"))
+        var revision: Int
+
+        func run() throws {
+            let store = try database.existingStore()
+            let (policy, clusters) = try exitOnRefusal {
+                try store.write { tx in
+                    let policy = try tx.restorePolicy(named: name, toRevision: revision)
+                    return (policy, try tx.clusters(usingPolicy: policy.name))
+                }
+            }
+            print(Report.restored(policy: policy, from: revision))
+            print(try PolicyCommand.details(policy, clusters: clusters, json: false))
+        }
+    }
+
+    /// A policy as `policy show` prints it.
+    static func details(_ policy: Policy, clusters: [String], json: Bool) throws -> String {
+        json ? try encodeJSON(PolicyJSON(policy, clusters: clusters)) : PolicyDetails.text(policy, clusters: clusters)
     }
 }

@@ -11,7 +11,9 @@ struct Policyctl: ParsableCommand {
         abstract: "Keep Container Security policies for Amazon ECS clusters in a SQLite file.",
         discussion: """
             The database is --db PATH, else $POLICYCTL_DB, else ./policies.sqlite. Only \
-            'policy create', 'ruleset create' and 'demo' create a missing file.
+            'policy create', 'ruleset create', 'import' (without --dry-run) and 'demo' create a \
+            missing file. The history records every change as made by --actor NAME, else your \
+            user name.
 
             Exit codes: 0 success, 1 refused (the database is left unchanged) or 'check' found \
             problems, 64 usage error.
@@ -19,9 +21,12 @@ struct Policyctl: ParsableCommand {
             New here? Run 'policyctl demo'.
             """,
         version: version,
-        subcommands: [DemoCommand.self, PolicyCommand.self, RulesetCommand.self, CheckCommand.self])
+        subcommands: [
+            DemoCommand.self, PolicyCommand.self, RulesetCommand.self, ClusterCommand.self, ExportCommand.self,
+            ImportCommand.self, CheckCommand.self,
+        ])
 
-    // Declared here as well as in each subcommand so that `--db` may come before the
+    // Declared here as well as in each subcommand so that `--db` and `--actor` may come before the
     // subcommand too; the subcommands receive this parsed value.
     @OptionGroup var database: DatabaseOption
 }

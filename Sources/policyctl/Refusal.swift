@@ -1,22 +1,38 @@
 import ArgumentParser
+import ContainerPolicyStore
 import Foundation
 
 /// Runs library operations. When the library refuses one (it throws `PolicyStoreError`,
-/// whose description says what to fix), prints that as one `error:` line on stderr and ends
-/// the command with exit code 1; `ExitCode` makes the argument parser exit without printing
-/// anything of its own.
+/// whose description says what to fix), prints that on stderr as `refusalMessage` shows it
+/// and ends the command with exit code 1; `ExitCode` makes the argument parser exit without
+/// printing anything of its own.
 func exitOnRefusal<Result>(_ operation: () throws -> Result) throws(ExitCode) -> Result {
     do {
         return try operation()
     } catch {
-        throw refuse(String(describing: error))
+        throw printRefusal(refusalMessage(error))
     }
 }
 
 /// Prints `errorLine(reason)` on stderr and returns the exit code of a refusal.
 func refuse(_ reason: String) -> ExitCode {
-    FileHandle.standardError.write(Data((errorLine(reason) + "\n").utf8))
+    printRefusal(errorLine(reason))
+}
+
+/// Writes a refusal's message on stderr and returns the exit code of a refusal.
+private func printRefusal(_ message: String) -> ExitCode {
+    FileHandle.standardError.write(Data((message + "\n").utf8))
     return ExitCode(1)
+}
+
+/// How a refusal reads on stderr: one `error:` line, except for a refused policy document,
+/// whose problems are listed one per line under it (each with its JSON path), so that a
+/// document with many problems stays readable.
+func refusalMessage(_ error: any Error) -> String {
+    if case PolicyStoreError.invalidDocument = error {
+        return "error: \(error)"
+    }
+    return errorLine(String(describing: error))
 }
 
 /// `error: <reason>` on one line whatever the reason holds (the SQL in an SQLite error

@@ -5,8 +5,8 @@ import ContainerPolicyStore
 struct RulesetCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "ruleset",
-        abstract: "Create, duplicate, modify, delete, list and show runtime rulesets.",
-        subcommands: [Create.self, Duplicate.self, Modify.self, Delete.self, List.self, Show.self])
+        abstract: "Create, duplicate, modify, delete, list and show runtime rulesets; read their history.",
+        subcommands: [Create.self, Duplicate.self, Modify.self, Delete.self, List.self, Show.self, History.self])
 
     static let ruleHelp = "mitigation: log (the default), isolate or terminate"
 
@@ -143,6 +143,29 @@ struct RulesetCommand: ParsableCommand {
                 let users = try exitOnRefusal { try store.policies(usingRuleset: ruleset.name) }
                 print(RulesetDetails.text(ruleset, usedBy: users))
             }
+        }
+    }
+
+    struct History: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Show every recorded change to a ruleset, oldest first, with who made it.",
+            discussion: """
+                Includes the changes to earlier rulesets of that name that were deleted. An \
+                empty ACTOR is a change made outside policyctl and the library (the sqlite3 \
+                shell, say).
+                """)
+
+        @OptionGroup var database: DatabaseOption
+        @Argument(help: "The ruleset.")
+        var name: String
+        @Flag(help: "Print JSON (see Docs/cli.md).")
+        var json = false
+
+        func run() throws {
+            let store = try database.existingStore()
+            try printHistory(
+                of: .ruleset, named: name, json: json,
+                changes: { try store.history(ofRuleset: name) }, exists: { try store.ruleset(named: name) != nil })
         }
     }
 }

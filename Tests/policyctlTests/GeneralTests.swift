@@ -15,6 +15,9 @@ import Testing
         ["policy", "delete"], ["policy", "list"], ["policy", "show"],
         ["ruleset"], ["ruleset", "create"], ["ruleset", "duplicate"], ["ruleset", "modify"],
         ["ruleset", "delete"], ["ruleset", "list"], ["ruleset", "show"],
+        ["policy", "history"], ["policy", "restore"], ["ruleset", "history"],
+        ["cluster"], ["cluster", "assign"], ["cluster", "unassign"], ["cluster", "list"],
+        ["export"], ["import"],
     ]
 
     @Test(arguments: commands)
@@ -25,11 +28,12 @@ import Testing
         #expect(result.stdout.contains("OVERVIEW: "))
     }
 
-    @Test(arguments: commands.filter { $0.count == 2 || $0 == ["check"] })
-    func everyDatabaseCommandTakesDb(command: [String]) throws {
+    @Test(arguments: commands.filter { $0.count == 2 || [["check"], ["export"], ["import"]].contains($0) })
+    func everyDatabaseCommandTakesDbAndActor(command: [String]) throws {
         let result = try Workspace().run(command + ["--help"])
         #expect(result.stdout.contains("--db <path>"))
         #expect(result.stdout.contains("$POLICYCTL_DB"))
+        #expect(result.stdout.contains("--actor <name>"))
     }
 
     @Test(arguments: ["bash", "zsh", "fish"])
@@ -60,6 +64,11 @@ import Testing
         UsageError(arguments: ["policy", "frobnicate"], message: "Unexpected argument 'frobnicate'"),
         UsageError(arguments: ["policy", "list", "--yaml"], message: "Unknown option '--yaml'"),
         UsageError(arguments: ["--db", "other.sqlite", "demo"], message: "--db does not apply"),
+        UsageError(arguments: ["policy", "restore", "web"], message: "Missing expected argument '--revision <n>'"),
+        UsageError(arguments: ["policy", "restore", "web", "--revision", "latest"], message: "--revision"),
+        UsageError(arguments: ["cluster", "assign", "arn:aws:ecs:us-east-1:123456789012:cluster/web"], message: "--policy"),
+        UsageError(arguments: ["import"], message: "Missing expected argument '<file>'"),
+        UsageError(arguments: ["--actor"], message: "Missing value for '--actor <name>'"),
     ]
 
     @Test(arguments: usageErrors)

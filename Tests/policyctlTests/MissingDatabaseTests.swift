@@ -2,13 +2,18 @@ import ContainerPolicyStore
 import Foundation
 import Testing
 
-/// Only create commands and `demo` make a database file; the others say it is missing.
+/// Only create commands, `import` and `demo` make a database file; the others say it is
+/// missing. (`import` is tested with the other interchange commands.)
 @Suite struct MissingDatabaseTests {
     static let commandsThatNeedADatabase: [[String]] = [
         ["policy", "list"], ["policy", "list", "--json"], ["policy", "show", "web"],
         ["policy", "modify", "web", "--xdr", "off"], ["policy", "delete", "web"], ["policy", "duplicate", "web"],
         ["ruleset", "list"], ["ruleset", "show", "base"], ["ruleset", "modify", "base", "--description", "d"],
         ["ruleset", "delete", "base"], ["ruleset", "duplicate", "base"], ["check"],
+        ["policy", "history", "web"], ["policy", "restore", "web", "--revision", "1"], ["ruleset", "history", "base"],
+        ["cluster", "assign", "arn:aws:ecs:us-east-1:123456789012:cluster/web", "--policy", "web"],
+        ["cluster", "unassign", "arn:aws:ecs:us-east-1:123456789012:cluster/web"], ["cluster", "list"],
+        ["export"], ["export", "--output", "out.json"],
     ]
 
     @Test(arguments: commandsThatNeedADatabase)

@@ -20,7 +20,8 @@ import Testing
         for timestamp in [policy.createdDateTime, policy.updatedDateTime, policy.rulesetsUpdatedDateTime] {
             #expect(isSchemaTimestamp(timestamp), "\(timestamp)")
         }
-        #expect(try workspace.jsonKeys("policy", "show", "api.prod", "--json") == PolicyDocument.keys)
+        #expect(policy.clusters == [])
+        #expect(try workspace.jsonKeys("policy", "show", "api.prod", "--json") == PolicyDocument.shownKeys)
     }
 
     @Test func createDefaultsToXDROnNoDescriptionNoRulesets() throws {
@@ -52,6 +53,7 @@ import Testing
             "Description       Front end",
             "XDR Telemetry     on",
             "Rulesets          base",
+            "Clusters          -",
             "Revision          \(policy.revision)",
             "Created           \(policy.createdDateTime)",
             "Updated           \(policy.updatedDateTime)",

@@ -79,6 +79,32 @@ import Testing
         Refusal("ruleset", "delete", "base", expected: .rulesetInUse(ruleset: "base", policies: ["web"])),
         Refusal("ruleset", "delete", "missing", expected: .notFound(.ruleset, name: "missing")),
         Refusal("ruleset", "show", "missing", expected: .notFound(.ruleset, name: "missing")),
+        Refusal("ruleset", "history", "missing", expected: .notFound(.ruleset, name: "missing")),
+        // History and restore
+        Refusal("policy", "history", "missing", expected: .notFound(.policy, name: "missing")),
+        Refusal("policy", "history", "missing", "--json", expected: .notFound(.policy, name: "missing")),
+        Refusal("policy", "restore", "missing", "--revision", "1", expected: .notFound(.policy, name: "missing")),
+        Refusal(
+            "policy", "restore", "web", "--revision", "99", expected: .unknownRevision(.policy, name: "web", revision: 99)),
+        // Clusters
+        Refusal(
+            "cluster", "assign", "arn:aws:ecs:us-east-1:12345678901:cluster/web", "--policy", "web",
+            expected: .invalidClusterARN("arn:aws:ecs:us-east-1:12345678901:cluster/web", .malformedAccount)),
+        Refusal(
+            "cluster", "assign", "arn:aws:ecs:US-east-1:123456789012:cluster/web", "--policy", "web",
+            expected: .invalidClusterARN("arn:aws:ecs:US-east-1:123456789012:cluster/web", .malformedRegion)),
+        Refusal(
+            "cluster", "assign", "arn:aws:ecs:us-east-1:123456789012:cluster/web.prod", "--policy", "web",
+            expected: .invalidClusterARN("arn:aws:ecs:us-east-1:123456789012:cluster/web.prod", .malformedClusterName)),
+        Refusal(
+            "cluster", "assign", "arn:aws:eks:us-east-1:123456789012:cluster/web", "--policy", "web",
+            expected: .invalidClusterARN("arn:aws:eks:us-east-1:123456789012:cluster/web", .notAnECSClusterARN)),
+        Refusal(
+            "cluster", "assign", "arn:aws:ecs:us-east-1:123456789012:cluster/web", "--policy", "missing",
+            expected: .notFound(.policy, name: "missing")),
+        Refusal(
+            "cluster", "unassign", "arn:aws:ecs:us-east-1:123456789012:cluster/web",
+            expected: .notFound(.cluster, name: "arn:aws:ecs:us-east-1:123456789012:cluster/web")),
     ]
 
     @Test(arguments: refusals)

@@ -19,16 +19,20 @@ struct PolicyJSON: Encodable {
     let updatedDateTime: String
     let rulesetsUpdatedDateTime: String
     let revision: Int
+    /// The ARNs of the clusters the policy is assigned to. Only `policy show` has them (each
+    /// policy would cost a query in a listing); nil leaves the key out.
+    let clusters: [String]?
 
-    init(_ policy: Policy) {
+    init(_ policy: Policy, clusters: [String]? = nil) {
         name = policy.name
         description = policy.description
         xdrEnabled = policy.xdrEnabled
         runtime = Runtime(rulesets: policy.rulesets.map(RulesetReference.init))
-        createdDateTime = utcTimestamp(policy.createdAt)
-        updatedDateTime = utcTimestamp(policy.updatedAt)
-        rulesetsUpdatedDateTime = utcTimestamp(policy.rulesetsUpdatedAt)
+        createdDateTime = Timestamp.text(from: policy.createdAt)
+        updatedDateTime = Timestamp.text(from: policy.updatedAt)
+        rulesetsUpdatedDateTime = Timestamp.text(from: policy.rulesetsUpdatedAt)
         revision = policy.revision
+        self.clusters = clusters
     }
 }
 
@@ -45,9 +49,115 @@ struct RulesetJSON: Encodable {
         name = ruleset.name
         description = ruleset.description
         rules = ruleset.rules
-        createdDateTime = utcTimestamp(ruleset.createdAt)
-        updatedDateTime = utcTimestamp(ruleset.updatedAt)
+        createdDateTime = Timestamp.text(from: ruleset.createdAt)
+        updatedDateTime = Timestamp.text(from: ruleset.updatedAt)
         revision = ruleset.revision
+    }
+}
+
+/// A cluster in `--json` output; `policy` and `assignedDateTime` are null when the cluster
+/// has no policy.
+struct ClusterJSON: Encodable {
+    let arn: String
+    let policy: String?
+    let assignedDateTime: String?
+
+    init(_ cluster: Cluster) {
+        arn = cluster.arn
+        policy = cluster.policy
+        assignedDateTime = cluster.assignedAt.map(Timestamp.text(from:))
+    }
+
+    private enum CodingKeys: CodingKey {
+        case arn, policy, assignedDateTime
+    }
+
+    /// Writes null for a missing value instead of leaving the key out, so that every cluster
+    /// has the same keys.
+    func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(arn, forKey: .arn)
+        try container.encode(policy, forKey: .policy)
+        try container.encode(assignedDateTime, forKey: .assignedDateTime)
+    }
+}
+
+/// The history of a policy or ruleset in `--json` output: `{ "changes" : [ ... ] }`.
+struct HistoryJSON: Encodable {
+    let changes: [ChangeJSON]
+
+    init(_ changes: [Change]) throws {
+        self.changes = try changes.map(ChangeJSON.init)
+    }
+}
+
+/// One recorded change. `before` and `after` are the states the history holds as JSON text,
+/// embedded as the objects they are (null when there is none) so scripts need not parse
+/// them twice.
+struct ChangeJSON: Encodable {
+    let sequence: Int
+    let changedDateTime: String
+    let kind: String
+    let name: String
+    let action: String
+    let revision: Int
+    let actor: String
+    let before: JSONValue
+    let after: JSONValue
+
+    init(_ change: Change) throws {
+        sequence = change.sequence
+        changedDateTime = Timestamp.text(from: change.changedAt)
+        kind = change.kind.rawValue
+        name = change.name
+        action = change.action.rawValue
+        revision = change.revision
+        actor = change.actor
+        before = try change.before.map(JSONValue.init(text:)) ?? .null
+        after = try change.after.map(JSONValue.init(text:)) ?? .null
+    }
+}
+
+/// Any JSON value, read from text and written again inside another document.
+enum JSONValue: Codable {
+    case null
+    case bool(Bool)
+    case number(Double)
+    case string(String)
+    case array([JSONValue])
+    case object([String: JSONValue])
+
+    init(text: String) throws {
+        self = try JSONDecoder().decode(JSONValue.self, from: Data(text.utf8))
+    }
+
+    init(from decoder: any Decoder) throws {
+        let container = try decoder.singleValueContainer()
+        if container.decodeNil() {
+            self = .null
+        } else if let value = try? container.decode(Bool.self) {
+            self = .bool(value)
+        } else if let value = try? container.decode(Double.self) {
+            self = .number(value)
+        } else if let value = try? container.decode(String.self) {
+            self = .string(value)
+        } else if let value = try? container.decode([JSONValue].self) {
+            self = .array(value)
+        } else {
+            self = .object(try container.decode([String: JSONValue].self))
+        }
+    }
+
+    func encode(to encoder: any Encoder) throws {
+        var container = encoder.singleValueContainer()
+        switch self {
+        case .null: try container.encodeNil()
+        case .bool(let value): try container.encode(value)
+        case .number(let value): try container.encode(value)
+        case .string(let value): try container.encode(value)
+        case .array(let value): try container.encode(value)
+        case .object(let value): try container.encode(value)
+        }
     }
 }
 

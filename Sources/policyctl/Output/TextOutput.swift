@@ -1,4 +1,5 @@
 import ContainerPolicyStore
+import Foundation
 
 /// The one-line reports of the commands that write.
 enum Report {
@@ -16,6 +17,18 @@ enum Report {
 
     static func deleted(_ kind: ObjectKind, name: String) -> String {
         "Deleted \(kind) \(name)."
+    }
+
+    static func restored(policy: Policy, from revision: Int) -> String {
+        "Restored policy \(policy.name) to revision \(revision): now at revision \(policy.revision)."
+    }
+
+    static func assigned(_ cluster: Cluster) -> String {
+        "Assigned policy \(cluster.policy ?? "-") to cluster \(cluster.arn)."
+    }
+
+    static func unassigned(_ cluster: Cluster) -> String {
+        "Cluster \(cluster.arn) has no policy now."
     }
 }
 
@@ -48,18 +61,30 @@ struct RulesetTable: ListOutput {
     }
 }
 
-/// `policy show` without `--json`.
+/// The cluster list: each ARN and its policy.
+struct ClusterTable: ListOutput {
+    func printPage(_ page: [Cluster], first: Bool) {
+        printTable(page, header: first ? ["ARN", "POLICY"] : nil, columns: { [$0.arn, $0.policy ?? "-"] })
+    }
+
+    func finish(empty: Bool) {
+        if empty { print("No clusters.") }
+    }
+}
+
+/// `policy show` without `--json`, with the ARNs of the clusters the policy is assigned to.
 enum PolicyDetails {
-    static func text(_ policy: Policy) -> String {
+    static func text(_ policy: Policy, clusters: [String]) -> String {
         fields([
             ("Policy", policy.name),
             ("Description", policy.description),
             ("XDR Telemetry", XDRSetting(policy.xdrEnabled).rawValue),
             ("Rulesets", listed(policy.rulesets)),
+            ("Clusters", lines(clusters)),
             ("Revision", String(policy.revision)),
-            ("Created", utcTimestamp(policy.createdAt)),
-            ("Updated", utcTimestamp(policy.updatedAt)),
-            ("Rulesets updated", utcTimestamp(policy.rulesetsUpdatedAt)),
+            ("Created", Timestamp.text(from: policy.createdAt)),
+            ("Updated", Timestamp.text(from: policy.updatedAt)),
+            ("Rulesets updated", Timestamp.text(from: policy.rulesetsUpdatedAt)),
         ])
     }
 }
@@ -70,13 +95,69 @@ enum RulesetDetails {
         fields([
             ("Ruleset", ruleset.name),
             ("Description", ruleset.description),
-            ("Rules", ruleset.rules.isEmpty ? listed([]) : ruleset.rules.map(ruleArgument).joined(separator: "\n")),
+            ("Rules", lines(ruleset.rules.map(ruleArgument))),
             ("Used by", listed(policies)),
             ("Revision", String(ruleset.revision)),
-            ("Created", utcTimestamp(ruleset.createdAt)),
-            ("Updated", utcTimestamp(ruleset.updatedAt)),
+            ("Created", Timestamp.text(from: ruleset.createdAt)),
+            ("Updated", Timestamp.text(from: ruleset.updatedAt)),
         ])
     }
+}
+
+/// `policy history` and `ruleset history` without `--json`: one row per change, oldest first.
+func printHistoryTable(_ changes: [Change]) throws {
+    let rows = try changes.map { change in
+        [
+            String(change.sequence), Timestamp.text(from: change.changedAt), change.action.rawValue,
+            String(change.revision), change.actor.isEmpty ? "-" : change.actor, try changeSummary(change),
+        ]
+    }
+    printTable(rows, header: ["SEQUENCE", "TIME", "ACTION", "REVISION", "ACTOR", "CHANGES"], columns: { $0 })
+}
+
+/// A policy's or a ruleset's state as the history records it (a policy has no rules, a
+/// ruleset no XDR setting or rulesets).
+private struct RecordedState: Decodable {
+    var description = ""
+    var xdrEnabled: Bool?
+    var rulesets: [String]?
+    var rules: [RuleReference]?
+
+    /// The state before a create: nothing.
+    init() {}
+
+    init(text: String) throws {
+        self = try JSONDecoder().decode(RecordedState.self, from: Data(text.utf8))
+    }
+}
+
+/// What a change did, in the words of the import plan: the fields that differ between the
+/// states before and after it, with the values short enough for a table (`xdr off`,
+/// `rulesets +base -legacy`, `rules +TM-00000002:log -TM-00000001 ~TM-00000003:isolate`); a
+/// description is only named. `-` for a delete, whose action says it all.
+private func changeSummary(_ change: Change) throws -> String {
+    guard let afterText = change.after else { return "-" }
+    let before = try change.before.map(RecordedState.init(text:)) ?? RecordedState()
+    let after = try RecordedState(text: afterText)
+    var parts: [String] = []
+    if after.description != before.description { parts.append("description") }
+    if let xdr = after.xdrEnabled, xdr != before.xdrEnabled { parts.append("xdr \(XDRSetting(xdr).rawValue)") }
+    let (oldRulesets, newRulesets) = (before.rulesets ?? [], after.rulesets ?? [])
+    let rulesetChanges = newRulesets.filter { !oldRulesets.contains($0) }.map { "+" + $0 }
+        + oldRulesets.filter { !newRulesets.contains($0) }.map { "-" + $0 }
+    if !rulesetChanges.isEmpty { parts.append("rulesets " + rulesetChanges.joined(separator: " ")) }
+    let oldRules = Dictionary(uniqueKeysWithValues: (before.rules ?? []).map { ($0.id, $0.mitigation) })
+    let newRules = Dictionary(uniqueKeysWithValues: (after.rules ?? []).map { ($0.id, $0.mitigation) })
+    let ruleChanges = Set(oldRules.keys).union(newRules.keys).sorted().compactMap { id -> String? in
+        switch (oldRules[id], newRules[id]) {
+        case (nil, let new?): return "+" + ruleArgument(RuleReference(id: id, mitigation: new))
+        case (_?, nil): return "-" + id
+        case (let old?, let new?) where old != new: return "~" + ruleArgument(RuleReference(id: id, mitigation: new))
+        default: return nil
+        }
+    }
+    if !ruleChanges.isEmpty { parts.append("rules " + ruleChanges.joined(separator: " ")) }
+    return parts.isEmpty ? "-" : parts.joined(separator: ", ")
 }
 
 /// Names joined with commas, or `-` for none.
@@ -84,10 +165,15 @@ private func listed(_ names: [String]) -> String {
     names.isEmpty ? "-" : names.joined(separator: ", ")
 }
 
+/// Values one per line, for those too long to share one; `-` for none.
+private func lines(_ values: [String]) -> String {
+    values.isEmpty ? "-" : values.joined(separator: "\n")
+}
+
 /// Rows of left-aligned columns, each followed by its description (when there is one)
 /// indented on the lines below. Columns are as wide as their widest value in this page.
 private func printTable<Row>(
-    _ rows: [Row], header: [String]?, columns: (Row) -> [String], description: (Row) -> String
+    _ rows: [Row], header: [String]?, columns: (Row) -> [String], description: (Row) -> String = { _ in "" }
 ) {
     guard !rows.isEmpty else { return }
     let cells = rows.map(columns)

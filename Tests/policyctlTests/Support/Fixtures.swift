@@ -53,13 +53,18 @@ struct PolicyDocument: Decodable, Equatable {
     let updatedDateTime: String
     let rulesetsUpdatedDateTime: String
     let revision: Int
+    /// Only in `policy show --json`.
+    let clusters: [String]?
 
     var rulesetNames: [String] { runtime.rulesets.map(\.name) }
 
+    /// The keys of a policy in `policy list --json`.
     static let keys: Set = [
         "name", "description", "xdrEnabled", "runtime", "createdDateTime", "updatedDateTime",
         "rulesetsUpdatedDateTime", "revision",
     ]
+    /// The keys of `policy show --json`.
+    static let shownKeys = keys.union(["clusters"])
 }
 
 /// The documented `--json` shape of a ruleset.
@@ -79,6 +84,47 @@ struct RulesetDocument: Decodable, Equatable {
     static let keys: Set = ["name", "description", "rules", "createdDateTime", "updatedDateTime", "revision"]
 }
 
+/// The documented `--json` shape of a cluster.
+struct ClusterRecord: Decodable, Equatable {
+    let arn: String
+    let policy: String?
+    let assignedDateTime: String?
+
+    static let keys: Set = ["arn", "policy", "assignedDateTime"]
+}
+
+struct ClusterList: Decodable {
+    let clusters: [ClusterRecord]
+}
+
+/// The documented `--json` shape of a recorded change; `before` and `after` are objects.
+struct ChangeRecord: Decodable {
+    /// A policy's (description, xdrEnabled, rulesets) or a ruleset's (description, rules) state.
+    struct State: Decodable, Equatable {
+        let name: String
+        let description: String
+        let xdrEnabled: Bool?
+        let rulesets: [String]?
+        let rules: [RulesetDocument.Rule]?
+    }
+
+    let sequence: Int
+    let changedDateTime: String
+    let kind: String
+    let name: String
+    let action: String
+    let revision: Int
+    let actor: String
+    let before: State?
+    let after: State?
+
+    static let keys: Set = ["sequence", "changedDateTime", "kind", "name", "action", "revision", "actor", "before", "after"]
+}
+
+struct History: Decodable {
+    let changes: [ChangeRecord]
+}
+
 struct PolicyList: Decodable {
     let policies: [PolicyDocument]
 }
@@ -92,7 +138,13 @@ func isSchemaTimestamp(_ text: String) -> Bool {
     text.wholeMatch(of: /\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z/) != nil
 }
 
-/// The line `policyctl` prints on stderr for a refusal.
+/// The name of the user the tests run as, which `policyctl` records when `--actor` is not given.
+func userName() -> String {
+    guard let entry = getpwuid(geteuid()), let name = entry.pointee.pw_name else { return "" }
+    return String(cString: name)
+}
+
+/// What `policyctl` prints on stderr for a refusal.
 func errorLine(_ error: PolicyStoreError) -> String {
     "error: \(error)\n"
 }

@@ -34,19 +34,23 @@ final class Workspace {
 
     func exists(_ name: String) -> Bool { FileManager.default.fileExists(atPath: file(name).path) }
 
-    /// Runs `policyctl` with `arguments`. `$POLICYCTL_DB` is unset unless `environment` sets it.
+    /// Runs `policyctl` with `arguments`. `$POLICYCTL_DB` is unset unless `environment` sets it;
+    /// standard input is `input`, else empty.
     @discardableResult
-    func run(_ arguments: String..., environment: [String: String] = [:]) throws -> CommandResult {
-        try run(arguments, environment: environment)
+    func run(_ arguments: String..., environment: [String: String] = [:], input: Data = Data()) throws -> CommandResult {
+        try run(arguments, environment: environment, input: input)
     }
 
     @discardableResult
-    func run(_ arguments: [String], environment: [String: String] = [:]) throws -> CommandResult {
+    func run(_ arguments: [String], environment: [String: String] = [:], input: Data = Data()) throws -> CommandResult {
         runs += 1
         // Files, not pipes: a long listing would fill a pipe and block the child.
         let (stdoutURL, stdout) = try captureFile("\(runs).stdout")
         let (stderrURL, stderr) = try captureFile("\(runs).stderr")
+        let stdinURL = captures.appending(path: "\(runs).stdin")
+        try input.write(to: stdinURL)
         let process = Process()
+        process.standardInput = try FileHandle(forReadingFrom: stdinURL)
         process.executableURL = try Self.binary()
         process.arguments = arguments
         process.currentDirectoryURL = directory
@@ -66,6 +70,11 @@ final class Workspace {
     /// Runs `policyctl` and expects it to succeed; returns its standard output.
     @discardableResult
     func succeed(_ arguments: String..., sourceLocation: SourceLocation = #_sourceLocation) throws -> String {
+        try succeed(arguments, sourceLocation: sourceLocation)
+    }
+
+    @discardableResult
+    func succeed(_ arguments: [String], sourceLocation: SourceLocation = #_sourceLocation) throws -> String {
         let result = try run(arguments)
         let command = (["policyctl"] + arguments).joined(separator: " ")
         #expect(result.status == 0, "\(command): \(result.stderr)", sourceLocation: sourceLocation)

@@ -1,0 +1,61 @@
+import ArgumentParser
+import ContainerPolicyStore
+
+/// `policyctl cluster ...`: which policy each Amazon ECS cluster uses.
+struct ClusterCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "cluster",
+        abstract: "Assign policies to Amazon ECS clusters, remove them, and list the clusters.",
+        subcommands: [Assign.self, Unassign.self, List.self])
+
+    static let arnHelp = "The cluster's ARN: arn:aws:ecs:<region>:<12-digit account>:cluster/<name>."
+
+    struct Assign: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Assign a policy to a cluster, replacing the policy it had.",
+            discussion: "A cluster is known from the first time a policy is assigned to it.")
+
+        @OptionGroup var database: DatabaseOption
+        @Argument(help: ArgumentHelp(arnHelp))
+        var arn: String
+        @Option(help: ArgumentHelp("The policy the cluster uses.", valueName: "name"))
+        var policy: String
+
+        func run() throws {
+            let store = try database.existingStore()
+            let cluster = try exitOnRefusal { try store.assignPolicy(named: policy, toCluster: arn) }
+            print(Report.assigned(cluster))
+        }
+    }
+
+    struct Unassign: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Remove the policy from a cluster; the cluster stays listed, with no policy.")
+
+        @OptionGroup var database: DatabaseOption
+        @Argument(help: ArgumentHelp(arnHelp))
+        var arn: String
+
+        func run() throws {
+            let store = try database.existingStore()
+            let cluster = try exitOnRefusal { try store.unassignCluster(arn: arn) }
+            print(Report.unassigned(cluster))
+        }
+    }
+
+    struct List: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "List the clusters by ARN, each with its policy.")
+
+        @OptionGroup var database: DatabaseOption
+        @Flag(help: "Print JSON (see Docs/cli.md).")
+        var json = false
+
+        func run() throws {
+            let store = try database.existingStore()
+            let output: any ListOutput<Cluster> = json ? JSONList(key: "clusters", document: ClusterJSON.init) : ClusterTable()
+            try printListing(output, name: \.arn) { after, limit in
+                try store.clusters(after: after, limit: limit)
+            }
+        }
+    }
+}

@@ -1,0 +1,86 @@
+import ArgumentParser
+import ContainerPolicyStore
+import Foundation
+
+/// `policyctl export`: the whole database as one JSON document, for keeping in git.
+struct ExportCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "export",
+        abstract: "Write every ruleset and policy as one JSON document (see Docs/policy-as-code.md).",
+        discussion: "Two exports of the same database are byte for byte the same.")
+
+    @OptionGroup var database: DatabaseOption
+    @Option(
+        name: .customLong("output"),
+        help: ArgumentHelp("Write the document to this file, replacing it (default: standard output).", valueName: "file"),
+        completion: .file())
+    var outputPath: String?
+
+    func run() throws {
+        let store = try database.existingStore()
+        let document = try exitOnRefusal { try store.exportDocument() }
+        guard let outputPath else {
+            FileHandle.standardOutput.write(document.jsonData())
+            return
+        }
+        do {
+            // Atomic: a failed write leaves the previous file, not half a document.
+            try document.jsonData().write(to: URL(fileURLWithPath: outputPath), options: .atomic)
+        } catch {
+            throw refuse("cannot write \(outputPath): \(error.localizedDescription)")
+        }
+        let rulesets = counted(document.rulesets.count, "ruleset", "rulesets")
+        let policies = counted(document.policies.count, "policy", "policies")
+        print("Exported \(rulesets) and \(policies) to \(outputPath).")
+    }
+
+    private func counted(_ count: Int, _ singular: String, _ plural: String) -> String {
+        "\(count) \(count == 1 ? singular : plural)"
+    }
+}
+
+/// `policyctl import`: makes the database match a JSON document, printing the plan.
+struct ImportCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "import",
+        abstract: "Make the database match a JSON document: create, modify and, with --prune, delete.",
+        discussion: """
+            The whole document is checked first and every problem is listed with its JSON path; \
+            then it is applied in one transaction, all or nothing. The plan is printed either \
+            way: '+' creates, '~' modifies, '-' deletes. Creates the database file if it is \
+            missing, except with --dry-run. See Docs/policy-as-code.md.
+            """)
+
+    @OptionGroup var database: DatabaseOption
+    @Argument(help: ArgumentHelp("The document, or - for standard input.", valueName: "file"), completion: .file())
+    var inputPath: String
+    @Flag(name: .customLong("dry-run"), help: "Print the plan and write nothing.")
+    var dryRun = false
+    @Flag(help: "Also delete the policies and rulesets that the document does not have.")
+    var prune = false
+
+    func run() throws {
+        let data = try readInput()
+        let document = try exitOnRefusal { try PolicyDocument(json: data) }
+        let plan: ImportPlan
+        if dryRun {
+            let store = try database.existingStore()
+            plan = try exitOnRefusal { try store.importDocument(document, prune: prune, dryRun: true) }
+        } else {
+            plan = try database.create { try $0.importDocument(document, prune: prune) }
+        }
+        print(plan)
+        print(plan.applied
+            ? "Applied to \(database.path)."
+            : "Dry run: nothing was written to \(database.path); run without --dry-run to apply this plan.")
+    }
+
+    private func readInput() throws(ExitCode) -> Data {
+        do {
+            if inputPath == "-" { return try FileHandle.standardInput.readToEnd() ?? Data() }
+            return try Data(contentsOf: URL(fileURLWithPath: inputPath))
+        } catch {
+            throw refuse("cannot read \(inputPath): \(error.localizedDescription)")
+        }
+    }
+}

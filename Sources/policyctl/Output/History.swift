@@ -1,0 +1,22 @@
+import ContainerPolicyStore
+
+/// `policy history` and `ruleset history`: prints the recorded changes to one object, oldest
+/// first. A name with neither changes nor an object is refused as not found; an object with
+/// no changes (made before the database kept a history) has an empty history.
+func printHistory(
+    of kind: ObjectKind, named name: String, json: Bool,
+    changes readChanges: () throws -> [Change], exists: () throws -> Bool
+) throws {
+    let changes = try exitOnRefusal {
+        let changes = try readChanges()
+        if changes.isEmpty, try !exists() { throw PolicyStoreError.notFound(kind, name: name) }
+        return changes
+    }
+    if json {
+        print(try encodeJSON(HistoryJSON(changes)))
+    } else if changes.isEmpty {
+        print("No recorded changes to \(kind) \(name).")
+    } else {
+        try printHistoryTable(changes)
+    }
+}
