@@ -146,11 +146,7 @@ struct PolicyCommand: ParsableCommand {
     struct History: ParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Show every recorded change to a policy, oldest first, with who made it.",
-            discussion: """
-                Includes the changes to earlier policies of that name that were deleted. An \
-                empty ACTOR is a change made outside policyctl and the library (the sqlite3 \
-                shell, say).
-                """)
+            discussion: historyHelp(earlier: "policies"))
 
         @OptionGroup var database: DatabaseOption
         @Argument(help: "The policy.")

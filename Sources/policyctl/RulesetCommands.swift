@@ -149,11 +149,7 @@ struct RulesetCommand: ParsableCommand {
     struct History: ParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Show every recorded change to a ruleset, oldest first, with who made it.",
-            discussion: """
-                Includes the changes to earlier rulesets of that name that were deleted. An \
-                empty ACTOR is a change made outside policyctl and the library (the sqlite3 \
-                shell, say).
-                """)
+            discussion: historyHelp(earlier: "rulesets"))
 
         @OptionGroup var database: DatabaseOption
         @Argument(help: "The ruleset.")

@@ -20,3 +20,12 @@ func printHistory(
         try printHistoryTable(changes)
     }
 }
+
+/// The discussion in the help of `policy history` and `ruleset history`.
+func historyHelp(earlier plural: String) -> String {
+    """
+    Includes the changes to earlier \(plural) of that name that were deleted. An ACTOR of - \
+    is unknown: a change made outside the library (in the sqlite3 shell, say) or with \
+    --actor ''.
+    """
+}
