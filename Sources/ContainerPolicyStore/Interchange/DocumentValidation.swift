@@ -3,17 +3,6 @@ extension PolicyDocument {
     /// consulted: names, descriptions, rule IDs, repeats. Each problem has its JSON path.
     public func validationProblems() -> [DocumentProblem] {
         var problems: [DocumentProblem] = []
-        let isValidName = { (name: String) in NameRules.problem(in: name) == nil }
-        func check(name: String, at path: String) {
-            if let problem = NameRules.problem(in: name) {
-                problems.append(DocumentProblem(path: path, message: problem.explanation))
-            }
-        }
-        func check(description: String, at path: String) {
-            if let problem = DescriptionRules.problem(in: description) {
-                problems.append(DocumentProblem(path: path, message: problem.explanation))
-            }
-        }
         /// Remembers each valid value's first place, so a repeat is reported where it stands.
         /// An invalid value has its own problem already.
         struct FirstPlaces {
@@ -25,17 +14,32 @@ extension PolicyDocument {
                 return nil
             }
         }
+        func check(name: String, at path: String) {
+            if let problem = NameRules.problem(in: name) {
+                problems.append(DocumentProblem(path: path, message: problem.explanation))
+            }
+        }
+        /// Checks a name, and that no earlier entry of `list` has it, ignoring letter case.
+        func check(_ kind: ObjectKind, name: String, list: String, index: Int, places: inout FirstPlaces) {
+            let path = "\(list)[\(index)].name"
+            check(name: name, at: path)
+            if NameRules.problem(in: name) == nil, let first = places.repeated(name, at: index) {
+                problems.append(DocumentProblem(
+                    path: path,
+                    message: "the \(kind) \(quoted(name)) is already listed at \(list)[\(first)].name (names are unique ignoring letter case); list it once"))
+            }
+        }
+        func check(description: String, at path: String) {
+            if let problem = DescriptionRules.problem(in: description) {
+                problems.append(DocumentProblem(path: path, message: problem.explanation))
+            }
+        }
         var rulesetPlaces = FirstPlaces()
         var policyPlaces = FirstPlaces()
 
         for (index, ruleset) in rulesets.enumerated() {
             let path = "rulesets[\(index)]"
-            check(name: ruleset.name, at: path + ".name")
-            if isValidName(ruleset.name), let first = rulesetPlaces.repeated(ruleset.name, at: index) {
-                problems.append(DocumentProblem(
-                    path: path + ".name",
-                    message: "the ruleset \(quoted(ruleset.name)) is already listed at rulesets[\(first)].name (names are unique ignoring letter case); list it once"))
-            }
+            check(.ruleset, name: ruleset.name, list: "rulesets", index: index, places: &rulesetPlaces)
             check(description: ruleset.description, at: path + ".description")
             for (ruleIndex, rule) in ruleset.rules.enumerated() where !RuleReference.isValidID(rule.id) {
                 problems.append(DocumentProblem(
@@ -53,12 +57,7 @@ extension PolicyDocument {
         }
         for (index, policy) in policies.enumerated() {
             let path = "policies[\(index)]"
-            check(name: policy.name, at: path + ".name")
-            if isValidName(policy.name), let first = policyPlaces.repeated(policy.name, at: index) {
-                problems.append(DocumentProblem(
-                    path: path + ".name",
-                    message: "the policy \(quoted(policy.name)) is already listed at policies[\(first)].name (names are unique ignoring letter case); list it once"))
-            }
+            check(.policy, name: policy.name, list: "policies", index: index, places: &policyPlaces)
             check(description: policy.description, at: path + ".description")
             for (rulesetIndex, name) in policy.rulesets.enumerated() {
                 check(name: name, at: "\(path).runtime.rulesets[\(rulesetIndex)].name")
