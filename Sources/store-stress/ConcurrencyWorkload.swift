@@ -1,0 +1,258 @@
+import ContainerPolicyStore
+import Foundation
+
+/// `store-stress concurrency --db PATH --worker W --threads T --ops N --increments C --seed S`
+///
+/// One of several processes working on one file at once. Each of its `T` threads runs `N`
+/// operations chosen at random (creates, duplicates, modifies with an expected revision,
+/// deletes, reads) and `C` increments of a shared counter kept in the description of the
+/// policy `counter` (read, add one, modify with the revision read, and on a revision
+/// conflict read again). Threads share two `PolicyStore`s, so both the store's own lock and
+/// SQLite's locking between connections are exercised.
+///
+/// The only refusals allowed are those the design expects under contention: a name taken, a
+/// revision conflict, a policy not found. Anything else (a busy error above all) is reported
+/// as unexpected. The process prints one JSON line, a `ConcurrencyReport`, and exits 0 when
+/// nothing unexpected happened.
+///
+/// The test prepares the file first (`ConcurrencyWorkload.prepare`): rulesets, the templates
+/// `tmplA` and `tmplB`, whose copies are named `dupA_...`/`dupB_...` and never changed, and
+/// the counter.
+enum ConcurrencyWorkload {
+    static let templates = ["A": (name: "tmplA", rulesets: 25), "B": (name: "tmplB", rulesets: 12)]
+    static let rulesetCount = 30
+    static let churnNames = (0..<12).map { "churn\($0)" }
+
+    static func rulesetName(_ index: Int) -> String { "cr\(index)" }
+
+    /// The rulesets a template links, sorted by name.
+    static func templateRulesets(_ letter: String) -> [String] {
+        (0..<templates[letter]!.rulesets).map(rulesetName).sorted()
+    }
+
+    static func prepare(_ store: PolicyStore) throws {
+        try store.write { tx in
+            for index in 0..<rulesetCount {
+                try tx.createRuleset(named: rulesetName(index), rules: [RuleReference(id: String(format: "TM-%08d", index + 1))])
+            }
+            for (letter, template) in templates.sorted(by: { $0.key < $1.key }) {
+                try tx.createPolicy(named: template.name, description: "template \(letter)", rulesets: templateRulesets(letter))
+            }
+            try tx.createPolicy(named: "counter", description: "0")
+            for name in churnNames.prefix(6) { try tx.createPolicy(named: name, rulesets: [rulesetName(0)]) }
+        }
+    }
+
+    static func run(_ arguments: Arguments) throws -> Int32 {
+        let path = try arguments.string("db")
+        let worker = try arguments.int("worker", default: 0)
+        let threads = try arguments.int("threads", default: 3)
+        let operations = try arguments.int("ops", default: 100)
+        let increments = try arguments.int("increments", default: 10)
+        let seed = try arguments.int("seed", default: 1)
+        let options = try StressStore.options(arguments)
+        let stores = [try StressStore.open(path: path, options: options), try StressStore.open(path: path, options: options)]
+        let reports = LockedArray<ThreadReport>()
+        let group = DispatchGroup()
+        for thread in 0..<threads {
+            group.enter()
+            let thread = Thread {
+                var runner = ThreadRunner(
+                    store: stores[thread % stores.count], worker: worker, thread: thread,
+                    random: SeededRandom(seed: UInt64(seed &* 1_000 &+ worker &* 10 &+ thread)))
+                reports.append(runner.run(operations: operations, increments: increments))
+                group.leave()
+            }
+            thread.stackSize = 1 << 20
+            thread.start()
+        }
+        group.wait()
+        let report = ConcurrencyReport(worker: worker, threads: reports.values.sorted { $0.thread < $1.thread })
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        Output.line(String(decoding: try encoder.encode(report), as: UTF8.self))
+        return report.threads.allSatisfy(\.unexpected.isEmpty) ? 0 : 1
+    }
+
+    struct ThreadRunner {
+        let store: PolicyStore
+        let worker: Int
+        let thread: Int
+        var random: SeededRandom
+        var report: ThreadReport
+
+        init(store: PolicyStore, worker: Int, thread: Int, random: SeededRandom) {
+            self.store = store
+            self.worker = worker
+            self.thread = thread
+            self.random = random
+            report = ThreadReport(thread: thread)
+        }
+
+        var prefix: String { "w\(worker)t\(thread)" }
+
+        mutating func run(operations: Int, increments: Int) -> ThreadReport {
+            let every = max(1, operations / max(1, increments))
+            var incremented = 0
+            for index in 0..<operations {
+                step(index)
+                if index % every == every - 1, incremented < increments {
+                    increment()
+                    incremented += 1
+                }
+            }
+            while incremented < increments {
+                increment()
+                incremented += 1
+            }
+            report.ownPolicies.sort()
+            return report
+        }
+
+        /// Runs one operation and counts its outcome; `allowed` are the refusals this
+        /// operation may meet when other threads and processes race it. True when it
+        /// succeeded.
+        @discardableResult
+        private mutating func attempt(_ kind: String, allowed: Set<String>, _ body: () throws -> Void) -> Bool {
+            let started = DispatchTime.now().uptimeNanoseconds
+            var failure: (any Error)?
+            do { try body() } catch { failure = error }
+            let elapsed = Int((DispatchTime.now().uptimeNanoseconds - started) / 1_000_000)
+            report.slowestMilliseconds = max(report.slowestMilliseconds, elapsed)
+            guard let failure else {
+                report.count(kind, "ok")
+                return true
+            }
+            let refusal = ErrorReport(failure)
+            if allowed.contains(refusal.kind) {
+                report.count(kind, refusal.kind)
+            } else {
+                report.count(kind, "UNEXPECTED")
+                report.unexpected.append("\(kind): \(refusal.kind): \(refusal.message)")
+            }
+            return false
+        }
+
+        private mutating func step(_ index: Int) {
+            let store = self.store
+            let churn = random.element(ConcurrencyWorkload.churnNames)
+            let choice = random.int(0...99)
+            let listAfter: String? = random.chance(0.5) ? "d" : nil
+            let someRulesets = (0..<random.int(0...5)).map { _ in
+                ConcurrencyWorkload.rulesetName(random.int(0...ConcurrencyWorkload.rulesetCount - 1))
+            }
+            let oneRuleset = ConcurrencyWorkload.rulesetName(random.int(0...9))
+            let letter = random.element(["A", "B"])
+            let target = random.element(ConcurrencyWorkload.churnNames)
+            switch choice {
+            case 0..<20:
+                attempt("read", allowed: []) {
+                    _ = try store.policy(named: churn)
+                    _ = try store.policies(after: listAfter, limit: 20)
+                    _ = try store.policyCount()
+                }
+            case 20..<30:
+                let name = "u_\(prefix)_\(index)"
+                if attempt("createOwn", allowed: [], { try store.createPolicy(named: name, description: "own", rulesets: someRulesets) }) {
+                    report.ownPolicies.append(name)
+                }
+            case 30..<35:
+                guard let victim = report.ownPolicies.randomElement(using: &random) else { return }
+                if attempt("deleteOwn", allowed: [], { try store.deletePolicy(named: victim) }) {
+                    report.ownPolicies.removeAll { $0 == victim }
+                }
+            case 35..<45:
+                attempt("createChurn", allowed: ["nameTaken"]) {
+                    try store.createPolicy(named: churn, rulesets: [oneRuleset])
+                }
+            case 45..<53:
+                attempt("deleteChurn", allowed: ["notFound"]) { try store.deletePolicy(named: churn) }
+            case 53..<70:
+                let text = "edit \(prefix) \(index)"
+                attempt("modifyChurn", allowed: ["revisionConflict", "notFound"]) {
+                    guard let current = try store.policy(named: churn) else { throw PolicyStoreError.notFound(.policy, name: churn) }
+                    try store.modifyPolicy(named: churn, expectedRevision: current.revision) {
+                        $0.description = text
+                        $0.xdrEnabled.toggle()
+                        if $0.rulesets.contains(oneRuleset) { $0.removeRuleset(oneRuleset) } else { $0.addRuleset(oneRuleset) }
+                    }
+                }
+            case 70..<80:
+                let copy = "dup\(letter)_\(prefix)_\(index)"
+                let template = ConcurrencyWorkload.templates[letter]!.name
+                if attempt("duplicateTemplate", allowed: [], { try store.duplicatePolicy(named: template, as: copy) }) {
+                    report.duplicates.append(copy)
+                }
+            case 80..<88:
+                attempt("duplicateChurn", allowed: ["nameTaken", "notFound"]) {
+                    try store.duplicatePolicy(named: churn, as: target)
+                }
+            default:
+                // Several operations in one transaction racing the others.
+                let name = "tx_\(prefix)_\(index)"
+                let linked = ConcurrencyWorkload.rulesetName(1)
+                attempt("writeTransaction", allowed: ["nameTaken", "notFound"]) {
+                    try store.write { tx in
+                        try tx.createPolicy(named: name, rulesets: [linked])
+                        try tx.duplicatePolicy(named: name, as: churn)
+                        try tx.deletePolicy(named: name)
+                    }
+                }
+            }
+        }
+
+        /// Read, add one, write back with the revision read; on a conflict read again.
+        private mutating func increment() {
+            while true {
+                do {
+                    guard let counter = try store.policy(named: "counter"), let value = Int(counter.description) else {
+                        report.unexpected.append("increment: the counter is missing or not a number")
+                        return
+                    }
+                    try store.modifyPolicy(named: "counter", expectedRevision: counter.revision) { $0.description = String(value + 1) }
+                    report.increments += 1
+                    return
+                } catch .revisionConflict {
+                    report.conflictRetries += 1
+                } catch {
+                    report.unexpected.append("increment: \(ErrorReport(error).kind): \(error)")
+                    return
+                }
+            }
+        }
+    }
+}
+
+struct ThreadReport: Codable, Sendable {
+    var thread: Int
+    /// Operation kind to outcome (`ok`, or the refusal's case) to count.
+    var outcomes: [String: [String: Int]] = [:]
+    var unexpected: [String] = []
+    /// The policies this thread created under its own names and did not delete.
+    var ownPolicies: [String] = []
+    /// The copies of templates this thread made.
+    var duplicates: [String] = []
+    var increments = 0
+    var conflictRetries = 0
+    var slowestMilliseconds = 0
+
+    init(thread: Int) { self.thread = thread }
+
+    mutating func count(_ kind: String, _ outcome: String) {
+        outcomes[kind, default: [:]][outcome, default: 0] += 1
+    }
+}
+
+struct ConcurrencyReport: Codable, Sendable {
+    var worker: Int
+    var threads: [ThreadReport]
+}
+
+/// An array appended to from several threads.
+final class LockedArray<Element>: @unchecked Sendable {
+    private var storage: [Element] = []
+    private let lock = NSLock()
+
+    func append(_ element: Element) { lock.withLock { storage.append(element) } }
+    var values: [Element] { lock.withLock { storage } }
+}
