@@ -126,7 +126,15 @@ enum ImportJSON {
         return 0
     }
 
+    /// The peak resident size of this process: `VmHWM` of /proc/self/status on Linux, where
+    /// `getrusage`'s `ru_maxrss` would include the parent's size from before `exec` when the
+    /// process was started by `posix_spawn`.
     static func peakResidentKilobytes() -> Int {
+        if let status = try? String(contentsOfFile: "/proc/self/status", encoding: .utf8),
+           let line = status.split(separator: "\n").first(where: { $0.hasPrefix("VmHWM:") }),
+           let kilobytes = Int(line.split(separator: " ").dropFirst().first ?? "") {
+            return kilobytes
+        }
         var usage = rusage()
         #if canImport(Glibc)
         getrusage(RUSAGE_SELF.rawValue, &usage)
