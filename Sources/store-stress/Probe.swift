@@ -9,7 +9,8 @@ import Foundation
 /// those that check what a separate process sees.
 ///
 /// Actions: `read` (count and list policies and rulesets), `write` (create a policy and a
-/// ruleset), `check` (`checkIntegrity`), `export`.
+/// ruleset), `check` (`checkIntegrity`), `export`, `modes` (the permissions of the database
+/// and its -wal, -shm and -journal files during a write).
 enum Probe {
     static func run(_ arguments: Arguments) throws -> Int32 {
         let path = try arguments.string("db")
@@ -40,6 +41,16 @@ enum Probe {
                 case "check":
                     let findings = try store.checkIntegrity()
                     emit(ProbeStep(action: action, ok: findings.isEmpty, detail: findings.map(\.description).joined(separator: "; ")))
+                case "modes":
+                    // The permissions of the database and of its -wal, -shm and -journal files
+                    // as they exist in the middle of a write transaction ("-" when absent).
+                    let modes = try store.write { _ in
+                        ["", "-wal", "-shm", "-journal"].map { suffix in
+                            let mode = (try? FileManager.default.attributesOfItem(atPath: path + suffix))?[.posixPermissions] as? NSNumber
+                            return "db\(suffix)=" + (mode.map { String($0.intValue & 0o777, radix: 8) } ?? "-")
+                        }.joined(separator: " ")
+                    }
+                    emit(ProbeStep(action: action, ok: true, detail: modes))
                 case "export":
                     let data = try store.export()
                     emit(ProbeStep(action: action, ok: true, detail: "\(data.count) bytes"))
