@@ -282,14 +282,15 @@ private struct PolicyInfo: Decodable, FetchableRecord {
         case record, rulesets
     }
 
-    static func all() -> QueryInterfaceRequest<PolicyInfo> {
-        PolicyRecord
-            .including(all: PolicyRecord.rulesets
-                .select(RulesetRecord.Columns.name)
-                .order(RulesetRecord.Columns.name)
-                .forKey(CodingKeys.rulesets))
-            .asRequest(of: PolicyInfo.self)
-    }
+    /// Built once: requests are values, refined per call with `filter`, `order` and `limit`.
+    private static let request = PolicyRecord
+        .including(all: PolicyRecord.rulesets
+            .select(RulesetRecord.Columns.name)
+            .order(RulesetRecord.Columns.name)
+            .forKey(CodingKeys.rulesets))
+        .asRequest(of: PolicyInfo.self)
+
+    static func all() -> QueryInterfaceRequest<PolicyInfo> { request }
 
     var policy: Policy {
         Policy(

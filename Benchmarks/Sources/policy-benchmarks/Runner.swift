@@ -56,11 +56,7 @@ struct Runner {
                 let store = try implementation.open(path: path, synchronous: synchronous)
                 // The store stays open until the clock stops: closing it (a WAL checkpoint) is
                 // not part of the work measured.
-                let (seconds, outcome) = try withExtendedLifetime(store) {
-                    let start = ContinuousClock.now
-                    let outcome = try workload.body(store)
-                    return ((ContinuousClock.now - start).seconds, outcome)
-                }
+                let (seconds, outcome) = try withExtendedLifetime(store) { try Self.timedRun(workload, store) }
                 timings[implementation] = seconds
                 if round == 0 {
                     outcomes[implementation] = outcome
@@ -73,6 +69,15 @@ struct Runner {
             measurement.seconds.append(timings)
         }
         return measurement
+    }
+
+    /// The measured part. Never inlined, so that `valgrind --tool=callgrind
+    /// --toggle-collect='*timedRun*'` counts the instructions of the workloads alone.
+    @inline(never)
+    private static func timedRun(_ workload: Workload, _ store: any StoreUnderTest) throws -> (Double, Outcome) {
+        let start = ContinuousClock.now
+        let outcome = try workload.body(store)
+        return ((ContinuousClock.now - start).seconds, outcome)
     }
 
     private func prepareFile(for workload: Workload, _ implementation: Implementation) throws -> String {

@@ -21,6 +21,12 @@ struct Workload {
     /// Runs on a fresh copy of the template, which it changes.
     let writes: Bool
     let body: (any StoreUnderTest) throws -> Outcome
+
+    /// Long enough that one run averages the machine's noise by itself: it writes 10,000
+    /// policies or more, or works on a store of 100,000. Such workloads get fewer rounds.
+    var isLarge: Bool {
+        storeSize >= 100_000 || (writes && operations >= 10_000)
+    }
 }
 
 /// How much work each workload does.
