@@ -3,7 +3,8 @@
 -- Every rule of the product is kept here, so that it holds for any writer, the sqlite3 shell
 -- included, where foreign_keys is OFF unless the user turns it on:
 --   * descriptions: at most 1,000 characters, no control characters but tab, line feed and
---     carriage return (no terminal escape sequences in a policy list), no NUL.
+--     carriage return (no terminal escape sequences in a policy list), no NUL, and none of
+--     U+FFFD to U+FFFF: SQLite reads bytes that are not UTF-8 as U+FFFD.
 --   * names: 1 to 64 characters, only ASCII letters, digits, '_' and '.', unique ignoring
 --     ASCII case, never changed. length(x) = length(CAST(x AS BLOB)) holds only for ASCII
 --     text without a NUL byte, which GLOB and length() alone would not see past.
@@ -11,11 +12,14 @@
 --     updated_at follows. Triggers keep both, so a change made in the shell is seen by a
 --     caller that modifies with an expected revision.
 --   * links to nothing are refused by triggers as well as by foreign keys.
---   * INSERT OR REPLACE could delete a row without firing delete triggers; the insert
---     guards refuse an insert whose name or id is taken, so REPLACE never gets to delete.
+--   * INSERT OR REPLACE (and UPSERT) could delete or change a row without firing its delete
+--     or update triggers; every table's insert guard refuses an insert whose key is taken, so
+--     neither ever gets that far.
+--   * timestamps are the database's: an insert must leave them to their defaults, and an
+--     update may only set them to now.
 
 CREATE TABLE policies (
-    id                  INTEGER PRIMARY KEY,
+    id                  INTEGER PRIMARY KEY CONSTRAINT policy_id_positive CHECK (id > 0),
     name                TEXT NOT NULL COLLATE NOCASE UNIQUE
                         CONSTRAINT policy_name_rules CHECK (
                             length(CAST(name AS BLOB)) BETWEEN 1 AND 64
@@ -25,7 +29,7 @@ CREATE TABLE policies (
                         CONSTRAINT policy_description_rules CHECK (
                             length(description) <= 1000
                             AND instr(CAST(description AS BLOB), x'00') = 0
-                            AND description NOT GLOB '*[^' || char(9, 10, 13) || ' -~' || char(160) || '-' || char(1114111) || ']*'),
+                            AND description NOT GLOB '*[^' || char(9, 10, 13) || ' -~' || char(160) || '-' || char(65532, 65536) || '-' || char(1114111) || ']*'),
     xdr_enabled         INTEGER NOT NULL DEFAULT 1
                         CONSTRAINT policy_xdr_enabled_is_boolean CHECK (xdr_enabled IN (0, 1)),
     revision            INTEGER NOT NULL DEFAULT 1
@@ -45,7 +49,7 @@ CREATE TABLE policies (
 ) STRICT;
 
 CREATE TABLE rulesets (
-    id          INTEGER PRIMARY KEY,
+    id          INTEGER PRIMARY KEY CONSTRAINT ruleset_id_positive CHECK (id > 0),
     name        TEXT NOT NULL COLLATE NOCASE UNIQUE
                 CONSTRAINT ruleset_name_rules CHECK (
                     length(CAST(name AS BLOB)) BETWEEN 1 AND 64
@@ -55,7 +59,7 @@ CREATE TABLE rulesets (
                 CONSTRAINT ruleset_description_rules CHECK (
                     length(description) <= 1000
                     AND instr(CAST(description AS BLOB), x'00') = 0
-                    AND description NOT GLOB '*[^' || char(9, 10, 13) || ' -~' || char(160) || '-' || char(1114111) || ']*'),
+                    AND description NOT GLOB '*[^' || char(9, 10, 13) || ' -~' || char(160) || '-' || char(65532, 65536) || '-' || char(1114111) || ']*'),
     revision    INTEGER NOT NULL DEFAULT 1
                 CONSTRAINT ruleset_revision_positive CHECK (revision >= 1),
     created_at  TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ', 'now'))
@@ -95,10 +99,15 @@ CREATE TRIGGER policies_insert_guard BEFORE INSERT ON policies
 BEGIN
     SELECT RAISE(ABORT, 'a policy with this name already exists (names are unique ignoring letter case)')
     WHERE EXISTS (SELECT 1 FROM policies WHERE name = NEW.name);
+    -- Without an explicit id, NEW.id is -1 here; ids are positive, so -1 matches nothing.
     SELECT RAISE(ABORT, 'a policy with this id already exists')
     WHERE EXISTS (SELECT 1 FROM policies WHERE id = NEW.id);
     SELECT RAISE(ABORT, 'revision is kept by the database: insert a policy without it')
     WHERE NEW.revision IS NOT 1;
+    SELECT RAISE(ABORT, 'timestamps are kept by the database: insert a policy without them')
+    WHERE NEW.created_at IS NOT strftime('%Y-%m-%dT%H:%M:%fZ', 'now')
+       OR NEW.updated_at IS NOT strftime('%Y-%m-%dT%H:%M:%fZ', 'now')
+       OR NEW.rulesets_updated_at IS NOT strftime('%Y-%m-%dT%H:%M:%fZ', 'now');
 END;
 
 CREATE TRIGGER policies_update_guard BEFORE UPDATE ON policies
@@ -111,6 +120,9 @@ BEGIN
     WHERE NEW.created_at IS NOT OLD.created_at;
     SELECT RAISE(ABORT, 'revision is kept by the database: leave it out of the UPDATE')
     WHERE NEW.revision IS NOT OLD.revision AND NEW.revision IS NOT OLD.revision + 1;
+    SELECT RAISE(ABORT, 'updated_at and rulesets_updated_at are kept by the database: leave them out of the UPDATE')
+    WHERE (NEW.updated_at IS NOT OLD.updated_at AND NEW.updated_at IS NOT strftime('%Y-%m-%dT%H:%M:%fZ', 'now'))
+       OR (NEW.rulesets_updated_at IS NOT OLD.rulesets_updated_at AND NEW.rulesets_updated_at IS NOT strftime('%Y-%m-%dT%H:%M:%fZ', 'now'));
 END;
 
 -- An UPDATE that left revision alone is a change: count it. The trigger's own UPDATE moves
@@ -135,10 +147,14 @@ CREATE TRIGGER rulesets_insert_guard BEFORE INSERT ON rulesets
 BEGIN
     SELECT RAISE(ABORT, 'a ruleset with this name already exists (names are unique ignoring letter case)')
     WHERE EXISTS (SELECT 1 FROM rulesets WHERE name = NEW.name);
+    -- Without an explicit id, NEW.id is -1 here; ids are positive, so -1 matches nothing.
     SELECT RAISE(ABORT, 'a ruleset with this id already exists')
     WHERE EXISTS (SELECT 1 FROM rulesets WHERE id = NEW.id);
     SELECT RAISE(ABORT, 'revision is kept by the database: insert a ruleset without it')
     WHERE NEW.revision IS NOT 1;
+    SELECT RAISE(ABORT, 'timestamps are kept by the database: insert a ruleset without them')
+    WHERE NEW.created_at IS NOT strftime('%Y-%m-%dT%H:%M:%fZ', 'now')
+       OR NEW.updated_at IS NOT strftime('%Y-%m-%dT%H:%M:%fZ', 'now');
 END;
 
 CREATE TRIGGER rulesets_update_guard BEFORE UPDATE ON rulesets
@@ -151,6 +167,8 @@ BEGIN
     WHERE NEW.created_at IS NOT OLD.created_at;
     SELECT RAISE(ABORT, 'revision is kept by the database: leave it out of the UPDATE')
     WHERE NEW.revision IS NOT OLD.revision AND NEW.revision IS NOT OLD.revision + 1;
+    SELECT RAISE(ABORT, 'updated_at is kept by the database: leave it out of the UPDATE')
+    WHERE NEW.updated_at IS NOT OLD.updated_at AND NEW.updated_at IS NOT strftime('%Y-%m-%dT%H:%M:%fZ', 'now');
 END;
 
 CREATE TRIGGER rulesets_count_change AFTER UPDATE ON rulesets
@@ -179,12 +197,14 @@ CREATE TRIGGER ruleset_rules_insert_guard BEFORE INSERT ON ruleset_rules
 BEGIN
     SELECT RAISE(ABORT, 'no ruleset has this ruleset_id')
     WHERE NOT EXISTS (SELECT 1 FROM rulesets WHERE id = NEW.ruleset_id);
+    SELECT RAISE(ABORT, 'the ruleset has this rule already: update its mitigation instead')
+    WHERE EXISTS (SELECT 1 FROM ruleset_rules WHERE ruleset_id = NEW.ruleset_id AND rule_id = NEW.rule_id);
 END;
 
 CREATE TRIGGER ruleset_rules_update_guard BEFORE UPDATE ON ruleset_rules
 BEGIN
-    SELECT RAISE(ABORT, 'a rule cannot move to another ruleset: delete it and insert it there')
-    WHERE NEW.ruleset_id IS NOT OLD.ruleset_id;
+    SELECT RAISE(ABORT, 'only a rule''s mitigation can change: delete the rule and insert the new one')
+    WHERE NEW.ruleset_id IS NOT OLD.ruleset_id OR NEW.rule_id IS NOT OLD.rule_id;
 END;
 
 CREATE TRIGGER ruleset_rules_count_insert AFTER INSERT ON ruleset_rules
@@ -216,6 +236,8 @@ BEGIN
     WHERE NOT EXISTS (SELECT 1 FROM policies WHERE id = NEW.policy_id);
     SELECT RAISE(ABORT, 'no ruleset has this ruleset_id')
     WHERE NOT EXISTS (SELECT 1 FROM rulesets WHERE id = NEW.ruleset_id);
+    SELECT RAISE(ABORT, 'the policy links this ruleset already')
+    WHERE EXISTS (SELECT 1 FROM policy_rulesets WHERE policy_id = NEW.policy_id AND ruleset_id = NEW.ruleset_id);
 END;
 
 CREATE TRIGGER policy_rulesets_update_guard BEFORE UPDATE ON policy_rulesets

@@ -113,7 +113,7 @@ import Testing
         for change in try store.history(ofPolicy: "web.prod") {
             print(change.revision, change.action, change.actor, change.after ?? "deleted")
         }
-        let restored = try store.restorePolicy(named: "web.prod", toRevision: 2)
+        let restored = try store.restorePolicy(named: "web.prod", toRevision: 1)
         #expect(restored.description == "first")
 
         let arn = "arn:aws:ecs:us-east-1:123456789012:cluster/web"

@@ -40,23 +40,24 @@ import Testing
         PolicyState(name: name, description: description, xdrEnabled: xdr, rulesets: rulesets)
     }
 
-    @Test func everyActionAppearsOnceWithItsStates() throws {
-        try store.createPolicy(named: "web", description: "Front \"end\"\n\tsecond line \\", rulesets: ["baseline"])
+    @Test func eachOperationIsOneChangeWithItsStates() throws {
+        let description = "Front \"end\"\n\tsecond line \\"
+        try store.createPolicy(named: "web", description: description, rulesets: ["baseline"])
         try store.modifyPolicy(named: "web") { $0.xdrEnabled = false; $0.addRuleset("strict"); $0.removeRuleset("baseline") }
+        try store.modifyPolicy(named: "web") { $0.addRuleset("baseline") }
+        try store.modifyPolicy(named: "web") { $0.removeRuleset("strict") }
         try store.deletePolicy(named: "web")
         let history = try store.history(ofPolicy: "WEB")
-        let description = "Front \"end\"\n\tsecond line \\"
-        #expect(history.map(\.action) == [.create, .link, .modify, .unlink, .link, .delete])
-        #expect(history.map(\.revision) == [1, 2, 3, 4, 5, 5])
+        #expect(history.map(\.action) == [.create, .modify, .link, .unlink, .delete])
+        #expect(history.map(\.revision) == [1, 2, 3, 4, 4])
         #expect(history.allSatisfy { $0.actor == "alice" && $0.kind == .policy && $0.name == "web" })
         #expect(history.map(\.sequence) == history.map(\.sequence).sorted())
         let expected: [(PolicyState?, PolicyState?)] = [
-            (nil, policyState(description, true, [])),
-            (policyState(description, true, []), policyState(description, true, ["baseline"])),
-            (policyState(description, true, ["baseline"]), policyState(description, false, ["baseline"])),
-            (policyState(description, false, ["baseline"]), policyState(description, false, [])),
-            (policyState(description, false, []), policyState(description, false, ["strict"])),
-            (policyState(description, false, ["strict"]), nil),
+            (nil, policyState(description, true, ["baseline"])),
+            (policyState(description, true, ["baseline"]), policyState(description, false, ["strict"])),
+            (policyState(description, false, ["strict"]), policyState(description, false, ["baseline", "strict"])),
+            (policyState(description, false, ["baseline", "strict"]), policyState(description, false, ["baseline"])),
+            (policyState(description, false, ["baseline"]), nil),
         ]
         for (change, (before, after)) in zip(history, expected) {
             #expect(try state(change.before) == before, "\(change.action) before")
@@ -64,13 +65,56 @@ import Testing
         }
     }
 
+    @Test func shellChangesAreRecordedRowByRow() throws {
+        try store.createPolicy(named: "web")
+        let policy = "(SELECT id FROM policies WHERE name = 'web')"
+        #expect(try sqliteShell(path, """
+            INSERT INTO policy_rulesets VALUES (\(policy), (SELECT id FROM rulesets WHERE name = 'baseline'));
+            INSERT INTO policy_rulesets VALUES (\(policy), (SELECT id FROM rulesets WHERE name = 'strict'));
+            UPDATE policies SET xdr_enabled = 0 WHERE name = 'web';
+            DELETE FROM policy_rulesets WHERE ruleset_id = (SELECT id FROM rulesets WHERE name = 'baseline');
+            DELETE FROM policies WHERE name = 'web';
+            """).succeeded)
+        let history = try store.history(ofPolicy: "web")
+        #expect(history.map(\.action) == [.create, .link, .link, .modify, .unlink, .delete])
+        #expect(history.map(\.revision) == [1, 2, 3, 4, 5, 5])
+        #expect(history.dropFirst().allSatisfy { $0.actor == "" })
+        let expected: [(PolicyState?, PolicyState?)] = [
+            (policyState("", true, []), policyState("", true, ["baseline"])),
+            (policyState("", true, ["baseline"]), policyState("", true, ["baseline", "strict"])),
+            (policyState("", true, ["baseline", "strict"]), policyState("", false, ["baseline", "strict"])),
+            (policyState("", false, ["baseline", "strict"]), policyState("", false, ["strict"])),
+            (policyState("", false, ["strict"]), nil),
+        ]
+        for (change, (before, after)) in zip(history.dropFirst(), expected) {
+            #expect(try state(change.before) == before, "\(change.action) before")
+            #expect(try state(change.after) == after, "\(change.action) after")
+        }
+    }
+
+    @Test func shellRuleChangesAreRecordedRowByRow() throws {
+        let ruleset = "(SELECT id FROM rulesets WHERE name = 'strict')"
+        #expect(try sqliteShell(path, """
+            INSERT INTO ruleset_rules VALUES (\(ruleset), 'TM-00000007', 'log');
+            UPDATE ruleset_rules SET mitigation = 'isolate' WHERE rule_id = 'TM-00000007';
+            DELETE FROM ruleset_rules WHERE rule_id = 'TM-00000007';
+            """).succeeded)
+        let history = try store.history(ofRuleset: "strict")
+        #expect(history.map(\.action) == [.create, .modify, .modify, .modify])
+        let rules = try history.map { try state($0.after, as: RulesetState.self)?.rules }
+        #expect(rules == [[], [RuleReference(id: "TM-00000007")], [RuleReference(id: "TM-00000007", mitigation: .isolate)], []])
+        let before = try history.map { try state($0.before, as: RulesetState.self)?.rules }
+        #expect(before == [nil, [], [RuleReference(id: "TM-00000007")], [RuleReference(id: "TM-00000007", mitigation: .isolate)]])
+    }
+
     @Test func aDuplicateIsRecordedAsTheCreateOfTheCopy() throws {
         try store.createPolicy(named: "web", rulesets: ["baseline", "strict"])
         try store.duplicatePolicy(named: "web")
         let copy = try store.history(ofPolicy: "webPolicy")
-        #expect(copy.map(\.action) == [.create, .link, .link])
+        #expect(copy.map(\.action) == [.create])
+        #expect(copy.map(\.revision) == [1])
         #expect(try state(copy.last?.after) == policyState("", true, ["baseline", "strict"], name: "webPolicy"))
-        #expect(try store.history(ofPolicy: "web").count == 3)
+        #expect(try store.history(ofPolicy: "web").count == 1)
     }
 
     @Test func rulesetChangesAreRecorded() throws {
@@ -80,7 +124,8 @@ import Testing
         }
         try store.deleteRuleset(named: "strict")
         let history = try store.history(ofRuleset: "baseline")
-        #expect(history.map(\.action) == [.create, .modify, .modify, .modify, .modify])
+        #expect(history.map(\.action) == [.create, .modify])
+        #expect(history.map(\.revision) == [1, 2])
         #expect(try state(history.last?.after, as: RulesetState.self) == RulesetState(
             name: "baseline", description: "Basics",
             rules: [RuleReference(id: "TM-00000001", mitigation: .isolate), RuleReference(id: "TM-00000002")]))
@@ -97,7 +142,7 @@ import Testing
         #expect(try store.history(ofPolicy: "api").map(\.actor) == ["bob"])
         #expect(try store.history(ofPolicy: "web").map(\.actor) == ["alice"])
         // The actor row never outlives its transaction.
-        #expect(try sqliteShell(path, "SELECT count(*) FROM change_actor;").output == "0\n")
+        #expect(try sqliteShell(path, "SELECT count(*) FROM write_context;").output == "0\n")
     }
 
     @Test func aShellChangeIsRecordedWithAnEmptyActor() throws {
@@ -106,6 +151,15 @@ import Testing
         let last = try #require(try store.history(ofPolicy: "web").last)
         #expect(last.action == .modify && last.actor == "" && last.revision == 2)
         #expect(try state(last.after)?.description == "from the shell")
+    }
+
+    @Test func aRowLeftInWriteContextNeitherFoolsTheLibraryNorGoesUnreported() throws {
+        #expect(try sqliteShell(path, "INSERT INTO write_context (id, actor) VALUES (1, 'mallory');").succeeded)
+        #expect(try store.checkIntegrity().map(\.message).contains { $0.contains("write_context holds a row") })
+        try store.createPolicy(named: "web")
+        #expect(try store.history(ofPolicy: "web").map(\.actor) == ["alice"])
+        // The library's write cleared the row it found.
+        try expectHealthy(store)
     }
 
     @Test func theHistoryIsAppendOnly() throws {
@@ -125,13 +179,14 @@ import Testing
     }
 
     @Test func restoreWritesAnOldRevisionBackAsANewOne() throws {
-        try store.createPolicy(named: "web", description: "v1", rulesets: ["baseline"])  // revisions 1, 2
-        try store.modifyPolicy(named: "web") { $0.description = "v2"; $0.xdrEnabled = false; $0.addRuleset("strict") }  // 3, 4
-        let restored = try store.restorePolicy(named: "web", toRevision: 2)
+        try store.createPolicy(named: "web", description: "v1", rulesets: ["baseline"])  // revision 1
+        try store.modifyPolicy(named: "web") { $0.description = "v2"; $0.xdrEnabled = false; $0.addRuleset("strict") }  // 2
+        let restored = try store.restorePolicy(named: "web", toRevision: 1)
         #expect(restored.description == "v1" && restored.xdrEnabled && restored.rulesets == ["baseline"])
-        #expect(restored.revision > 4)
-        let again = try store.restorePolicy(named: "web", toRevision: 4)
+        #expect(restored.revision == 3)
+        let again = try store.restorePolicy(named: "web", toRevision: 2)
         #expect(again.description == "v2" && !again.xdrEnabled && again.rulesets == ["baseline", "strict"])
+        #expect(again.revision == 4)
         #expect(throws: PolicyStoreError.unknownRevision(.policy, name: "web", revision: 99)) {
             try store.restorePolicy(named: "web", toRevision: 99)
         }
@@ -139,18 +194,19 @@ import Testing
     }
 
     @Test func restoreIsRefusedWhenARulesetItNeedsIsGone() throws {
-        try store.createPolicy(named: "web", rulesets: ["strict"])  // revisions 1, 2
-        try store.modifyPolicy(named: "web") { $0.removeRuleset("strict") }
+        try store.createPolicy(named: "web", rulesets: ["strict"])  // revision 1
+        try store.modifyPolicy(named: "web") { $0.removeRuleset("strict") }  // 2
         try store.deleteRuleset(named: "strict")
         let before = try snapshot(store)
-        #expect(throws: PolicyStoreError.restoreNeedsRuleset(policy: "web", revision: 2, ruleset: "strict")) {
-            try store.restorePolicy(named: "web", toRevision: 2)
+        #expect(throws: PolicyStoreError.restoreNeedsRuleset(policy: "web", revision: 1, ruleset: "strict")) {
+            try store.restorePolicy(named: "web", toRevision: 1)
         }
         #expect(try snapshot(store) == before)
     }
 
     @Test func restoreLooksOnlyAtTheCurrentPolicyOfThatName() throws {
-        try store.createPolicy(named: "web", description: "first life", rulesets: ["baseline"])  // 1, 2
+        try store.createPolicy(named: "web", description: "first life", rulesets: ["baseline"])  // 1
+        try store.modifyPolicy(named: "web") { $0.description = "still the first life" }  // 2
         try store.deletePolicy(named: "web")
         try store.createPolicy(named: "web", description: "second life")  // 1
         #expect(throws: PolicyStoreError.unknownRevision(.policy, name: "web", revision: 2)) {

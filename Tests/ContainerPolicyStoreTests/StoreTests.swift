@@ -27,7 +27,7 @@ import Testing
             ("duplicate taken", { try store.duplicatePolicy(named: "web") }),
             ("duplicate missing", { try store.duplicatePolicy(named: "nope") }),
             ("modify missing", { try store.modifyPolicy(named: "nope") { $0.xdrEnabled = false } }),
-            ("modify stale", { try store.modifyPolicy(named: "web", expectedRevision: 1) { $0.xdrEnabled = false } }),
+            ("modify stale", { try store.modifyPolicy(named: "web", expectedRevision: 7) { $0.xdrEnabled = false } }),
             ("modify unknown ruleset", { try store.modifyPolicy(named: "web") { $0.xdrEnabled = false; $0.addRuleset("nope") } }),
             ("modify long description", { try store.modifyPolicy(named: "web") { $0.description = String(repeating: "y", count: 2_000) } }),
             ("delete missing", { try store.deletePolicy(named: "nope") }),
@@ -44,9 +44,9 @@ import Testing
         try expectHealthy(store)
     }
 
-    @Test func modifyChangesOnlyWhatDiffersAndCountsEachChange() throws {
+    @Test func modifyChangesOnlyWhatDiffersAndCountsOneRevision() throws {
         let web = try #require(try store.policy(named: "web"))
-        #expect(web.revision == 2)  // created, then linked to one ruleset
+        #expect(web.revision == 1)  // created with its ruleset: one operation, one revision
         let unchanged = try store.modifyPolicy(named: "web") { _ in }
         #expect(unchanged.revision == web.revision)
         #expect(unchanged.updatedAt == web.updatedAt)
@@ -57,7 +57,7 @@ import Testing
         }
         #expect(modified.xdrEnabled == false)
         #expect(modified.rulesets == ["strict"])
-        #expect(modified.revision == web.revision + 3)
+        #expect(modified.revision == web.revision + 1)
         #expect(modified.updatedAt >= web.updatedAt)
         #expect(modified.rulesetsUpdatedAt >= web.rulesetsUpdatedAt)
         #expect(modified.createdAt == web.createdAt)
@@ -134,6 +134,54 @@ import Testing
         try expectHealthy(store)
     }
 
+    @Test func insideWriteEachOperationIsAllOrNothingOnItsOwn() throws {
+        let names = (1...12).map { "rs\($0)" }
+        for name in names { try store.createRuleset(named: name) }
+        try store.createPolicy(named: "big", rulesets: names)
+        try store.withConnection { connection in
+            try connection.execute("""
+                CREATE TEMP TRIGGER fail_midway AFTER INSERT ON main.policy_rulesets
+                WHEN (SELECT count(*) FROM main.policy_rulesets WHERE policy_id = NEW.policy_id) = 6
+                 AND NEW.policy_id = (SELECT id FROM main.policies WHERE name = 'bigPolicy')
+                BEGIN SELECT RAISE(ABORT, 'injected failure'); END;
+                """)
+        }
+        let caught = try store.write { tx -> String in
+            try tx.createPolicy(named: "before")
+            var caught = ""
+            do {
+                try tx.duplicatePolicy(named: "big")
+            } catch {
+                caught = "\(error)"
+            }
+            try tx.createPolicy(named: "after")
+            return caught
+        }
+        #expect(caught.contains("injected failure"))
+        #expect(try store.policy(named: "before") != nil && store.policy(named: "after") != nil)
+        #expect(try store.policy(named: "bigPolicy") == nil)
+        #expect(try store.history(ofPolicy: "bigPolicy").isEmpty)
+        try expectHealthy(store)
+    }
+
+    @Test func aReadCannotWrite() throws {
+        let before = try snapshot(store)
+        #expect(throws: PolicyStoreError.self) {
+            try store.read { tx in try tx.createPolicy(named: "sneaky") }
+        }
+        #expect(try snapshot(store) == before)
+        #expect(try store.createPolicy(named: "allowed").name == "allowed")
+    }
+
+    @Test func callingTheStoreFromInsideItsOwnClosureIsRefusedNotADeadlock() throws {
+        let error = #expect(throws: PolicyStoreError.self) {
+            try store.write { _ in try store.createPolicy(named: "inner") }
+        }
+        #expect(error?.description.contains("use the closure's transaction") == true)
+        #expect(try store.policy(named: "inner") == nil)
+        #expect(throws: PolicyStoreError.self) { try store.read { _ in try store.policyCount() } }
+    }
+
     @Test func readSeesOneConsistentState() throws {
         let (count, names) = try store.read { tx in
             (try tx.policyCount(), try tx.policies().map(\.name))
@@ -187,7 +235,7 @@ import Testing
         }
         #expect(after.rules == [RuleReference(id: "TM-00000001", mitigation: .isolate), RuleReference(id: "TM-00000003")])
         #expect(after.description == "Basics")
-        #expect(after.revision == before.revision + 3)
+        #expect(after.revision == before.revision + 1)
         #expect(throws: PolicyStoreError.revisionConflict(.ruleset, name: "baseline", expected: before.revision, actual: after.revision)) {
             try store.modifyRuleset(named: "baseline", expectedRevision: before.revision) { $0.rules = [] }
         }

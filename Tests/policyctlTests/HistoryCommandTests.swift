@@ -14,22 +14,23 @@ import Testing
         let workspace = try Workspace()
         try workspace.makeSampleDatabase()
         try workspace.succeed("policy", "modify", "web", "--xdr", "off", "--description", "Front end, v2")
+        try workspace.succeed("policy", "modify", "web", "--add-ruleset", "spare")
         try workspace.succeed("policy", "modify", "web", "--remove-ruleset", "base")
         try workspace.succeed("policy", "delete", "web")
 
         let changes = try workspace.json(History.self, "policy", "history", "web", "--json").changes
-        #expect(changes.map(\.action) == ["create", "link", "modify", "unlink", "delete"])
+        #expect(changes.map(\.action) == ["create", "modify", "link", "unlink", "delete"])
         #expect(Set(changes.map(\.action)) == Set(Change.Action.allCases.map(\.rawValue)))
         #expect(changes.map(\.revision) == [1, 2, 3, 4, 4])
         #expect(changes.allSatisfy { $0.kind == "policy" && $0.name == "web" && isSchemaTimestamp($0.changedDateTime) })
         #expect(changes.map(\.sequence) == changes.map(\.sequence).sorted())
 
         #expect(changes[0].before == nil)
-        #expect(changes[0].after == .init(name: "web", description: "Front end", xdrEnabled: true, rulesets: [], rules: nil))
-        #expect(changes[1].after?.rulesets == ["base"])
-        #expect(changes[2].before?.xdrEnabled == true)
-        #expect(changes[2].after == .init(name: "web", description: "Front end, v2", xdrEnabled: false, rulesets: ["base"], rules: nil))
-        #expect(changes[3].after?.rulesets == [])
+        #expect(changes[0].after == .init(name: "web", description: "Front end", xdrEnabled: true, rulesets: ["base"], rules: nil))
+        #expect(changes[1].before?.xdrEnabled == true)
+        #expect(changes[1].after == .init(name: "web", description: "Front end, v2", xdrEnabled: false, rulesets: ["base"], rules: nil))
+        #expect(changes[2].after?.rulesets == ["base", "spare"])
+        #expect(changes[3].after?.rulesets == ["spare"])
         #expect(changes[4].before == changes[3].after)
         #expect(changes[4].after == nil)
     }
@@ -54,14 +55,14 @@ import Testing
         let changes = try workspace.json(History.self, "policy", "history", "web", "--json").changes
         let user = userName()
         let rows: [[String]] = zip(changes, [
-            "description, xdr on", "rulesets +base", "xdr off", "rulesets +spare", "description",
+            "description, xdr on, rulesets +base", "xdr off, rulesets +spare", "description",
         ]).map { change, summary in
             [String(change.sequence), change.changedDateTime, change.action, String(change.revision), change.actor, summary]
         }
-        #expect(changes.map(\.actor) == [user, user, "alice", "alice", "bob"])
+        #expect(changes.map(\.actor) == [user, "alice", "bob"])
 
         let lines = try workspace.succeed("policy", "history", "web").split(separator: "\n").map(String.init)
-        #expect(lines.count == 6)
+        #expect(lines.count == 4)
         #expect(cells(lines[0]) == ["SEQUENCE", "TIME", "ACTION", "REVISION", "ACTOR", "CHANGES"])
         for (line, row) in zip(lines.dropFirst(), rows) {
             #expect(cells(line) == row)
@@ -90,14 +91,15 @@ import Testing
             ["ruleset", "create", "base"], ["policy", "create", "web", "--ruleset", "base"],
             ["policy", "duplicate", "web", "--as", "copy"], ["ruleset", "duplicate", "base", "--as", "base2"],
             ["policy", "modify", "copy", "--xdr", "off"], ["ruleset", "modify", "base2", "--add-rule", "TM-00000001"],
-            ["policy", "restore", "copy", "--revision", "2"], ["cluster", "assign", arn, "--policy", "web"],
+            ["policy", "restore", "copy", "--revision", "1"], ["cluster", "assign", arn, "--policy", "web"],
             ["cluster", "unassign", arn], ["policy", "delete", "copy"], ["ruleset", "delete", "base2"],
             ["import", "doc.json"],
         ] {
             try workspace.succeed(["--actor", "carol"] + command)
         }
         #expect(try workspace.sqlite3("policies.sqlite", "SELECT DISTINCT actor FROM changes") == "carol\n")
-        #expect(try workspace.sqlite3("policies.sqlite", "SELECT count(*) > 10 FROM changes") == "1\n")
+        // One change for each command but the cluster ones, which the history does not keep.
+        #expect(try workspace.sqlite3("policies.sqlite", "SELECT count(*) FROM changes") == "10\n")
     }
 
     @Test func aChangeMadeInTheSqlite3ShellHasAnEmptyActor() throws {
@@ -130,8 +132,7 @@ import Testing
         let summaries = try workspace.succeed("ruleset", "history", "base").split(separator: "\n").dropFirst()
             .map { cells($0).last ?? "" }
         #expect(summaries == [
-            "description", "rules +TM-00000001:terminate", "rules ~TM-00000001:isolate", "rules +TM-00000002:log",
-            "rules -TM-00000002",
+            "description, rules +TM-00000001:terminate", "rules ~TM-00000001:isolate +TM-00000002:log", "rules -TM-00000002",
         ])
     }
 

@@ -67,19 +67,23 @@ public enum DescriptionProblem: Sendable, Hashable {
     /// position (in Unicode scalars). Escape sequences would reach the terminal of whoever
     /// lists the policies.
     case controlCharacter(position: Int)
+    /// U+FFFD, U+FFFE or U+FFFF at this 1-based position: SQLite reads bytes that are not
+    /// UTF-8 as U+FFFD, so the database refuses it to keep such bytes out.
+    case replacementCharacter(position: Int)
 }
 
 /// Descriptions are free text of at most 1,000 Unicode scalars (what SQLite's `length()`
 /// counts), stored verbatim; among control characters only tab, line feed and carriage
-/// return are allowed.
+/// return are allowed, and U+FFFD to U+FFFF are not.
 public enum DescriptionRules {
     public static let maximumLength = 1_000
 
     /// The rule `description` breaks, or nil when it can be stored.
     public static func problem(in description: String) -> DescriptionProblem? {
         if description.utf8.contains(0) { return .containsNUL }
-        for (offset, scalar) in description.unicodeScalars.enumerated() where isDisallowedControl(scalar) {
-            return .controlCharacter(position: offset + 1)
+        for (offset, scalar) in description.unicodeScalars.enumerated() {
+            if isDisallowedControl(scalar) { return .controlCharacter(position: offset + 1) }
+            if (0xFFFD...0xFFFF).contains(scalar.value) { return .replacementCharacter(position: offset + 1) }
         }
         let length = description.unicodeScalars.count
         return length > maximumLength ? .tooLong(length: length) : nil

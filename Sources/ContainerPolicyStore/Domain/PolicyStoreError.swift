@@ -166,6 +166,8 @@ extension DescriptionProblem {
             return "contains a NUL character: remove it"
         case .controlCharacter(let position):
             return "contains a control character at position \(position): only tab, line feed and carriage return are allowed"
+        case .replacementCharacter(let position):
+            return "contains U+FFFD, U+FFFE or U+FFFF at position \(position), which stand for text that was not valid: remove it"
         }
     }
 }

@@ -74,8 +74,8 @@ final class Connection {
         close()
     }
 
-    /// SQLite creates files with mode 0644; a policy store is private, so the file is made
-    /// here first with 0600. The -wal and -shm files copy the database file's mode.
+    /// SQLite creates files with mode 0644; ours are private, so the file is made here first
+    /// with 0600. The -wal and -shm files copy the database file's mode.
     private static func createPrivateFileIfMissing(_ path: String) throws(SQLiteError) {
         let descriptor = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o600)
         if descriptor >= 0 {

@@ -16,6 +16,7 @@ extension SQLValue: ExpressibleByStringLiteral, ExpressibleByIntegerLiteral, Exp
     init(nilLiteral: ()) { self = .null }
 
     init(_ value: String) { self = .text(value) }
+    init(_ value: String?) { self = value.map(SQLValue.text) ?? .null }
     init(_ value: Int) { self = .integer(Int64(value)) }
     init(_ value: Bool) { self = .integer(value ? 1 : 0) }
 }

@@ -4,8 +4,7 @@ import CSQLite
 /// that failed.
 ///
 /// ```swift
-/// do { try store.deleteRuleset(named: "baseline") }
-/// catch .sqlite(let error) where error.code.primary == .busy { retryLater() }
+/// if error.code.primary == .constraint { print(error.message) }
 /// ```
 public struct SQLiteError: Error, Sendable, Hashable, CustomStringConvertible {
     /// The extended result code (`SQLITE_CONSTRAINT_UNIQUE`, not only `SQLITE_CONSTRAINT`).
@@ -15,6 +14,7 @@ public struct SQLiteError: Error, Sendable, Hashable, CustomStringConvertible {
     /// The statement that failed, when there was one.
     public let sql: String?
 
+    /// An error with `code`, SQLite's `message`, and the statement that failed.
     public init(code: ResultCode, message: String, sql: String? = nil) {
         self.code = code
         self.message = message
@@ -40,6 +40,8 @@ public struct ResultCode: RawRepresentable, Sendable, Hashable {
     /// SQLite's English name for the code (`sqlite3_errstr`).
     public var name: String { String(cString: sqlite3_errstr(rawValue)) }
 
+    // The primary codes (https://sqlite.org/rescode.html), then the extended codes the
+    // library and its tests look for.
     public static let ok = ResultCode(rawValue: SQLITE_OK)
     public static let error = ResultCode(rawValue: SQLITE_ERROR)
     public static let permission = ResultCode(rawValue: SQLITE_PERM)

@@ -40,9 +40,7 @@ struct Migrator {
             return
         }
         try connection.execute("PRAGMA synchronous = \(journal.synchronous)")
-        if applied < latestVersion {
-            try connection.execute("PRAGMA journal_mode = \(journal.mode)")
-        }
+        try connection.execute("PRAGMA journal_mode = \(journal.mode)")
         for migration in migrations where migration.version > applied {
             try connection.transaction(.immediate) {
                 // Another process may have migrated while this one waited for the lock.

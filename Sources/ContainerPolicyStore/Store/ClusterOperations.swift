@@ -8,48 +8,68 @@ extension StoreTransaction {
     }
 
     /// The cluster with this ARN, or nil when it was never assigned a policy.
-    public func cluster(arn: String) throws -> Cluster? {
-        try connection.queryFirst(Self.clusterColumns + " WHERE c.arn = ?", [SQLValue(arn)], Self.decodeCluster)
+    public func cluster(arn: String) throws(PolicyStoreError) -> Cluster? {
+        try readOperation {
+            try connection.queryFirst(Self.clusterColumns + " WHERE c.arn = ?", [SQLValue(arn)], Self.decodeCluster)
+        }
     }
 
     /// A page of clusters sorted by ARN, after `after`.
-    public func clusters(after: String? = nil, limit: Int = 100) throws -> [Cluster] {
-        try Self.checkPageSize(limit)
-        return try connection.query(
-            Self.clusterColumns + " WHERE c.arn > ? ORDER BY c.arn LIMIT ?", [SQLValue(after ?? ""), SQLValue(limit)],
-            Self.decodeCluster)
+    public func clusters(after: String? = nil, limit: Int = 100) throws(PolicyStoreError) -> [Cluster] {
+        try readOperation {
+            try Self.checkPageSize(limit)
+            return try connection.query(
+                Self.clusterColumns + " WHERE c.arn > ? ORDER BY c.arn LIMIT ?", [SQLValue(after ?? ""), SQLValue(limit)],
+                Self.decodeCluster)
+        }
     }
 
     /// The ARNs of the clusters the policy is assigned to, sorted.
-    public func clusters(usingPolicy name: String) throws -> [String] {
-        let policy = try existingPolicy(name)
-        return try connection.query(
-            "SELECT arn FROM clusters WHERE policy_id = ? ORDER BY arn", [SQLValue(policy.id)]) { $0.text(0) }
+    public func clusters(usingPolicy name: String) throws(PolicyStoreError) -> [String] {
+        try readOperation {
+            try clusterARNs(policyID: try existingPolicy(name).id)
+        }
+    }
+
+    func clusterARNs(policyID: Int) throws -> [String] {
+        try connection.query("SELECT arn FROM clusters WHERE policy_id = ? ORDER BY arn", [SQLValue(policyID)]) { $0.text(0) }
     }
 
     /// Assigns a policy to a cluster, replacing the policy it had. The cluster is added the
     /// first time a policy is assigned to it.
+    ///
+    /// ```swift
+    /// try tx.assignPolicy(named: "web.prod", toCluster: "arn:aws:ecs:us-east-1:123456789012:cluster/web")
+    /// ```
     @discardableResult
-    public func assignPolicy(named name: String, toCluster arn: String) throws -> Cluster {
-        if let problem = ClusterARNRules.problem(in: arn) { throw PolicyStoreError.invalidClusterARN(arn, problem) }
-        let policy = try existingPolicy(name)
-        try connection.run(
-            """
-            INSERT INTO clusters (arn, policy_id, assigned_at) VALUES (?, ?, strftime('%Y-%m-%dT%H:%M:%fZ', 'now'))
-            ON CONFLICT (arn) DO UPDATE SET policy_id = excluded.policy_id, assigned_at = excluded.assigned_at
-            WHERE policy_id IS NOT excluded.policy_id
-            """,
-            [SQLValue(arn), SQLValue(policy.id)])
-        return try existingCluster(arn)
+    public func assignPolicy(named name: String, toCluster arn: String) throws(PolicyStoreError) -> Cluster {
+        try writeOperation {
+            if let problem = ClusterARNRules.problem(in: arn) { throw PolicyStoreError.invalidClusterARN(arn, problem) }
+            let policy = try existingPolicy(name)
+            if let existing = try cluster(arn: arn) {
+                if existing.policy != policy.name {
+                    try connection.run(
+                        "UPDATE clusters SET policy_id = ?, assigned_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now') WHERE arn = ?",
+                        [SQLValue(policy.id), SQLValue(arn)])
+                }
+            } else {
+                try connection.run(
+                    "INSERT INTO clusters (arn, policy_id, assigned_at) VALUES (?, ?, strftime('%Y-%m-%dT%H:%M:%fZ', 'now'))",
+                    [SQLValue(arn), SQLValue(policy.id)])
+            }
+            return try existingCluster(arn)
+        }
     }
 
     /// Removes the policy from a cluster; the cluster stays known, with no policy.
     @discardableResult
-    public func unassignCluster(arn: String) throws -> Cluster {
-        _ = try existingCluster(arn)
-        try connection.run(
-            "UPDATE clusters SET policy_id = NULL, assigned_at = NULL WHERE arn = ? AND policy_id IS NOT NULL", [SQLValue(arn)])
-        return try existingCluster(arn)
+    public func unassignCluster(arn: String) throws(PolicyStoreError) -> Cluster {
+        try writeOperation {
+            _ = try existingCluster(arn)
+            try connection.run(
+                "UPDATE clusters SET policy_id = NULL, assigned_at = NULL WHERE arn = ? AND policy_id IS NOT NULL", [SQLValue(arn)])
+            return try existingCluster(arn)
+        }
     }
 
     private func existingCluster(_ arn: String) throws -> Cluster {

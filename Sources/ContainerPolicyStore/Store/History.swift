@@ -1,13 +1,17 @@
 extension StoreTransaction {
     /// Every recorded change to the policy named `name` (ignoring letter case), oldest first,
     /// including those of earlier policies of that name that were deleted.
-    public func history(ofPolicy name: String) throws -> [Change] {
-        try history(.policy, name)
+    public func history(ofPolicy name: String) throws(PolicyStoreError) -> [Change] {
+        try readOperation {
+            try history(.policy, name)
+        }
     }
 
     /// Every recorded change to the ruleset named `name`, oldest first.
-    public func history(ofRuleset name: String) throws -> [Change] {
-        try history(.ruleset, name)
+    public func history(ofRuleset name: String) throws(PolicyStoreError) -> [Change] {
+        try readOperation {
+            try history(.ruleset, name)
+        }
     }
 
     private func history(_ kind: ObjectKind, _ name: String) throws -> [Change] {
@@ -28,7 +32,11 @@ extension StoreTransaction {
     /// Writes the description, XDR setting and rulesets the policy had at `revision` back, as
     /// new revisions. Refused when a ruleset it needs no longer exists.
     @discardableResult
-    public func restorePolicy(named name: String, toRevision revision: Int) throws -> Policy {
+    public func restorePolicy(named name: String, toRevision revision: Int) throws(PolicyStoreError) -> Policy {
+        try writeOperation { try restore(name, toRevision: revision) }
+    }
+
+    private func restore(_ name: String, toRevision revision: Int) throws -> Policy {
         let current = try existingPolicy(name)
         guard
             let state = try connection.queryFirst(
@@ -42,8 +50,12 @@ extension StoreTransaction {
                 [SQLValue(current.name), SQLValue(revision), SQLValue(current.name)], { $0.text(0) }),
             let snapshot = PolicySnapshot(json: state)
         else { throw PolicyStoreError.unknownRevision(.policy, name: current.name, revision: revision) }
-        for ruleset in snapshot.rulesets where try self.ruleset(named: ruleset) == nil {
-            throw PolicyStoreError.restoreNeedsRuleset(policy: current.name, revision: revision, ruleset: ruleset)
+        for ruleset in snapshot.rulesets {
+            do {
+                _ = try existingRulesetID(ruleset)
+            } catch PolicyStoreError.notFound {
+                throw PolicyStoreError.restoreNeedsRuleset(policy: current.name, revision: revision, ruleset: ruleset)
+            }
         }
         return try modifyPolicy(named: current.name) {
             $0 = PolicyEdit(description: snapshot.description, xdrEnabled: snapshot.xdrEnabled, rulesets: snapshot.rulesets)

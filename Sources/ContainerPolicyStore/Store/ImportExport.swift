@@ -2,27 +2,16 @@ import Foundation
 
 extension StoreTransaction {
     /// The whole store as a document: rulesets and policies sorted by name, rules by ID.
-    public func exportDocument() throws -> PolicyDocument {
-        var document = PolicyDocument()
-        var after = ""
-        while true {
-            let page = try rulesets(after: after, limit: 1_000)
-            guard let last = page.last else { break }
-            document.rulesets += page.map {
-                PolicyDocument.RulesetEntry(name: $0.name, description: $0.description, rules: $0.rules)
-            }
-            after = last.name
+    public func exportDocument() throws(PolicyStoreError) -> PolicyDocument {
+        try readOperation {
+            PolicyDocument(
+                rulesets: try allRulesets().map {
+                    PolicyDocument.RulesetEntry(name: $0.name, description: $0.description, rules: $0.rules)
+                },
+                policies: try allPolicies().map {
+                    PolicyDocument.PolicyEntry(name: $0.name, description: $0.description, xdrEnabled: $0.xdrEnabled, rulesets: $0.rulesets)
+                })
         }
-        after = ""
-        while true {
-            let page = try policies(after: after, limit: 1_000)
-            guard let last = page.last else { break }
-            document.policies += page.map {
-                PolicyDocument.PolicyEntry(name: $0.name, description: $0.description, xdrEnabled: $0.xdrEnabled, rulesets: $0.rulesets)
-            }
-            after = last.name
-        }
-        return document
     }
 
     /// Makes the store match the document, keyed by name: creates what is new, modifies what
@@ -30,7 +19,11 @@ extension StoreTransaction {
     /// does not have. With `dryRun`, only plans. Throws
     /// ``PolicyStoreError/invalidDocument(_:)`` listing every problem before anything is
     /// written.
-    public func importDocument(_ document: PolicyDocument, prune: Bool = false, dryRun: Bool = false) throws -> ImportPlan {
+    public func importDocument(_ document: PolicyDocument, prune: Bool = false, dryRun: Bool = false) throws(PolicyStoreError) -> ImportPlan {
+        try writeOperation { try apply(document, prune: prune, dryRun: dryRun) }
+    }
+
+    private func apply(_ document: PolicyDocument, prune: Bool, dryRun: Bool) throws -> ImportPlan {
         var problems = document.validationProblems()
         let documentRulesets = Set(document.rulesets.map { asciiLowercased($0.name) })
 
@@ -80,7 +73,7 @@ extension StoreTransaction {
             rulesetsToDelete = try connection.query("SELECT name FROM rulesets ORDER BY name") { $0.text(0) }
                 .filter { !documentRulesets.contains(asciiLowercased($0)) }
             for name in policiesToDelete {
-                let clusters = try clusters(usingPolicy: name)
+                let clusters = try clusterARNs(policyID: try existingPolicy(name).id)
                 if !clusters.isEmpty {
                     problems.append(DocumentProblem(
                         path: "policies",
@@ -127,11 +120,8 @@ extension StoreTransaction {
         guard let existing else { return ImportPlan.Step(kind: .ruleset, name: entry.name, action: .create) }
         var changes: [String] = []
         if entry.description != existing.description { changes.append("description") }
-        let old = Dictionary(uniqueKeysWithValues: existing.rules.map { ($0.id, $0.mitigation) })
-        let new = Dictionary(uniqueKeysWithValues: entry.rules.map { ($0.id, $0.mitigation) })
-        let ruleChanges = new.keys.filter { old[$0] == nil }.sorted().map { "+" + $0 }
-            + old.keys.filter { new[$0] == nil }.sorted().map { "-" + $0 }
-            + new.keys.filter { old[$0] != nil && old[$0] != new[$0] }.sorted().map { "~" + $0 }
+        let rules = RuleChanges(from: existing.rules, to: entry.rules)
+        let ruleChanges = rules.added.map { "+" + $0.id } + rules.removed.map { "-" + $0 } + rules.remitigated.map { "~" + $0.id }
         if !ruleChanges.isEmpty { changes.append("rules " + ruleChanges.joined(separator: " ")) }
         return changes.isEmpty ? nil : ImportPlan.Step(kind: .ruleset, name: existing.name, action: .modify(changes))
     }

@@ -39,28 +39,28 @@ extension StoreTransaction {
                 check: .foreignKeys,
                 message: "\(row.text(0)) row \(row.optionalText(1) ?? "?") points at a missing row of \(row.text(2))")
         }
-        var after = ""
-        while true {
-            let page = try policies(after: after, limit: 1_000)
-            for policy in page {
-                findings += domainFindings(kind: .policy, name: policy.name, description: policy.description)
-            }
-            guard let last = page.last else { break }
-            after = last.name
+        for policy in try allPolicies() {
+            findings += domainFindings(kind: .policy, name: policy.name, description: policy.description)
         }
-        after = ""
-        while true {
-            let page = try rulesets(after: after, limit: 1_000)
-            for ruleset in page {
-                findings += domainFindings(kind: .ruleset, name: ruleset.name, description: ruleset.description)
-                do {
-                    try Self.validate(ruleset.rules, ruleset: ruleset.name)
-                } catch {
-                    findings.append(IntegrityFinding(check: .domain, message: error.description))
-                }
+        for ruleset in try allRulesets() {
+            findings += domainFindings(kind: .ruleset, name: ruleset.name, description: ruleset.description)
+            do {
+                try Self.validate(ruleset.rules, ruleset: ruleset.name)
+            } catch {
+                findings.append(IntegrityFinding(check: .domain, message: error.description))
             }
-            guard let last = page.last else { break }
-            after = last.name
+        }
+        for arn in try connection.query("SELECT arn FROM clusters ORDER BY arn", [], { $0.text(0) }) {
+            if let problem = ClusterARNRules.problem(in: arn) {
+                findings.append(IntegrityFinding(check: .domain, message: PolicyStoreError.invalidClusterARN(arn, problem).description))
+            }
+        }
+        // Outside a write of the library the row must not exist: the triggers would take its
+        // actor for everyone else's changes.
+        if let actor = try connection.queryFirst("SELECT actor FROM write_context", [], { $0.text(0) }) {
+            findings.append(IntegrityFinding(
+                check: .domain,
+                message: "write_context holds a row (actor \(quoted(actor))) outside a write: delete it with DELETE FROM write_context"))
         }
         return findings
     }

@@ -20,28 +20,44 @@ extension StoreTransaction {
     // MARK: Reading
 
     /// The policy with this name, ignoring letter case, or nil.
-    public func policy(named name: String) throws -> Policy? {
-        try connection.queryFirst(Self.policyColumns + " WHERE p.name = ?", [SQLValue(name)], Self.decodePolicy)
+    ///
+    /// ```swift
+    /// let policy = try tx.policy(named: "WEB.prod")   // finds "web.prod"
+    /// ```
+    public func policy(named name: String) throws(PolicyStoreError) -> Policy? {
+        try readOperation {
+            try connection.queryFirst(Self.policyColumns + " WHERE p.name = ?", [SQLValue(name)], Self.decodePolicy)
+        }
     }
 
     /// One page of policies sorted by name (ignoring letter case): those after `after`, at
     /// most `limit`. Pass the last name of a page to get the next one.
-    public func policies(after: String? = nil, limit: Int = 100) throws -> [Policy] {
-        try Self.checkPageSize(limit)
-        return try connection.query(
-            Self.policyColumns + " WHERE p.name > ? ORDER BY p.name LIMIT ?",
-            [SQLValue(after ?? ""), SQLValue(limit)], Self.decodePolicy)
+    public func policies(after: String? = nil, limit: Int = 100) throws(PolicyStoreError) -> [Policy] {
+        try readOperation {
+            try Self.checkPageSize(limit)
+            return try connection.query(
+                Self.policyColumns + " WHERE p.name > ? ORDER BY p.name LIMIT ?",
+                [SQLValue(after ?? ""), SQLValue(limit)], Self.decodePolicy)
+        }
+    }
+
+    /// Every policy, sorted by name: for work that reads the whole store in one transaction.
+    func allPolicies() throws -> [Policy] {
+        try connection.query(Self.policyColumns + " ORDER BY p.name", [], Self.decodePolicy)
     }
 
     /// How many policies there are.
-    public func policyCount() throws -> Int {
-        try connection.queryFirst("SELECT count(*) FROM policies") { $0.int(0) } ?? 0
+    public func policyCount() throws(PolicyStoreError) -> Int {
+        try readOperation {
+            try connection.queryFirst("SELECT count(*) FROM policies") { $0.int(0) } ?? 0
+        }
     }
 
     /// The names of the policies that link the ruleset, sorted.
-    public func policies(usingRuleset rulesetName: String) throws -> [String] {
-        let ruleset = try existingRuleset(rulesetName)
-        return try policyNames(usingRulesetID: ruleset.id)
+    public func policies(usingRuleset rulesetName: String) throws(PolicyStoreError) -> [String] {
+        try readOperation {
+            try policyNames(usingRulesetID: try existingRulesetID(rulesetName))
+        }
     }
 
     func policyNames(usingRulesetID id: Int) throws -> [String] {
@@ -58,82 +74,121 @@ extension StoreTransaction {
     // MARK: Writing
 
     /// Creates a policy. Its name must be new (ignoring letter case); every ruleset must exist.
+    /// The history records one `create` at revision 1, with the rulesets.
+    ///
+    /// ```swift
+    /// try tx.createPolicy(named: "web.prod", description: "Front end", rulesets: ["baseline"])
+    /// ```
     @discardableResult
     public func createPolicy(
         named name: String, description: String = "", xdrEnabled: Bool = true, rulesets: [String] = []
-    ) throws -> Policy {
-        try NameRules.validate(name, kind: .policy)
-        try DescriptionRules.validate(description, kind: .policy, name: name)
-        let rulesetIDs = try rulesetIDs(rulesets)
-        try checkNameIsFree(name, kind: .policy)
-        try connection.run(
-            "INSERT INTO policies (name, description, xdr_enabled) VALUES (?, ?, ?)",
-            [SQLValue(name), SQLValue(description), SQLValue(xdrEnabled)])
-        let id = connection.lastInsertRowID
-        for rulesetID in rulesetIDs { try link(policyID: id, rulesetID: rulesetID) }
-        return try existingPolicy(name)
+    ) throws(PolicyStoreError) -> Policy {
+        try writeOperation {
+            try NameRules.validate(name, kind: .policy)
+            try DescriptionRules.validate(description, kind: .policy, name: name)
+            let rulesetIDs = try rulesetIDs(rulesets)
+            try checkNameIsFree(name, kind: .policy)
+            try connection.run(
+                "INSERT INTO policies (name, description, xdr_enabled) VALUES (?, ?, ?)",
+                [SQLValue(name), SQLValue(description), SQLValue(xdrEnabled)])
+            let id = connection.lastInsertRowID
+            for rulesetID in rulesetIDs { try link(policyID: id, rulesetID: rulesetID) }
+            try recordPolicyChange(id: id, action: .create, before: nil)
+            return try existingPolicy(name)
+        }
     }
 
     /// Copies a policy: the same description, XDR setting and rulesets (linked, not copied).
     /// The copy is named `newName`, or the source's name with `Policy` appended. A name that
     /// is taken or too long is refused; it is never changed to fit.
+    ///
+    /// ```swift
+    /// let copy = try tx.duplicatePolicy(named: "web")   // "webPolicy"
+    /// ```
     @discardableResult
-    public func duplicatePolicy(named name: String, as newName: String? = nil) throws -> Policy {
-        let source = try existingPolicy(name)
-        let copyName = newName ?? source.name + "Policy"
-        try NameRules.validate(copyName, kind: .policy)
-        try checkNameIsFree(copyName, kind: .policy)
-        try connection.run(
-            "INSERT INTO policies (name, description, xdr_enabled) SELECT ?, description, xdr_enabled FROM policies WHERE id = ?",
-            [SQLValue(copyName), SQLValue(source.id)])
-        try connection.run(
-            "INSERT INTO policy_rulesets (policy_id, ruleset_id) SELECT ?, ruleset_id FROM policy_rulesets WHERE policy_id = ?",
-            [SQLValue(connection.lastInsertRowID), SQLValue(source.id)])
-        return try existingPolicy(copyName)
+    public func duplicatePolicy(named name: String, as newName: String? = nil) throws(PolicyStoreError) -> Policy {
+        try writeOperation {
+            let source = try existingPolicy(name)
+            let copyName = newName ?? source.name + "Policy"
+            try NameRules.validate(copyName, kind: .policy)
+            try checkNameIsFree(copyName, kind: .policy)
+            try connection.run(
+                "INSERT INTO policies (name, description, xdr_enabled) SELECT ?, description, xdr_enabled FROM policies WHERE id = ?",
+                [SQLValue(copyName), SQLValue(source.id)])
+            let id = connection.lastInsertRowID
+            try connection.run(
+                "INSERT INTO policy_rulesets (policy_id, ruleset_id) SELECT ?, ruleset_id FROM policy_rulesets WHERE policy_id = ?",
+                [SQLValue(id), SQLValue(source.id)])
+            try recordPolicyChange(id: id, action: .create, before: nil)
+            return try existingPolicy(copyName)
+        }
     }
 
     /// Changes a policy's description, XDR setting and rulesets. With `expectedRevision`, the
     /// change is refused with ``PolicyStoreError/revisionConflict(_:name:expected:actual:)``
-    /// unless the policy is still at that revision. Nothing is written when nothing changed.
+    /// unless the policy is still at that revision. A change moves the revision by one and is
+    /// recorded once (`link` or `unlink` when only rulesets were added or removed); when
+    /// nothing changed, nothing is written.
+    ///
+    /// ```swift
+    /// try tx.modifyPolicy(named: "web.prod", expectedRevision: 2) { $0.xdrEnabled = false }
+    /// ```
     @discardableResult
     public func modifyPolicy(
         named name: String, expectedRevision: Int? = nil, _ edit: (inout PolicyEdit) -> Void
-    ) throws -> Policy {
-        let current = try existingPolicy(name)
-        if let expectedRevision, expectedRevision != current.revision {
-            throw PolicyStoreError.revisionConflict(
-                .policy, name: current.name, expected: expectedRevision, actual: current.revision)
+    ) throws(PolicyStoreError) -> Policy {
+        try writeOperation {
+            let current = try existingPolicy(name)
+            if let expectedRevision, expectedRevision != current.revision {
+                throw PolicyStoreError.revisionConflict(
+                    .policy, name: current.name, expected: expectedRevision, actual: current.revision)
+            }
+            var changed = PolicyEdit(
+                description: current.description, xdrEnabled: current.xdrEnabled, rulesets: current.rulesets)
+            edit(&changed)
+            try DescriptionRules.validate(changed.description, kind: .policy, name: current.name)
+            let wanted = Set(try rulesetIDs(changed.rulesets))
+            let linked = Set(try connection.query(
+                "SELECT ruleset_id FROM policy_rulesets WHERE policy_id = ?", [SQLValue(current.id)]) { $0.int(0) })
+            let contentChanged = changed.description != current.description || changed.xdrEnabled != current.xdrEnabled
+            let (added, removed) = (wanted.subtracting(linked), linked.subtracting(wanted))
+            guard contentChanged || !added.isEmpty || !removed.isEmpty else { return current }
+
+            let before = try policyState(id: current.id)
+            if contentChanged {
+                try connection.run(
+                    "UPDATE policies SET description = ?, xdr_enabled = ? WHERE id = ?",
+                    [SQLValue(changed.description), SQLValue(changed.xdrEnabled), SQLValue(current.id)])
+            }
+            for rulesetID in removed.sorted() {
+                try connection.run(
+                    "DELETE FROM policy_rulesets WHERE policy_id = ? AND ruleset_id = ?",
+                    [SQLValue(current.id), SQLValue(rulesetID)])
+            }
+            for rulesetID in added.sorted() { try link(policyID: current.id, rulesetID: rulesetID) }
+            let action: Change.Action =
+                contentChanged || (!added.isEmpty && !removed.isEmpty) ? .modify : added.isEmpty ? .unlink : .link
+            try recordPolicyChange(
+                id: current.id, action: action, before: before, rulesetsChanged: !added.isEmpty || !removed.isEmpty)
+            return try existingPolicy(current.name)
         }
-        var changed = PolicyEdit(
-            description: current.description, xdrEnabled: current.xdrEnabled, rulesets: current.rulesets)
-        edit(&changed)
-        try DescriptionRules.validate(changed.description, kind: .policy, name: current.name)
-        let wanted = Set(try rulesetIDs(changed.rulesets))
-        if changed.description != current.description || changed.xdrEnabled != current.xdrEnabled {
-            try connection.run(
-                "UPDATE policies SET description = ?, xdr_enabled = ? WHERE id = ?",
-                [SQLValue(changed.description), SQLValue(changed.xdrEnabled), SQLValue(current.id)])
-        }
-        let linked = Set(try connection.query(
-            "SELECT ruleset_id FROM policy_rulesets WHERE policy_id = ?", [SQLValue(current.id)]) { $0.int(0) })
-        for rulesetID in linked.subtracting(wanted).sorted() {
-            try connection.run(
-                "DELETE FROM policy_rulesets WHERE policy_id = ? AND ruleset_id = ?",
-                [SQLValue(current.id), SQLValue(rulesetID)])
-        }
-        for rulesetID in wanted.subtracting(linked).sorted() {
-            try link(policyID: current.id, rulesetID: rulesetID)
-        }
-        return try existingPolicy(current.name)
     }
 
     /// Deletes a policy and its links; its rulesets stay. Refused with
     /// ``PolicyStoreError/policyAssigned(policy:clusters:)`` while a cluster uses it.
-    public func deletePolicy(named name: String) throws {
-        let policy = try existingPolicy(name)
-        let clusters = try clusters(usingPolicy: policy.name)
-        guard clusters.isEmpty else { throw PolicyStoreError.policyAssigned(policy: policy.name, clusters: clusters) }
-        try connection.run("DELETE FROM policies WHERE id = ?", [SQLValue(policy.id)])
+    ///
+    /// ```swift
+    /// try tx.deletePolicy(named: "web.staging")
+    /// ```
+    public func deletePolicy(named name: String) throws(PolicyStoreError) {
+        try writeOperation {
+            let policy = try existingPolicy(name)
+            let clusters = try clusterARNs(policyID: policy.id)
+            guard clusters.isEmpty else { throw PolicyStoreError.policyAssigned(policy: policy.name, clusters: clusters) }
+            let before = try policyState(id: policy.id)
+            try connection.run("DELETE FROM policies WHERE id = ?", [SQLValue(policy.id)])
+            try recordDeletion(.policy, name: policy.name, revision: policy.revision, before: before)
+        }
     }
 
     private func link(policyID: Int, rulesetID: Int) throws {

@@ -59,8 +59,9 @@ public final class PolicyStore: Sendable {
     }
 
     /// Runs `body` in one write transaction: it commits when `body` returns and rolls back,
-    /// leaving the database as it was, when `body` throws. Store errors arrive as
-    /// ``PolicyStoreError``; an error of your own is rethrown as it is.
+    /// leaving the database as it was, when `body` throws. Each operation of `tx` is all or
+    /// nothing on its own too, and throws ``PolicyStoreError``; an error of your own is
+    /// rethrown as it is.
     ///
     /// ```swift
     /// try store.write { tx in
@@ -69,32 +70,65 @@ public final class PolicyStore: Sendable {
     /// }
     /// ```
     ///
-    /// Do not keep `tx` beyond the closure. `actor`, when given, is recorded in the history
-    /// for these changes instead of `StoreOptions.actor`.
+    /// `actor`, when given, is recorded in the history for these changes instead of
+    /// `StoreOptions.actor`. Do not keep `tx` beyond the closure, and do not call the store
+    /// itself from inside it (that is refused with ``PolicyStoreError/invalidArgument(_:)``):
+    /// use `tx`.
     @discardableResult
     public func write<T: Sendable>(actor: String? = nil, _ body: (StoreTransaction) throws -> T) throws -> T {
-        try run(.immediate, actor: actor, body)
+        try run(.write(actor: actor ?? self.actor), isolatingOperations: true, body)
     }
 
-    /// Runs `body` in one read transaction, so every read sees the same state.
+    /// Runs `body` in one read transaction, so every read sees the same state. The
+    /// connection is read-only meanwhile: a write through `tx` fails.
+    ///
+    /// ```swift
+    /// let (count, first) = try store.read { tx in (try tx.policyCount(), try tx.policies(limit: 1).first) }
+    /// ```
     public func read<T: Sendable>(_ body: (StoreTransaction) throws -> T) throws -> T {
-        try run(.deferred, body)
+        try run(.read(readOnly: true), isolatingOperations: true, body)
+    }
+
+    /// What a transaction of the store is for.
+    enum Purpose {
+        case read(readOnly: Bool)
+        case write(actor: String)
     }
 
     private func run<T: Sendable>(
-        _ kind: TransactionKind, actor: String? = nil, _ body: (StoreTransaction) throws -> T
+        _ purpose: Purpose, isolatingOperations: Bool, _ body: (StoreTransaction) throws -> T
     ) throws -> T {
-        let actor = actor ?? self.actor
+        // The lock is not reentrant: a call from inside a closure of this store, on the
+        // thread that holds it, would wait for itself forever.
+        let marker = "ContainerPolicyStore.inTransaction.\(ObjectIdentifier(self).hashValue)"
+        guard Thread.current.threadDictionary[marker] == nil else {
+            throw PolicyStoreError.invalidArgument(
+                "the store was called from inside one of its own read or write closures: use the closure's transaction instead")
+        }
         return try lock.withLock {
+            Thread.current.threadDictionary[marker] = true
+            defer { Thread.current.threadDictionary[marker] = nil }
+            let transaction = StoreTransaction(connection: connection, path: path, isolatesOperations: isolatingOperations)
             do {
-                return try connection.transaction(kind) {
-                    guard kind == .immediate, !actor.isEmpty else { return try body(StoreTransaction(connection: connection)) }
-                    // The history's triggers read the actor from this row; it never outlives the
-                    // transaction, so no other connection sees it.
-                    try connection.run("INSERT INTO change_actor (actor) VALUES (?)", [SQLValue(actor)])
-                    let result = try body(StoreTransaction(connection: connection))
-                    try connection.run("DELETE FROM change_actor")
-                    return result
+                switch purpose {
+                case .read(let readOnly):
+                    return try connection.transaction(.deferred) {
+                        guard readOnly else { return try body(transaction) }
+                        try connection.run("PRAGMA query_only = ON")
+                        defer { try? connection.run("PRAGMA query_only = OFF") }
+                        return try body(transaction)
+                    }
+                case .write(let actor):
+                    return try connection.transaction(.immediate) {
+                        // Tells the history's triggers who writes, and that the store records
+                        // its own operations. REPLACE also clears a row someone left behind.
+                        try connection.run(
+                            "INSERT OR REPLACE INTO write_context (id, actor, recorded_by_library) VALUES (1, ?, 1)",
+                            [SQLValue(actor)])
+                        let result = try body(transaction)
+                        try connection.run("DELETE FROM write_context")
+                        return result
+                    }
                 }
             } catch let error as SQLiteError {
                 throw Self.storeError(error, path: path)
@@ -102,12 +136,12 @@ public final class PolicyStore: Sendable {
         }
     }
 
-    /// Runs one of the store's own operations, whose errors are all ``PolicyStoreError``.
-    func perform<T: Sendable>(
-        _ kind: TransactionKind, _ body: (StoreTransaction) throws -> T
-    ) throws(PolicyStoreError) -> T {
+    /// Runs one of the store's own operations as a transaction of its own. Its errors are
+    /// all ``PolicyStoreError``.
+    func perform<T: Sendable>(_ kind: TransactionKind, _ body: (StoreTransaction) throws -> T) throws(PolicyStoreError) -> T {
         do {
-            return try run(kind, body)
+            let purpose: Purpose = kind == .immediate ? .write(actor: actor) : .read(readOnly: false)
+            return try run(purpose, isolatingOperations: false, body)
         } catch {
             throw Self.storeError(error, path: path)
         }
@@ -132,7 +166,8 @@ public final class PolicyStore: Sendable {
             default: return .sqlite(error)
             }
         default:
-            return .invalidArgument(String(describing: error))
+            // Not reached: the store's own operations throw only the errors above.
+            return .sqlite(SQLiteError(code: .error, message: String(describing: error)))
         }
     }
 }

@@ -21,21 +21,32 @@ extension StoreTransaction {
     // MARK: Reading
 
     /// The ruleset with this name, ignoring letter case, or nil.
-    public func ruleset(named name: String) throws -> Ruleset? {
-        try connection.queryFirst(Self.rulesetColumns + " WHERE s.name = ?", [SQLValue(name)], Self.decodeRuleset)
+    public func ruleset(named name: String) throws(PolicyStoreError) -> Ruleset? {
+        try readOperation {
+            try connection.queryFirst(Self.rulesetColumns + " WHERE s.name = ?", [SQLValue(name)], Self.decodeRuleset)
+        }
     }
 
     /// One page of rulesets sorted by name (ignoring letter case), after `after`.
-    public func rulesets(after: String? = nil, limit: Int = 100) throws -> [Ruleset] {
-        try Self.checkPageSize(limit)
-        return try connection.query(
-            Self.rulesetColumns + " WHERE s.name > ? ORDER BY s.name LIMIT ?",
-            [SQLValue(after ?? ""), SQLValue(limit)], Self.decodeRuleset)
+    public func rulesets(after: String? = nil, limit: Int = 100) throws(PolicyStoreError) -> [Ruleset] {
+        try readOperation {
+            try Self.checkPageSize(limit)
+            return try connection.query(
+                Self.rulesetColumns + " WHERE s.name > ? ORDER BY s.name LIMIT ?",
+                [SQLValue(after ?? ""), SQLValue(limit)], Self.decodeRuleset)
+        }
+    }
+
+    /// Every ruleset, sorted by name: for work that reads the whole store in one transaction.
+    func allRulesets() throws -> [Ruleset] {
+        try connection.query(Self.rulesetColumns + " ORDER BY s.name", [], Self.decodeRuleset)
     }
 
     /// How many rulesets there are.
-    public func rulesetCount() throws -> Int {
-        try connection.queryFirst("SELECT count(*) FROM rulesets") { $0.int(0) } ?? 0
+    public func rulesetCount() throws(PolicyStoreError) -> Int {
+        try readOperation {
+            try connection.queryFirst("SELECT count(*) FROM rulesets") { $0.int(0) } ?? 0
+        }
     }
 
     func existingRuleset(_ name: String) throws -> Ruleset {
@@ -52,83 +63,106 @@ extension StoreTransaction {
     // MARK: Writing
 
     /// Creates a ruleset with its rules. Rule IDs are `TM-` and 8 digits, each at most once.
+    ///
+    /// ```swift
+    /// try tx.createRuleset(named: "baseline", rules: [RuleReference(id: "TM-00000001", mitigation: .terminate)])
+    /// ```
     @discardableResult
-    public func createRuleset(named name: String, description: String = "", rules: [RuleReference] = []) throws -> Ruleset {
-        try NameRules.validate(name, kind: .ruleset)
-        try DescriptionRules.validate(description, kind: .ruleset, name: name)
-        try Self.validate(rules, ruleset: name)
-        try checkNameIsFree(name, kind: .ruleset)
-        try connection.run(
-            "INSERT INTO rulesets (name, description) VALUES (?, ?)", [SQLValue(name), SQLValue(description)])
-        let id = connection.lastInsertRowID
-        for rule in rules { try insert(rule, rulesetID: id) }
-        return try existingRuleset(name)
+    public func createRuleset(named name: String, description: String = "", rules: [RuleReference] = []) throws(PolicyStoreError) -> Ruleset {
+        try writeOperation {
+            try NameRules.validate(name, kind: .ruleset)
+            try DescriptionRules.validate(description, kind: .ruleset, name: name)
+            try Self.validate(rules, ruleset: name)
+            try checkNameIsFree(name, kind: .ruleset)
+            try connection.run(
+                "INSERT INTO rulesets (name, description) VALUES (?, ?)", [SQLValue(name), SQLValue(description)])
+            let id = connection.lastInsertRowID
+            for rule in rules { try insert(rule, rulesetID: id) }
+            try recordRulesetChange(id: id, action: .create, before: nil)
+            return try existingRuleset(name)
+        }
     }
 
     /// Copies a ruleset's description and rules under `newName`, or the source's name with
     /// `Copy` appended. A name that is taken or too long is refused, never changed to fit.
     @discardableResult
-    public func duplicateRuleset(named name: String, as newName: String? = nil) throws -> Ruleset {
-        let source = try existingRuleset(name)
-        let copyName = newName ?? source.name + "Copy"
-        try NameRules.validate(copyName, kind: .ruleset)
-        try checkNameIsFree(copyName, kind: .ruleset)
-        try connection.run(
-            "INSERT INTO rulesets (name, description) SELECT ?, description FROM rulesets WHERE id = ?",
-            [SQLValue(copyName), SQLValue(source.id)])
-        try connection.run(
-            "INSERT INTO ruleset_rules (ruleset_id, rule_id, mitigation) SELECT ?, rule_id, mitigation FROM ruleset_rules WHERE ruleset_id = ?",
-            [SQLValue(connection.lastInsertRowID), SQLValue(source.id)])
-        return try existingRuleset(copyName)
+    public func duplicateRuleset(named name: String, as newName: String? = nil) throws(PolicyStoreError) -> Ruleset {
+        try writeOperation {
+            let source = try existingRuleset(name)
+            let copyName = newName ?? source.name + "Copy"
+            try NameRules.validate(copyName, kind: .ruleset)
+            try checkNameIsFree(copyName, kind: .ruleset)
+            try connection.run(
+                "INSERT INTO rulesets (name, description) SELECT ?, description FROM rulesets WHERE id = ?",
+                [SQLValue(copyName), SQLValue(source.id)])
+            let id = connection.lastInsertRowID
+            try connection.run(
+                "INSERT INTO ruleset_rules (ruleset_id, rule_id, mitigation) SELECT ?, rule_id, mitigation FROM ruleset_rules WHERE ruleset_id = ?",
+                [SQLValue(id), SQLValue(source.id)])
+            try recordRulesetChange(id: id, action: .create, before: nil)
+            return try existingRuleset(copyName)
+        }
     }
 
     /// Changes a ruleset's description and rules; rules are compared by ID, so only the
-    /// rules that differ are written. `expectedRevision` works as for policies.
+    /// rules that differ are written. `expectedRevision` works as for policies; a change moves
+    /// the revision by one.
+    ///
+    /// ```swift
+    /// try tx.modifyRuleset(named: "baseline") { $0.rules.append(RuleReference(id: "TM-00000042")) }
+    /// ```
     @discardableResult
     public func modifyRuleset(
         named name: String, expectedRevision: Int? = nil, _ edit: (inout RulesetEdit) -> Void
-    ) throws -> Ruleset {
-        let current = try existingRuleset(name)
-        if let expectedRevision, expectedRevision != current.revision {
-            throw PolicyStoreError.revisionConflict(
-                .ruleset, name: current.name, expected: expectedRevision, actual: current.revision)
-        }
-        var changed = RulesetEdit(description: current.description, rules: current.rules)
-        edit(&changed)
-        try DescriptionRules.validate(changed.description, kind: .ruleset, name: current.name)
-        try Self.validate(changed.rules, ruleset: current.name)
-        if changed.description != current.description {
-            try connection.run(
-                "UPDATE rulesets SET description = ? WHERE id = ?", [SQLValue(changed.description), SQLValue(current.id)])
-        }
-        let old = Dictionary(uniqueKeysWithValues: current.rules.map { ($0.id, $0.mitigation) })
-        let new = Dictionary(uniqueKeysWithValues: changed.rules.map { ($0.id, $0.mitigation) })
-        for id in old.keys.sorted() where new[id] == nil {
-            try connection.run(
-                "DELETE FROM ruleset_rules WHERE ruleset_id = ? AND rule_id = ?", [SQLValue(current.id), SQLValue(id)])
-        }
-        for rule in changed.rules.sorted(by: { $0.id < $1.id }) {
-            switch old[rule.id] {
-            case nil:
-                try insert(rule, rulesetID: current.id)
-            case let mitigation? where mitigation != rule.mitigation:
+    ) throws(PolicyStoreError) -> Ruleset {
+        try writeOperation {
+            let current = try existingRuleset(name)
+            if let expectedRevision, expectedRevision != current.revision {
+                throw PolicyStoreError.revisionConflict(
+                    .ruleset, name: current.name, expected: expectedRevision, actual: current.revision)
+            }
+            var changed = RulesetEdit(description: current.description, rules: current.rules)
+            edit(&changed)
+            try DescriptionRules.validate(changed.description, kind: .ruleset, name: current.name)
+            try Self.validate(changed.rules, ruleset: current.name)
+            let ruleChanges = RuleChanges(from: current.rules, to: changed.rules)
+            guard changed.description != current.description || !ruleChanges.isEmpty else { return current }
+
+            let before = try rulesetState(id: current.id)
+            if changed.description != current.description {
+                try connection.run(
+                    "UPDATE rulesets SET description = ? WHERE id = ?", [SQLValue(changed.description), SQLValue(current.id)])
+            }
+            for id in ruleChanges.removed {
+                try connection.run(
+                    "DELETE FROM ruleset_rules WHERE ruleset_id = ? AND rule_id = ?", [SQLValue(current.id), SQLValue(id)])
+            }
+            for rule in ruleChanges.added { try insert(rule, rulesetID: current.id) }
+            for rule in ruleChanges.remitigated {
                 try connection.run(
                     "UPDATE ruleset_rules SET mitigation = ? WHERE ruleset_id = ? AND rule_id = ?",
                     [SQLValue(rule.mitigation.rawValue), SQLValue(current.id), SQLValue(rule.id)])
-            default:
-                break
             }
+            try recordRulesetChange(id: current.id, action: .modify, before: before)
+            return try existingRuleset(current.name)
         }
-        return try existingRuleset(current.name)
     }
 
     /// Deletes a ruleset and its rules. Refused with
     /// ``PolicyStoreError/rulesetInUse(ruleset:policies:)`` while a policy links it.
-    public func deleteRuleset(named name: String) throws {
-        let ruleset = try existingRuleset(name)
-        let users = try policyNames(usingRulesetID: ruleset.id)
-        guard users.isEmpty else { throw PolicyStoreError.rulesetInUse(ruleset: ruleset.name, policies: users) }
-        try connection.run("DELETE FROM rulesets WHERE id = ?", [SQLValue(ruleset.id)])
+    ///
+    /// ```swift
+    /// try tx.deleteRuleset(named: "legacy")
+    /// ```
+    public func deleteRuleset(named name: String) throws(PolicyStoreError) {
+        try writeOperation {
+            let ruleset = try existingRuleset(name)
+            let users = try policyNames(usingRulesetID: ruleset.id)
+            guard users.isEmpty else { throw PolicyStoreError.rulesetInUse(ruleset: ruleset.name, policies: users) }
+            let before = try rulesetState(id: ruleset.id)
+            try connection.run("DELETE FROM rulesets WHERE id = ?", [SQLValue(ruleset.id)])
+            try recordDeletion(.ruleset, name: ruleset.name, revision: ruleset.revision, before: before)
+        }
     }
 
     private func insert(_ rule: RuleReference, rulesetID: Int) throws {
@@ -144,4 +178,23 @@ extension StoreTransaction {
             guard seen.insert(rule.id).inserted else { throw .invalidRule(ruleset: ruleset, ruleID: rule.id, .duplicate) }
         }
     }
+}
+
+/// How one list of rules becomes another, compared by rule ID; each part sorted by ID.
+struct RuleChanges {
+    let added: [RuleReference]
+    let removed: [String]
+    /// Rules in both lists whose mitigation changes, with the new mitigation.
+    let remitigated: [RuleReference]
+
+    init(from old: [RuleReference], to new: [RuleReference]) {
+        let oldMitigations = Dictionary(uniqueKeysWithValues: old.map { ($0.id, $0.mitigation) })
+        let newIDs = Set(new.map(\.id))
+        let sortedNew = new.sorted { $0.id < $1.id }
+        added = sortedNew.filter { oldMitigations[$0.id] == nil }
+        removed = old.map(\.id).filter { !newIDs.contains($0) }.sorted()
+        remitigated = sortedNew.filter { rule in oldMitigations[rule.id].map { $0 != rule.mitigation } ?? false }
+    }
+
+    var isEmpty: Bool { added.isEmpty && removed.isEmpty && remitigated.isEmpty }
 }
