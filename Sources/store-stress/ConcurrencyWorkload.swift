@@ -1,14 +1,14 @@
 import ContainerPolicyStore
 import Foundation
 
-/// `store-stress concurrency --db PATH --worker W --threads T --ops N --increments C --seed S`
+/// `store-stress concurrency --db PATH --worker W --threads T --ops N --increments C --seed S [--stores K]`
 ///
 /// One of several processes working on one file at once. Each of its `T` threads runs `N`
 /// operations chosen at random (creates, duplicates, modifies with an expected revision,
 /// deletes, reads) and `C` increments of a shared counter kept in the description of the
 /// policy `counter` (read, add one, modify with the revision read, and on a revision
-/// conflict read again). Threads share two `PolicyStore`s, so both the store's own lock and
-/// SQLite's locking between connections are exercised.
+/// conflict read again). Threads share `K` `PolicyStore`s (default 2), so both the store's
+/// own lock and SQLite's locking between connections are exercised.
 ///
 /// The only refusals allowed are those the design expects under contention: a name taken, a
 /// revision conflict, a policy not found. Anything else (a busy error above all) is reported
@@ -51,7 +51,17 @@ enum ConcurrencyWorkload {
         let increments = try arguments.int("increments", default: 10)
         let seed = try arguments.int("seed", default: 1)
         let options = try StressStore.options(arguments)
-        let stores = [try StressStore.open(path: path, options: options), try StressStore.open(path: path, options: options)]
+        // Threads share these stores round robin: with fewer stores than threads, both the
+        // store's own lock and SQLite's locking between connections are exercised.
+        let storeCount = max(1, try arguments.int("stores", default: 2))
+        // Every other store records no actor: the library then begins a write with reads rather
+        // than with the insert of the actor, which is the path where a write transaction that
+        // did not take the lock first (BEGIN DEFERRED) would fail at once with SQLITE_BUSY.
+        let stores = try (0..<storeCount).map { index in
+            var storeOptions = options
+            if index % 2 == 1 { storeOptions.actor = "" }
+            return try StressStore.open(path: path, options: storeOptions)
+        }
         let reports = LockedArray<ThreadReport>()
         let group = DispatchGroup()
         for thread in 0..<threads {

@@ -3,6 +3,7 @@
 // API.
 //
 //   store-stress crash --db PATH --tag T --seed N [--ops N] [--journal wal|rollback] [--synchronous full|normal] [--unsafe-duplicate]
+//   store-stress concurrency-setup --db PATH        (once, before the workers)
 //   store-stress concurrency --db PATH --worker W --threads T --ops N --increments C --seed S
 //   store-stress probe --db PATH [--read-only] [--no-create] [--timeout-ms N] ACTION...
 //   store-stress import-json --db PATH FILE [--dry-run]
@@ -22,6 +23,9 @@ do {
     switch arguments.command {
     case "crash": status = try CrashWorkload.run(arguments)
     case "concurrency": status = try ConcurrencyWorkload.run(arguments)
+    case "concurrency-setup":
+        try ConcurrencyWorkload.prepare(StressStore.open(path: arguments.string("db"), options: StressStore.options(arguments)))
+        status = 0
     case "probe": status = try Probe.run(arguments)
     case "import-json": status = try ImportJSON.run(arguments)
     default: throw UsageError("unknown command \(arguments.command)")

@@ -117,7 +117,8 @@ import Testing
             [reliability] concurrency: \(Self.processes) processes × \(Self.threads) threads, \(total) operations + \(increments) \
             increments (\(threads.map(\.conflictRetries).reduce(0, +)) conflict retries) in \(String(format: "%.1f", seconds)) s; \
             slowest operation \(threads.map(\.slowestMilliseconds).max() ?? 0) ms; shell snapshots \(snapshots) with \(copiesSeen) \
-            copies seen, none half-made; \(table)
+            copies seen, \(halfMade.count) half-made; unexpected errors \(unexpected.count); counter \(counter.description) of \
+            \(Self.processes * Self.threads * Self.increments); \(table)
             """)
     }
 }

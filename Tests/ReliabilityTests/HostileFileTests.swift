@@ -67,14 +67,28 @@ import Testing
         }
     }
 
-    /// Everything on disk at and beside `path`, or the folder's listing for a folder.
-    static func state(_ path: String) -> String {
-        var isDirectory: ObjCBool = false
-        if FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory), isDirectory.boolValue {
-            return "folder: " + ((try? FileManager.default.contentsOfDirectory(atPath: path)) ?? []).joined(separator: ",")
+    /// Everything on disk at and beside `path` (every byte: `Data` compares whole contents),
+    /// or the folder's listing for a folder.
+    struct DiskState: Equatable, CustomStringConvertible {
+        var files: [String: Data] = [:]
+        var listing: [String]?
+
+        init(_ path: String) {
+            var isDirectory: ObjCBool = false
+            if FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory), isDirectory.boolValue {
+                listing = ((try? FileManager.default.contentsOfDirectory(atPath: path)) ?? []).sorted()
+            } else {
+                files = FileSnapshot(path).files
+            }
         }
-        return FileSnapshot(path).files.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value.hashValue)" }.joined(separator: ", ")
+
+        var description: String {
+            listing.map { "folder [\($0.joined(separator: ", "))]" }
+                ?? files.keys.sorted().map { "\($0): \(files[$0]!.count) bytes" }.joined(separator: ", ")
+        }
     }
+
+    static func state(_ path: String) -> DiskState { DiskState(path) }
 
     @Test(arguments: Hostile.allCases)
     func aHostileFileIsRefusedWithATypedErrorAndLeftUnchanged(_ hostile: Hostile) throws {

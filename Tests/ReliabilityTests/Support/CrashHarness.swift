@@ -59,11 +59,12 @@ struct CrashHarness {
         var interruptedWrites = 0
         var inFlightKinds: [String: Int] = [:]
         var seconds = 0.0
+        var failedTrials = 0
 
         var description: String {
             let kinds = inFlightKinds.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: ", ")
             return "crash(\(journal)): \(trials) kill -9 trials on \(files) file(s) in \(String(format: "%.1f", seconds)) s; "
-                + "\(acknowledged) acknowledged operations all present; in flight at the kill: applied \(inFlightApplied), "
+                + "\(acknowledged) acknowledged operations, \(failedTrials) trials with problems; in flight at the kill: applied \(inFlightApplied), "
                 + "absent \(inFlightAbsent), none \(noneInFlight); writes interrupted mid-way (hot journal or uncommitted WAL frames): "
                 + "\(interruptedWrites); kinds in flight: \(kinds)"
         }
@@ -149,7 +150,13 @@ struct CrashHarness {
         if ending != .signalled(SIGKILL) {
             trial.problems.append("the workload ended with \(ending), not by the kill: \(lines.suffix(2)) \(process.errorOutput)")
         }
-        try check(lines: lines, into: &trial)
+        do {
+            try check(lines: lines, into: &trial)
+        } catch {
+            trial.problems.append("the file could not be checked after the kill: \(error)")
+            // Start the next trial on a new file: this one cannot be trusted.
+            path = ""
+        }
         summary.trials += 1
         summary.acknowledged += trial.acknowledged
         if let kind = trial.inFlight {
@@ -159,6 +166,7 @@ struct CrashHarness {
             summary.noneInFlight += 1
         }
         if trial.interruptedWrite { summary.interruptedWrites += 1 }
+        if !trial.problems.isEmpty { summary.failedTrials += 1 }
         summary.seconds += Date().timeIntervalSince(started)
         return trial
     }
