@@ -18,8 +18,6 @@ public enum PolicyStoreError: Error, Sendable, Hashable, CustomStringConvertible
     case nameTaken(ObjectKind, name: String, existing: String)
     /// No object of this kind has the name.
     case notFound(ObjectKind, name: String)
-    /// A name would have to change (names are fixed when an object is created).
-    case nameImmutable(ObjectKind, name: String, requested: String)
     /// The object changed since the caller read it.
     case revisionConflict(ObjectKind, name: String, expected: Int, actual: Int)
     /// The ruleset is still linked to these policies.
@@ -62,8 +60,6 @@ public enum PolicyStoreError: Error, Sendable, Hashable, CustomStringConvertible
             return "a \(kind) named \(quoted(name)) already exists\(clash): choose another name"
         case .notFound(let kind, let name):
             return "there is no \(kind) named \(quoted(name)): check the name with '\(kind) list'"
-        case .nameImmutable(let kind, let name, let requested):
-            return "the \(kind) \(quoted(name)) cannot be renamed to \(quoted(requested)): names cannot be changed after creation; create a new \(kind) instead"
         case .revisionConflict(let kind, let name, let expected, let actual):
             return "the \(kind) \(quoted(name)) is at revision \(actual), not \(expected): someone changed it since you read it; read it again and reapply your change"
         case .rulesetInUse(let ruleset, let policies):
