@@ -35,9 +35,9 @@ import Testing
         let count = try connection.transaction(.immediate) {
             try connection.run("INSERT INTO items (label) VALUES (?)", ["a"])
             try connection.run("INSERT INTO items (label) VALUES (?)", ["b"])
-            return connection.changes
+            return try connection.queryFirst("SELECT count(*) FROM items") { $0.int(0) }
         }
-        #expect(count == 1)
+        #expect(count == 2)
         #expect(try labels(connection) == ["a", "b"])
     }
 

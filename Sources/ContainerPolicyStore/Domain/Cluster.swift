@@ -14,6 +14,7 @@ public struct Cluster: Sendable, Hashable {
     /// When the current policy was assigned.
     public let assignedAt: Date?
 
+    /// A cluster as the store holds it.
     public init(arn: String, policy: String?, assignedAt: Date?) {
         self.arn = arn
         self.policy = policy
@@ -40,8 +41,10 @@ public enum ClusterARNProblem: Sendable, Hashable {
 /// ClusterARNRules.problem(in: "arn:aws:ecs:us-east-1:123456789012:cluster/web")   // nil
 /// ```
 public enum ClusterARNRules {
+    /// The longest cluster name Amazon ECS allows.
     public static let maximumNameLength = 255
 
+    /// The first rule `arn` breaks, or nil when it is a well-formed cluster ARN.
     public static func problem(in arn: String) -> ClusterARNProblem? {
         let prefix = "arn:aws:ecs:"
         guard arn.utf8.starts(with: prefix.utf8), arn.unicodeScalars.allSatisfy(\.isASCII), !arn.utf8.contains(0) else {
@@ -71,43 +74,4 @@ public enum ClusterARNRules {
 
     private static func isLowercaseLetter(_ byte: UInt8) -> Bool { (0x61...0x7A).contains(byte) }
     private static func isDigit(_ byte: UInt8) -> Bool { (0x30...0x39).contains(byte) }
-}
-
-/// One recorded change to a policy or ruleset, from the `changes` table.
-public struct Change: Sendable, Hashable {
-    public enum Action: String, Sendable, Hashable, CaseIterable {
-        case create, modify, delete, link, unlink
-    }
-
-    /// Increases with every change in the database.
-    public let sequence: Int
-    public let changedAt: Date
-    public let kind: ObjectKind
-    public let name: String
-    public let action: Action
-    /// The object's revision after the change (for a delete, its last revision).
-    public let revision: Int
-    /// The state before, as JSON (`{"name", "description", "xdrEnabled", "rulesets"}` for a
-    /// policy, `{"name", "description", "rules"}` for a ruleset); nil for a create.
-    public let before: String?
-    /// The state after, as JSON; nil for a delete.
-    public let after: String?
-    /// Who made the change, as the library's caller said (`StoreOptions.actor`); empty for
-    /// a change made from the shell.
-    public let actor: String
-
-    public init(
-        sequence: Int, changedAt: Date, kind: ObjectKind, name: String, action: Action, revision: Int,
-        before: String?, after: String?, actor: String
-    ) {
-        self.sequence = sequence
-        self.changedAt = changedAt
-        self.kind = kind
-        self.name = name
-        self.action = action
-        self.revision = revision
-        self.before = before
-        self.after = after
-        self.actor = actor
-    }
 }

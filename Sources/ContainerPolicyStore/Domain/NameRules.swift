@@ -1,13 +1,3 @@
-/// The kinds of object the store keeps. Policies and rulesets are separate namespaces: a
-/// policy and a ruleset may share a name. Clusters are known by their ARN.
-public enum ObjectKind: String, Sendable, Hashable, CaseIterable, CustomStringConvertible {
-    case policy
-    case ruleset
-    case cluster
-
-    public var description: String { rawValue }
-}
-
 /// Why a name was refused.
 public enum NameProblem: Sendable, Hashable {
     case empty
@@ -104,4 +94,13 @@ public enum DescriptionRules {
             throw .invalidDescription(kind, name: name, problem)
         }
     }
+}
+
+/// Names compare ignoring ASCII case only, as SQLite's NOCASE collation does.
+func sameName(_ left: String, _ right: String) -> Bool {
+    left.utf8.count == right.utf8.count && asciiLowercased(left) == asciiLowercased(right)
+}
+
+func asciiLowercased(_ text: String) -> String {
+    String(decoding: text.utf8.map { (0x41...0x5A).contains($0) ? $0 + 0x20 : $0 }, as: UTF8.self)
 }

@@ -20,11 +20,14 @@ public struct Policy: Sendable, Hashable, Identifiable {
     public var rulesets: [String]
     /// Starts at 1 and grows by one with every change to the policy or to one of its links.
     public let revision: Int
+    /// When the policy was created.
     public let createdAt: Date
+    /// When the policy or its links last changed.
     public let updatedAt: Date
     /// When a ruleset was last added to or removed from the policy.
     public let rulesetsUpdatedAt: Date
 
+    /// A policy as the store holds it; the store makes these, callers rarely need to.
     public init(
         id: Int, name: String, description: String, xdrEnabled: Bool, rulesets: [String],
         revision: Int, createdAt: Date, updatedAt: Date, rulesetsUpdatedAt: Date
@@ -53,11 +56,14 @@ public struct Policy: Sendable, Hashable, Identifiable {
 /// }
 /// ```
 public struct PolicyEdit: Sendable, Hashable {
+    /// Shown under the name in the policy list; at most 1,000 characters.
     public var description: String
+    /// The XDR Telemetry switch.
     public var xdrEnabled: Bool
     /// Ruleset names; letter case and repeats do not matter, as with the console's checkboxes.
     public var rulesets: [String]
 
+    /// The fields as they are to become.
     public init(description: String, xdrEnabled: Bool, rulesets: [String]) {
         self.description = description
         self.xdrEnabled = xdrEnabled
@@ -73,13 +79,4 @@ public struct PolicyEdit: Sendable, Hashable {
     public mutating func removeRuleset(_ name: String) {
         rulesets.removeAll { sameName($0, name) }
     }
-}
-
-/// Names compare ignoring ASCII case only, as SQLite's NOCASE collation does.
-func sameName(_ left: String, _ right: String) -> Bool {
-    left.utf8.count == right.utf8.count && asciiLowercased(left) == asciiLowercased(right)
-}
-
-func asciiLowercased(_ text: String) -> String {
-    String(decoding: text.utf8.map { (0x41...0x5A).contains($0) ? $0 + 0x20 : $0 }, as: UTF8.self)
 }

@@ -104,40 +104,6 @@ public enum PolicyStoreError: Error, Sendable, Hashable, CustomStringConvertible
     }
 }
 
-/// Why a file was refused as a policy database. The file is left as it was.
-public enum DatabaseProblem: Sendable, Hashable {
-    /// The file is not a SQLite database at all.
-    case notADatabase
-    /// A SQLite database made by another program (its `application_id` and some tables).
-    case otherApplication(applicationID: Int32, tables: [String])
-    /// Marked as ours but without the record of its migrations.
-    case missingMigrationRecord
-    /// An applied migration whose name or SQL differs from the one this library carries.
-    case alteredMigration(version: Int, name: String)
-    /// Migrated by a newer version of the library.
-    case newerSchema(found: Int, supported: Int)
-    /// Needs migrations that a read-only connection cannot apply.
-    case needsMigration(found: Int, required: Int)
-
-    var explanation: String {
-        switch self {
-        case .notADatabase:
-            return "the file is not a SQLite database; point --db at a policy database, or at a path where none exists yet"
-        case .otherApplication(let applicationID, let tables):
-            let shown = tables.prefix(5).joined(separator: ", ")
-            return "it is a SQLite database of another application (application_id \(applicationID), tables: \(shown.isEmpty ? "none" : shown)); use a separate file for policies"
-        case .missingMigrationRecord:
-            return "it is marked as a policy database but has no schema_migrations record; it was not made by this library (rebuild it by exporting and importing)"
-        case .alteredMigration(let version, let name):
-            return "migration \(version) (\(name)) recorded in the file differs from the one this library carries; the schema was changed outside the library"
-        case .newerSchema(let found, let supported):
-            return "it was written by a newer ContainerPolicyStore (schema version \(found); this version knows up to \(supported)); upgrade the library or tool"
-        case .needsMigration(let found, let required):
-            return "its schema is at version \(found) and needs \(required); open it once for writing to upgrade it"
-        }
-    }
-}
-
 extension NameProblem {
     var explanation: String {
         switch self {

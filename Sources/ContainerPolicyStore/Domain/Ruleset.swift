@@ -14,14 +14,18 @@ public struct Ruleset: Sendable, Hashable, Identifiable {
     public let id: Int
     /// Unique ignoring letter case among rulesets; never changes.
     public let name: String
+    /// At most 1,000 characters.
     public var description: String
     /// Sorted by rule ID; each ID at most once.
     public var rules: [RuleReference]
     /// Starts at 1 and grows by one with every change to the ruleset or to one of its rules.
     public let revision: Int
+    /// When the ruleset was created.
     public let createdAt: Date
+    /// When the ruleset or its rules last changed.
     public let updatedAt: Date
 
+    /// A ruleset as the store holds it.
     public init(
         id: Int, name: String, description: String, rules: [RuleReference],
         revision: Int, createdAt: Date, updatedAt: Date
@@ -45,10 +49,12 @@ public struct Ruleset: Sendable, Hashable, Identifiable {
 /// }
 /// ```
 public struct RulesetEdit: Sendable, Hashable {
+    /// At most 1,000 characters.
     public var description: String
     /// The complete list of rules after the edit.
     public var rules: [RuleReference]
 
+    /// The fields as they are to become.
     public init(description: String, rules: [RuleReference]) {
         self.description = description
         self.rules = rules

@@ -10,6 +10,7 @@
 public struct ImportPlan: Sendable, Hashable, CustomStringConvertible {
     /// One change to one object.
     public struct Step: Sendable, Hashable, CustomStringConvertible {
+        /// What the step does to the object.
         public enum Action: Sendable, Hashable {
             case create
             /// What changes, e.g. `["description", "rulesets +baseline -legacy"]`.
@@ -17,7 +18,9 @@ public struct ImportPlan: Sendable, Hashable, CustomStringConvertible {
             case delete
         }
 
+        /// A policy or a ruleset.
         public let kind: ObjectKind
+        /// The object's name, as the store has it (or as the document gives it, for a create).
         public let name: String
         public let action: Action
 

@@ -33,6 +33,12 @@ struct JSONSyntaxError: Error, Sendable, Hashable {
 struct JSONParser {
     static let maximumDepth = 64
 
+    /// The byte each one-letter escape stands for: `\n` is 0x0A.
+    private static let simpleEscapes: [UInt8: UInt8] = [
+        UInt8(ascii: "\""): 0x22, UInt8(ascii: "\\"): 0x5C, UInt8(ascii: "/"): 0x2F, UInt8(ascii: "b"): 0x08,
+        UInt8(ascii: "f"): 0x0C, UInt8(ascii: "n"): 0x0A, UInt8(ascii: "r"): 0x0D, UInt8(ascii: "t"): 0x09,
+    ]
+
     private let bytes: [UInt8]
     private var index = 0
 
@@ -150,11 +156,7 @@ struct JSONParser {
     private mutating func parseEscape(into output: inout [UInt8]) throws(JSONSyntaxError) {
         guard let byte = current else { throw failure("a string is not closed") }
         index += 1
-        let simple: [UInt8: UInt8] = [
-            UInt8(ascii: "\""): 0x22, UInt8(ascii: "\\"): 0x5C, UInt8(ascii: "/"): 0x2F, UInt8(ascii: "b"): 0x08,
-            UInt8(ascii: "f"): 0x0C, UInt8(ascii: "n"): 0x0A, UInt8(ascii: "r"): 0x0D, UInt8(ascii: "t"): 0x09,
-        ]
-        if let replacement = simple[byte] { output.append(replacement); return }
+        if let replacement = Self.simpleEscapes[byte] { output.append(replacement); return }
         guard byte == UInt8(ascii: "u") else { throw failure("unknown escape in a string") }
         var code = try parseHex4()
         if (0xD800...0xDBFF).contains(code) {

@@ -12,9 +12,12 @@
 /// print(plan)
 /// ```
 public struct PolicyDocument: Sendable, Hashable {
+    /// The rulesets, in the document's order (an export sorts them by name).
     public var rulesets: [RulesetEntry]
+    /// The policies, in the document's order (an export sorts them by name).
     public var policies: [PolicyEntry]
 
+    /// A document holding these rulesets and policies.
     public init(rulesets: [RulesetEntry] = [], policies: [PolicyEntry] = []) {
         self.rulesets = rulesets
         self.policies = policies
@@ -22,10 +25,14 @@ public struct PolicyDocument: Sendable, Hashable {
 
     /// A ruleset as the document states it.
     public struct RulesetEntry: Sendable, Hashable {
+        /// `name` in the JSON.
         public var name: String
+        /// `description`; `""` when absent.
         public var description: String
+        /// `rules`: `{id, mitigation}` each, mitigation `log` when absent.
         public var rules: [RuleReference]
 
+        /// A ruleset entry; the defaults are those of an absent field.
         public init(name: String, description: String = "", rules: [RuleReference] = []) {
             self.name = name
             self.description = description
@@ -35,11 +42,16 @@ public struct PolicyDocument: Sendable, Hashable {
 
     /// A policy as the document states it; `rulesets` are names from `runtime.rulesets`.
     public struct PolicyEntry: Sendable, Hashable {
+        /// `name` in the JSON.
         public var name: String
+        /// `description`; `""` when absent.
         public var description: String
+        /// `xdrEnabled`; true when absent.
         public var xdrEnabled: Bool
+        /// The names in `runtime.rulesets`.
         public var rulesets: [String]
 
+        /// A policy entry; the defaults are those of an absent field.
         public init(name: String, description: String = "", xdrEnabled: Bool = true, rulesets: [String] = []) {
             self.name = name
             self.description = description
@@ -58,6 +70,7 @@ public struct DocumentProblem: Sendable, Hashable, CustomStringConvertible {
     /// Set when the problem is a part of the product that Amazon ECS policies do not have.
     public let unsupportedFeature: UnsupportedFeature?
 
+    /// A problem at `path`.
     public init(path: String, message: String, unsupportedFeature: UnsupportedFeature? = nil) {
         self.path = path
         self.message = message

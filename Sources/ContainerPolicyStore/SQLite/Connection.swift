@@ -163,9 +163,6 @@ final class Connection {
         return try map(Row(statement: statement.handle))
     }
 
-    /// Rows changed by the last INSERT, UPDATE or DELETE.
-    var changes: Int { Int(sqlite3_changes64(handle)) }
-
     var lastInsertRowID: Int { Int(sqlite3_last_insert_rowid(handle)) }
 
     var isInTransaction: Bool { sqlite3_get_autocommit(handle) == 0 }

@@ -87,4 +87,3 @@ struct Migrator {
     }
 }
 
-extension DatabaseProblem: Error {}

@@ -10,7 +10,9 @@ public struct IntegrityFinding: Sendable, Hashable, CustomStringConvertible {
         case domain
     }
 
+    /// Which check found it.
     public let check: Check
+    /// What is wrong, in the check's own words.
     public let message: String
 
     public var description: String { "\(check.rawValue): \(message)" }

@@ -14,9 +14,12 @@ public enum Mitigation: String, Sendable, Hashable, CaseIterable, Codable, Custo
 /// let logged = RuleReference(id: "TM-00000002")   // mitigation .log
 /// ```
 public struct RuleReference: Sendable, Hashable, Codable {
+    /// The managed rule's ID, `TM-00000001`.
     public var id: String
+    /// What the runtime does when the rule matches.
     public var mitigation: Mitigation
 
+    /// A reference to rule `id`, logged unless told otherwise.
     public init(id: String, mitigation: Mitigation = .log) {
         self.id = id
         self.mitigation = mitigation
@@ -36,16 +39,4 @@ public enum RuleProblem: Sendable, Hashable {
     case malformedID
     /// The same rule ID appears twice in one ruleset.
     case duplicate
-}
-
-/// A part of the product's policy model that Amazon ECS policies do not have.
-public enum UnsupportedFeature: String, Sendable, Hashable, CaseIterable {
-    /// Deployment policies (`default.rules` in the product's API).
-    case deploymentRules
-    /// Continuous policies and exceptions (`default.exceptions`).
-    case exceptions
-    /// Namespaced policy definitions (`namespaced`).
-    case namespacedPolicies
-    /// Ruleset labels, which select Kubernetes pods only.
-    case rulesetLabels
 }
