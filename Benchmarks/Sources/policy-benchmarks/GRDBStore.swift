@@ -4,7 +4,10 @@ import GRDB
 
 /// GRDB.swift 7.10.0 used as its documentation recommends: Codable records, associations and
 /// the query interface, `DatabaseQueue` in WAL mode, a write transaction per operation and
-/// `Codable` with `JSONEncoder`/`JSONDecoder` for the interchange document.
+/// `Codable` with `JSONEncoder`/`JSONDecoder` for the interchange document. To leave the same
+/// history as the library (one change per operation, at one revision), it follows the
+/// schema's protocol for such writers in SQL, with cached statements: a `write_context` row
+/// for the transaction, and the change recorded from the `policy_states` view.
 final class GRDBStore: StoreUnderTest {
     private let dbQueue: DatabaseQueue
 
@@ -22,15 +25,15 @@ final class GRDBStore: StoreUnderTest {
     }
 
     func createPolicy(_ policy: PolicySpec) throws -> Policy {
-        try dbQueue.write { db in try Self.fetchPolicy(id: try Self.insert(policy, db), db) }
+        try write { db in try Self.fetchPolicy(id: try Self.insert(policy, db), db) }
     }
 
     func createPolicies(_ policies: [PolicySpec]) throws -> [Policy] {
-        try dbQueue.write { db in try policies.map { try Self.fetchPolicy(id: try Self.insert($0, db), db) } }
+        try write { db in try policies.map { try Self.fetchPolicy(id: try Self.insert($0, db), db) } }
     }
 
     func duplicatePolicy(named name: String, as copyName: String) throws -> Policy {
-        try dbQueue.write { db in
+        try write { db in
             guard let source = try PolicyRecord.filter(PolicyRecord.Columns.name == name).fetchOne(db) else {
                 throw BenchmarkFailure("no policy \(name)")
             }
@@ -39,23 +42,32 @@ final class GRDBStore: StoreUnderTest {
             for link in try source.request(for: PolicyRecord.links).fetchAll(db) {
                 try PolicyRulesetRecord(policyID: copy.id!, rulesetID: link.rulesetID).insert(db)
             }
+            try Self.recordPolicyChange(id: copy.id!, action: "create", before: nil, db)
             return try Self.fetchPolicy(id: copy.id!, db)
         }
     }
 
     func modifyPolicy(named name: String, expectedRevision: Int, adding: String, removing: String) throws -> Policy {
-        try dbQueue.write { db in
+        try write { db in
             guard var policy = try PolicyRecord.filter(PolicyRecord.Columns.name == name).fetchOne(db) else {
                 throw BenchmarkFailure("no policy \(name)")
             }
             guard policy.revision == expectedRevision else {
                 throw BenchmarkFailure("\(name) is at revision \(policy.revision), not \(expectedRevision)")
             }
+            let before = try String.fetchOne(
+                db.cachedStatement(sql: "SELECT state FROM policy_states WHERE id = ?"), arguments: [policy.id])
             try policy.updateChanges(db) { $0.xdrEnabled.toggle() }
             let removedID = try Self.rulesetID(named: removing, db)
             try PolicyRulesetRecord.deleteOne(db, key: ["policy_id": policy.id, "ruleset_id": removedID])
             let addedID = try Self.rulesetID(named: adding, db)
             try PolicyRulesetRecord(policyID: policy.id, rulesetID: addedID).insert(db, onConflict: .ignore)
+            try db.cachedStatement(sql: """
+                UPDATE policies SET revision = revision + 1, updated_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now'),
+                    rulesets_updated_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now')
+                WHERE id = ?
+                """).execute(arguments: [policy.id])
+            try Self.recordPolicyChange(id: policy.id, action: "modify", before: before, db)
             return try Self.fetchPolicy(id: policy.id, db)
         }
     }
@@ -109,7 +121,7 @@ final class GRDBStore: StoreUnderTest {
 
     func importDocument(_ json: Data) throws {
         let document = try JSONDecoder().decode(InterchangeDocument.self, from: json)
-        try dbQueue.write { db in
+        try write { db in
             for ruleset in document.rulesets where try !RulesetRecord.filter(RulesetRecord.Columns.name == ruleset.name).isEmpty(db) {
                 throw BenchmarkFailure("the benchmark imports into an empty store; \(ruleset.name) exists")
             }
@@ -122,6 +134,11 @@ final class GRDBStore: StoreUnderTest {
                 for rule in ruleset.rules {
                     try RuleRecord(rulesetID: record.id!, ruleID: rule.id, mitigation: rule.mitigation).insert(db)
                 }
+                try db.cachedStatement(sql: """
+                    INSERT INTO changes (object_kind, object_name, action, revision, before, after, actor)
+                    SELECT 'ruleset', r.name, 'create', r.revision, NULL, s.state, ''
+                    FROM rulesets AS r JOIN ruleset_states AS s ON s.id = r.id WHERE r.id = ?
+                    """).execute(arguments: [record.id])
             }
             for policy in document.policies {
                 try Self.insert(
@@ -134,6 +151,26 @@ final class GRDBStore: StoreUnderTest {
     }
 
     // MARK: Steps shared by the operations
+
+    /// A write transaction that tells the schema's triggers the changes are recorded here.
+    private func write<T>(_ updates: (Database) throws -> T) throws -> T {
+        try dbQueue.write { db in
+            try db.cachedStatement(sql: "INSERT OR REPLACE INTO write_context (id, actor, recorded_by_library) VALUES (1, '', 1)")
+                .execute()
+            let result = try updates(db)
+            try db.cachedStatement(sql: "DELETE FROM write_context").execute()
+            return result
+        }
+    }
+
+    /// One change in the history, the policy's state after it taken from `policy_states`.
+    private static func recordPolicyChange(id: Int64, action: String, before: String?, _ db: Database) throws {
+        try db.cachedStatement(sql: """
+            INSERT INTO changes (object_kind, object_name, action, revision, before, after, actor)
+            SELECT 'policy', p.name, ?, p.revision, ?, s.state, ''
+            FROM policies AS p JOIN policy_states AS s ON s.id = p.id WHERE p.id = ?
+            """).execute(arguments: [action, before, id])
+    }
 
     /// Inserts a policy and its links; returns its id.
     @discardableResult
@@ -148,6 +185,7 @@ final class GRDBStore: StoreUnderTest {
         for rulesetID in rulesetIDs {
             try PolicyRulesetRecord(policyID: record.id!, rulesetID: rulesetID).insert(db)
         }
+        try recordPolicyChange(id: record.id!, action: "create", before: nil, db)
         return record.id!
     }
 

@@ -59,8 +59,7 @@ struct Run: ParsableCommand {
         try Checks.implementationsAgree(on: checkTemplate, implementations, synchronous: synchronous)
         log("the implementations read the same policies back; the raw export is the library's, byte for byte")
 
-        let runner = Runner(
-            implementations: implementations, synchronous: synchronous, workDirectory: workDirectory, log: log)
+        let runner = Runner(implementations: implementations, synchronous: synchronous, workDirectory: workDirectory)
         var measurements: [Measurement] = []
         for workload in try makeWorkloads(scale, numbers: Set(workloads), templates: templates) {
             let started = ContinuousClock.now

@@ -29,24 +29,31 @@ final class RawStore: StoreUnderTest {
 
     /// Every statement the operations use, prepared once.
     private struct Statements {
-        let beginImmediate, beginDeferred, commit, rollback: OpaquePointer
-        let policyByName, policyPage, policyNameTaken: OpaquePointer
-        let rulesetIDByName, rulesetByName, rulesetPage, rulesetNameTaken: OpaquePointer
+        let beginImmediate, beginDeferred, commit, savepoint, release: OpaquePointer
+        let openWriteContext, closeWriteContext: OpaquePointer
+        let policyByName, policyPage, allPolicies, policyNameTaken, policyState: OpaquePointer
+        let rulesetIDByName, rulesetByName, allRulesets, rulesetNameTaken: OpaquePointer
         let insertPolicy, insertLink, duplicatePolicyRow, duplicateLinks: OpaquePointer
-        let updatePolicy, linkedRulesetIDs, deleteLink: OpaquePointer
-        let insertRuleset, insertRule: OpaquePointer
+        let updatePolicy, linkedRulesetIDs, deleteLink, countPolicyChange, recordPolicyChange: OpaquePointer
+        let insertRuleset, insertRule, recordRulesetChange: OpaquePointer
 
         init(_ connection: RawConnection) throws {
             beginImmediate = try connection.prepare("BEGIN IMMEDIATE")
             beginDeferred = try connection.prepare("BEGIN DEFERRED")
             commit = try connection.prepare("COMMIT")
-            rollback = try connection.prepare("ROLLBACK")
+            savepoint = try connection.prepare("SAVEPOINT nested")
+            release = try connection.prepare("RELEASE nested")
+            openWriteContext = try connection.prepare(
+                "INSERT OR REPLACE INTO write_context (id, actor, recorded_by_library) VALUES (1, ?, 1)")
+            closeWriteContext = try connection.prepare("DELETE FROM write_context")
             policyByName = try connection.prepare(SQL.policyColumns + " WHERE p.name = ?")
             policyPage = try connection.prepare(SQL.policyColumns + " WHERE p.name > ? ORDER BY p.name LIMIT ?")
+            allPolicies = try connection.prepare(SQL.policyColumns + " ORDER BY p.name")
             policyNameTaken = try connection.prepare("SELECT name FROM policies WHERE name = ?")
+            policyState = try connection.prepare("SELECT state FROM policy_states WHERE id = ?")
             rulesetIDByName = try connection.prepare("SELECT id FROM rulesets WHERE name = ?")
             rulesetByName = try connection.prepare(SQL.rulesetColumns + " WHERE s.name = ?")
-            rulesetPage = try connection.prepare(SQL.rulesetColumns + " WHERE s.name > ? ORDER BY s.name LIMIT ?")
+            allRulesets = try connection.prepare(SQL.rulesetColumns + " ORDER BY s.name")
             rulesetNameTaken = try connection.prepare("SELECT name FROM rulesets WHERE name = ?")
             insertPolicy = try connection.prepare(
                 "INSERT INTO policies (name, description, xdr_enabled) VALUES (?, ?, ?)")
@@ -58,16 +65,35 @@ final class RawStore: StoreUnderTest {
             updatePolicy = try connection.prepare("UPDATE policies SET description = ?, xdr_enabled = ? WHERE id = ?")
             linkedRulesetIDs = try connection.prepare("SELECT ruleset_id FROM policy_rulesets WHERE policy_id = ?")
             deleteLink = try connection.prepare("DELETE FROM policy_rulesets WHERE policy_id = ? AND ruleset_id = ?")
+            countPolicyChange = try connection.prepare(
+                """
+                UPDATE policies SET revision = revision + 1, updated_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now'),
+                    rulesets_updated_at = CASE WHEN ? THEN strftime('%Y-%m-%dT%H:%M:%fZ', 'now') ELSE rulesets_updated_at END
+                WHERE id = ?
+                """)
+            recordPolicyChange = try connection.prepare(
+                """
+                INSERT INTO changes (object_kind, object_name, action, revision, before, after, actor)
+                SELECT 'policy', p.name, ?, p.revision, ?, s.state, coalesce((SELECT actor FROM write_context), '')
+                FROM policies AS p JOIN policy_states AS s ON s.id = p.id WHERE p.id = ?
+                """)
             insertRuleset = try connection.prepare("INSERT INTO rulesets (name, description) VALUES (?, ?)")
             insertRule = try connection.prepare(
                 "INSERT INTO ruleset_rules (ruleset_id, rule_id, mitigation) VALUES (?, ?, ?)")
+            recordRulesetChange = try connection.prepare(
+                """
+                INSERT INTO changes (object_kind, object_name, action, revision, before, after, actor)
+                SELECT 'ruleset', r.name, ?, r.revision, ?, s.state, coalesce((SELECT actor FROM write_context), '')
+                FROM rulesets AS r JOIN ruleset_states AS s ON s.id = r.id WHERE r.id = ?
+                """)
         }
 
         var all: [OpaquePointer] {
-            [beginImmediate, beginDeferred, commit, rollback, policyByName, policyPage, policyNameTaken,
-             rulesetIDByName, rulesetByName, rulesetPage, rulesetNameTaken, insertPolicy, insertLink,
-             duplicatePolicyRow, duplicateLinks, updatePolicy, linkedRulesetIDs, deleteLink, insertRuleset,
-             insertRule]
+            [beginImmediate, beginDeferred, commit, savepoint, release, openWriteContext, closeWriteContext,
+             policyByName, policyPage, allPolicies, policyNameTaken, policyState, rulesetIDByName, rulesetByName,
+             allRulesets, rulesetNameTaken, insertPolicy, insertLink, duplicatePolicyRow, duplicateLinks, updatePolicy,
+             linkedRulesetIDs, deleteLink, countPolicyChange, recordPolicyChange, insertRuleset, insertRule,
+             recordRulesetChange]
         }
     }
 
@@ -83,21 +109,22 @@ final class RawStore: StoreUnderTest {
     // MARK: Operations
 
     func createPolicy(_ policy: PolicySpec) throws -> Policy {
-        try transaction(statements.beginImmediate) {
-            try readPolicy(id: try insertPolicy(policy), named: policy.name)
-        }
+        try writeTransaction { try readPolicy(id: try insertPolicy(policy), named: policy.name) }
     }
 
     func createPolicies(_ policies: [PolicySpec]) throws -> [Policy] {
-        try transaction(statements.beginImmediate) {
-            try policies.map { policy in try readPolicy(id: try insertPolicy(policy), named: policy.name) }
+        // Inside the library's `write`, each operation runs in a savepoint of its own.
+        try writeTransaction {
+            try policies.map { policy in
+                try savepoint { try readPolicy(id: try insertPolicy(policy), named: policy.name) }
+            }
         }
     }
 
     func duplicatePolicy(named name: String, as copyName: String) throws -> Policy {
-        try transaction(statements.beginImmediate) {
+        try writeTransaction {
             let sourceID = try existingPolicyID(named: name)
-            try checkPolicyNameIsFree(copyName)
+            try checkNameIsFree(statements.policyNameTaken, copyName)
             let insertRow = statements.duplicatePolicyRow
             connection.bind(copyName, to: insertRow, at: 1)
             sqlite3_bind_int64(insertRow, 2, sourceID)
@@ -107,12 +134,13 @@ final class RawStore: StoreUnderTest {
             sqlite3_bind_int64(insertLinks, 1, copyID)
             sqlite3_bind_int64(insertLinks, 2, sourceID)
             try connection.run(insertLinks)
+            try recordPolicyChange(id: copyID, action: "create", before: nil)
             return try readPolicy(id: copyID, named: copyName)
         }
     }
 
     func modifyPolicy(named name: String, expectedRevision: Int, adding: String, removing: String) throws -> Policy {
-        try transaction(statements.beginImmediate) {
+        try writeTransaction {
             let byName = statements.policyByName
             connection.bind(name, to: byName, at: 1)
             defer { sqlite3_reset(byName) }
@@ -123,34 +151,37 @@ final class RawStore: StoreUnderTest {
             let xdrEnabled = sqlite3_column_int64(byName, 3) != 0
             let revision = Int(sqlite3_column_int64(byName, 4))
             var rulesets = Self.sortedNames(connection.list(byName, 8))
-            sqlite3_reset(byName)
+            sqlite3_reset(byName)  // now: readPolicy runs the same statement below
             guard revision == expectedRevision else {
                 throw BenchmarkFailure("\(name) is at revision \(revision), not \(expectedRevision)")
             }
             rulesets.removeAll { Self.sameName($0, removing) }
             if !rulesets.contains(where: { Self.sameName($0, adding) }) { rulesets.append(adding) }
             let wanted = Set(try rulesetIDs(rulesets))
-
-            let update = statements.updatePolicy
-            connection.bind(description, to: update, at: 1)
-            sqlite3_bind_int64(update, 2, xdrEnabled ? 0 : 1)
-            sqlite3_bind_int64(update, 3, id)
-            try connection.run(update)
-
             var linked = Set<Int64>()
             let selectLinked = statements.linkedRulesetIDs
             sqlite3_bind_int64(selectLinked, 1, id)
             defer { sqlite3_reset(selectLinked) }
             while try connection.step(selectLinked) { linked.insert(sqlite3_column_int64(selectLinked, 0)) }
-            sqlite3_reset(selectLinked)
-            for rulesetID in linked.subtracting(wanted).sorted() {
+            let (added, removed) = (wanted.subtracting(linked), linked.subtracting(wanted))
+
+            let before = try policyState(id: id)
+            let update = statements.updatePolicy
+            connection.bind(description, to: update, at: 1)
+            sqlite3_bind_int64(update, 2, xdrEnabled ? 0 : 1)
+            sqlite3_bind_int64(update, 3, id)
+            try connection.run(update)
+            for rulesetID in removed.sorted() {
                 sqlite3_bind_int64(statements.deleteLink, 1, id)
                 sqlite3_bind_int64(statements.deleteLink, 2, rulesetID)
                 try connection.run(statements.deleteLink)
             }
-            for rulesetID in wanted.subtracting(linked).sorted() {
-                try link(policyID: id, rulesetID: rulesetID)
-            }
+            for rulesetID in added.sorted() { try link(policyID: id, rulesetID: rulesetID) }
+            let count = statements.countPolicyChange
+            sqlite3_bind_int64(count, 1, added.isEmpty && removed.isEmpty ? 0 : 1)
+            sqlite3_bind_int64(count, 2, id)
+            try connection.run(count)
+            try recordPolicyChange(id: id, action: "modify", before: before)
             return try readPolicy(id: id, named: storedName)
         }
     }
@@ -188,7 +219,7 @@ final class RawStore: StoreUnderTest {
             writer.raw("{")
             writer.newline(indent: 1)
             writer.raw("\"rulesets\": ")
-            try writePages(statements.rulesetPage, into: &writer) { writer, row in
+            try writeAll(statements.allRulesets, into: &writer) { writer, row in
                 writer.field("name", first: true, indent: 3) { $0.string(row, 1) }
                 writer.field("description", indent: 3) { $0.string(row, 2) }
                 writer.field("rules", indent: 3) { writer in
@@ -204,7 +235,7 @@ final class RawStore: StoreUnderTest {
             writer.raw(",")
             writer.newline(indent: 1)
             writer.raw("\"policies\": ")
-            try writePages(statements.policyPage, into: &writer) { writer, row in
+            try writeAll(statements.allPolicies, into: &writer) { writer, row in
                 writer.field("name", first: true, indent: 3) { $0.string(row, 1) }
                 writer.field("description", indent: 3) { $0.string(row, 2) }
                 writer.field("xdrEnabled", indent: 3) { $0.raw(sqlite3_column_int64(row, 3) != 0 ? "true" : "false") }
@@ -228,7 +259,7 @@ final class RawStore: StoreUnderTest {
 
     func importDocument(_ json: Data) throws {
         let document = try RawDocumentReader.read(json)
-        try transaction(statements.beginImmediate) {
+        try writeTransaction {
             // The library plans first: it looks every name up before it writes.
             for ruleset in document.rulesets where try rowExists(statements.rulesetByName, name: ruleset.name) {
                 throw BenchmarkFailure("the benchmark imports into an empty store; \(ruleset.name) exists")
@@ -248,6 +279,11 @@ final class RawStore: StoreUnderTest {
                     connection.bind(rule.mitigation, to: statements.insertRule, at: 3)
                     try connection.run(statements.insertRule)
                 }
+                let record = statements.recordRulesetChange
+                connection.bind("create", to: record, at: 1)
+                sqlite3_bind_null(record, 2)
+                sqlite3_bind_int64(record, 3, rulesetID)
+                try connection.run(record)
                 // The library reads each new ruleset back; its import does not use the value.
                 _ = try rowExists(statements.rulesetByName, name: ruleset.name)
             }
@@ -265,7 +301,7 @@ final class RawStore: StoreUnderTest {
     @discardableResult
     private func insertPolicy(_ policy: PolicySpec) throws -> Int64 {
         let ids = try rulesetIDs(policy.rulesets)
-        try checkPolicyNameIsFree(policy.name)
+        try checkNameIsFree(statements.policyNameTaken, policy.name)
         let insert = statements.insertPolicy
         connection.bind(policy.name, to: insert, at: 1)
         connection.bind(policy.description, to: insert, at: 2)
@@ -273,6 +309,7 @@ final class RawStore: StoreUnderTest {
         try connection.run(insert)
         let id = sqlite3_last_insert_rowid(connection.handle)
         for rulesetID in ids { try link(policyID: id, rulesetID: rulesetID) }
+        try recordPolicyChange(id: id, action: "create", before: nil)
         return id
     }
 
@@ -295,8 +332,21 @@ final class RawStore: StoreUnderTest {
         return sqlite3_column_int64(byName, 0)
     }
 
-    private func checkPolicyNameIsFree(_ name: String) throws {
-        try checkNameIsFree(statements.policyNameTaken, name)
+    /// The policy's state as the history records it.
+    private func policyState(id: Int64) throws -> String? {
+        let state = statements.policyState
+        sqlite3_bind_int64(state, 1, id)
+        defer { sqlite3_reset(state) }
+        return try connection.step(state) ? connection.text(state, 0) : nil
+    }
+
+    /// One change in the history, as `StoreTransaction.recordPolicyChange` writes it.
+    private func recordPolicyChange(id: Int64, action: String, before: String?) throws {
+        let record = statements.recordPolicyChange
+        connection.bind(action, to: record, at: 1)
+        if let before { connection.bind(before, to: record, at: 2) } else { sqlite3_bind_null(record, 2) }
+        sqlite3_bind_int64(record, 3, id)
+        try connection.run(record)
     }
 
     private func checkNameIsFree(_ statement: OpaquePointer, _ name: String) throws {
@@ -329,6 +379,18 @@ final class RawStore: StoreUnderTest {
         try connection.run(statements.insertLink)
     }
 
+    /// A write transaction as the library's: it names the writer in `write_context` (the
+    /// actor, empty here), which also tells the history's triggers that the library records.
+    private func writeTransaction<T>(_ body: () throws -> T) throws -> T {
+        try transaction(statements.beginImmediate) {
+            connection.bind("", to: statements.openWriteContext, at: 1)
+            try connection.run(statements.openWriteContext)
+            let result = try body()
+            try connection.run(statements.closeWriteContext)
+            return result
+        }
+    }
+
     private func transaction<T>(_ begin: OpaquePointer, _ body: () throws -> T) throws -> T {
         try connection.run(begin)
         do {
@@ -336,32 +398,33 @@ final class RawStore: StoreUnderTest {
             try connection.run(statements.commit)
             return result
         } catch {
-            if sqlite3_get_autocommit(connection.handle) == 0 { try? connection.run(statements.rollback) }
+            if sqlite3_get_autocommit(connection.handle) == 0 { try? connection.execute("ROLLBACK") }
             throw error
         }
     }
 
-    /// Runs a keyset-paged statement (`name > ? ... LIMIT ?`) to the end in pages of 1,000, as
-    /// the library's export does, writing one JSON object per row into a top-level list.
-    private func writePages(
+    private func savepoint<T>(_ body: () throws -> T) throws -> T {
+        try connection.run(statements.savepoint)
+        do {
+            let result = try body()
+            try connection.run(statements.release)
+            return result
+        } catch {
+            try? connection.execute("ROLLBACK TO nested; RELEASE nested")
+            throw error
+        }
+    }
+
+    /// Writes every row of a statement as one JSON object of a top-level list.
+    private func writeAll(
         _ statement: OpaquePointer, into writer: inout RawJSONWriter,
         _ members: (inout RawJSONWriter, OpaquePointer) -> Void
     ) throws {
-        var after: [UInt8] = []
+        defer { sqlite3_reset(statement) }
         var count = 0
-        while true {
-            connection.bind(bytes: after, to: statement, at: 1)
-            sqlite3_bind_int64(statement, 2, 1_000)
-            defer { sqlite3_reset(statement) }
-            var rowsInPage = 0
-            while try connection.step(statement) {
-                writer.listElement(isFirst: count == 0, indent: 1) { members(&$0, statement) }
-                count += 1
-                rowsInPage += 1
-                after.removeAll(keepingCapacity: true)
-                after.append(contentsOf: connection.bytes(statement, 1))
-            }
-            if rowsInPage == 0 { break }
+        while try connection.step(statement) {
+            writer.listElement(isFirst: count == 0, indent: 1) { members(&$0, statement) }
+            count += 1
         }
         writer.endList(count: count, indent: 1)
     }

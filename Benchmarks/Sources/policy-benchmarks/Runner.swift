@@ -4,7 +4,6 @@ import Foundation
 /// The timings of one workload: seconds per run, for each implementation, by round.
 struct Measurement {
     let workload: Workload
-    let implementations: [Implementation]
     /// `seconds[round][implementation]`.
     var seconds: [[Implementation: Double]] = []
 
@@ -41,10 +40,9 @@ struct Runner {
     let implementations: [Implementation]
     let synchronous: Synchronous
     let workDirectory: URL
-    let log: (String) -> Void
 
     func measure(_ workload: Workload, runs: Int) throws -> Measurement {
-        var measurement = Measurement(workload: workload, implementations: implementations)
+        var measurement = Measurement(workload: workload)
         for round in 0..<runs {
             var timings: [Implementation: Double] = [:]
             var outcomes: [Implementation: Outcome] = [:]
