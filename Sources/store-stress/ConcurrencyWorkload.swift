@@ -11,8 +11,9 @@ import Foundation
 /// own lock and SQLite's locking between connections are exercised.
 ///
 /// The only refusals allowed are those the design expects under contention: a name taken, a
-/// revision conflict, a policy not found. Anything else (a busy error above all) is reported
-/// as unexpected. The process prints one JSON line, a `ConcurrencyReport`, and exits 0 when
+/// revision conflict, a policy not found. Anything else is reported as unexpected, a busy
+/// error above all; one that came only after the whole busy timeout (a write starved of the
+/// lock by the others) is reported apart, as `starved`. The process prints one JSON line, a `ConcurrencyReport`, and exits 0 when
 /// nothing unexpected happened.
 ///
 /// The test prepares the file first (`ConcurrencyWorkload.prepare`): rulesets, the templates
@@ -69,7 +70,8 @@ enum ConcurrencyWorkload {
             let thread = Thread {
                 var runner = ThreadRunner(
                     store: stores[thread % stores.count], worker: worker, thread: thread,
-                    random: SeededRandom(seed: UInt64(seed &* 1_000 &+ worker &* 10 &+ thread)))
+                    random: SeededRandom(seed: UInt64(seed &* 1_000 &+ worker &* 10 &+ thread)),
+                    starvationMilliseconds: Int(options.busyTimeout.components.seconds * 1_000) * 9 / 10)
                 reports.append(runner.run(operations: operations, increments: increments))
                 group.leave()
             }
@@ -90,12 +92,16 @@ enum ConcurrencyWorkload {
         let thread: Int
         var random: SeededRandom
         var report: ThreadReport
+        /// A busy error after at least this long is a write that waited out the whole busy
+        /// timeout (starvation), reported apart from busy errors that come early.
+        let starvationMilliseconds: Int
 
-        init(store: PolicyStore, worker: Int, thread: Int, random: SeededRandom) {
+        init(store: PolicyStore, worker: Int, thread: Int, random: SeededRandom, starvationMilliseconds: Int) {
             self.store = store
             self.worker = worker
             self.thread = thread
             self.random = random
+            self.starvationMilliseconds = starvationMilliseconds
             report = ThreadReport(thread: thread)
         }
 
@@ -136,9 +142,12 @@ enum ConcurrencyWorkload {
             let refusal = ErrorReport(failure)
             if allowed.contains(refusal.kind) {
                 report.count(kind, refusal.kind)
+            } else if refusal.kind == "busy", elapsed >= starvationMilliseconds {
+                report.count(kind, "busyAfterTimeout")
+                report.starved.append("\(kind) after \(elapsed) ms")
             } else {
                 report.count(kind, "UNEXPECTED")
-                report.unexpected.append("\(kind): \(refusal.kind): \(refusal.message)")
+                report.unexpected.append("\(kind): \(refusal.kind) after \(elapsed) ms: \(refusal.message)")
             }
             return false
         }
@@ -211,9 +220,11 @@ enum ConcurrencyWorkload {
             }
         }
 
-        /// Read, add one, write back with the revision read; on a conflict read again.
+        /// Read, add one, write back with the revision read; on a conflict read again (and
+        /// after a busy error that waited out the timeout, as an application would).
         private mutating func increment() {
             while true {
+                let started = DispatchTime.now().uptimeNanoseconds
                 do {
                     guard let counter = try store.policy(named: "counter"), let value = Int(counter.description) else {
                         report.unexpected.append("increment: the counter is missing or not a number")
@@ -224,6 +235,8 @@ enum ConcurrencyWorkload {
                     return
                 } catch .revisionConflict {
                     report.conflictRetries += 1
+                } catch .busy where Int((DispatchTime.now().uptimeNanoseconds - started) / 1_000_000) >= starvationMilliseconds {
+                    report.starved.append("increment after \((DispatchTime.now().uptimeNanoseconds - started) / 1_000_000) ms")
                 } catch {
                     report.unexpected.append("increment: \(ErrorReport(error).kind): \(error)")
                     return
@@ -238,6 +251,8 @@ struct ThreadReport: Codable, Sendable {
     /// Operation kind to outcome (`ok`, or the refusal's case) to count.
     var outcomes: [String: [String: Int]] = [:]
     var unexpected: [String] = []
+    /// Busy errors that came after the whole busy timeout: writes starved of the lock.
+    var starved: [String] = []
     /// The policies this thread created under its own names and did not delete.
     var ownPolicies: [String] = []
     /// The copies of templates this thread made.

@@ -87,7 +87,7 @@ import Testing
             print("[reliability] full disk: tmpfs could not be mounted here; only the page-limit test ran")
             return
         }
-        defer { Tmpfs.unmount(mountPoint) }
+        defer { withExtendedLifetime(scratch) { Tmpfs.unmount(mountPoint) } }
         let path = mountPoint + "/policies.sqlite"
         do {
             let setup = try PolicyStore(path: path)

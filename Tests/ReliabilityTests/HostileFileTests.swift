@@ -153,9 +153,11 @@ import Testing
         try Databases.good(path, journal: .rollback)
         let index = try #require(Int(try shell(path, "SELECT rootpage FROM sqlite_schema WHERE name = 'sqlite_autoindex_rulesets_1';")
             .output.trimmingCharacters(in: .whitespacesAndNewlines)))
+        // Zero the page's header: its type byte becomes invalid, which SQLite detects each
+        // time it loads the page (damage to cell contents would be found only by chance).
         var data = try Data(contentsOf: URL(fileURLWithPath: path))
-        let offset = (index - 1) * 4_096 + 8
-        data.replaceSubrange(offset..<(offset + 16), with: Data(repeating: 0xFF, count: 16))
+        let offset = (index - 1) * 4_096
+        data.replaceSubrange(offset..<(offset + 8), with: Data(repeating: 0, count: 8))
         try data.write(to: URL(fileURLWithPath: path))
 
         let store = try PolicyStore(path: path)

@@ -150,6 +150,16 @@ final class Subprocess {
         }
     }
 
+    /// Reads what standard output holds now, without waiting, so that a process with a lot
+    /// to say never blocks on a full pipe while the test is busy elsewhere.
+    func drain() {
+        while !isAtEnd {
+            var descriptor = pollfd(fd: output, events: Int16(POLLIN), revents: 0)
+            guard poll(&descriptor, 1, 0) > 0 else { return }
+            fill()
+        }
+    }
+
     /// Whatever is left on standard output, up to its end.
     func readToEnd() -> String {
         while !isAtEnd { fill() }
