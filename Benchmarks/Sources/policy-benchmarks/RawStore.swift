@@ -3,10 +3,11 @@ import Foundation
 import SystemSQLite
 
 /// The floor: the library's SQL, statement for statement and in the same order, through the
-/// SQLite C API. Every statement is prepared once when the store opens, values are bound
-/// directly, rows are read straight from SQLite's buffers, and Swift values are built only
-/// where the operation returns them. Checks that the schema makes anyway (name and
-/// description rules) are left to its CHECK constraints and triggers.
+/// SQLite C API. Every statement is prepared once when the store opens (only the error paths'
+/// rollbacks go through `sqlite3_exec`), values are bound directly, rows are read straight
+/// from SQLite's buffers, and Swift values are built only where the operation returns them.
+/// Checks that the schema makes anyway (name and description rules) are left to its CHECK
+/// constraints and triggers.
 final class RawStore: StoreUnderTest {
     private let connection: RawConnection
     private let statements: Statements
