@@ -18,19 +18,14 @@ struct ExportCommand: ParsableCommand {
 
     func run() throws {
         let store = try database.existingStore()
-        let document = try exitOnRefusal { try store.exportDocument() }
         guard let outputPath else {
-            FileHandle.standardOutput.write(document.jsonData())
+            // Streamed: the export of a large store never sits whole in memory.
+            _ = try exitOnRefusal { try store.export { FileHandle.standardOutput.write($0) } }
             return
         }
-        do {
-            // Atomic: a failed write leaves the previous file, not half a document.
-            try document.jsonData().write(to: URL(fileURLWithPath: outputPath), options: .atomic)
-        } catch {
-            throw refuse("cannot write \(outputPath): \(error.localizedDescription)")
-        }
-        let rulesets = counted(document.rulesets.count, "ruleset", "rulesets")
-        let policies = counted(document.policies.count, "policy", "policies")
+        let summary = try exitOnRefusal { try store.export(to: URL(fileURLWithPath: outputPath)) }
+        let rulesets = counted(summary.rulesets, "ruleset", "rulesets")
+        let policies = counted(summary.policies, "policy", "policies")
         print("Exported \(rulesets) and \(policies) to \(outputPath).")
     }
 

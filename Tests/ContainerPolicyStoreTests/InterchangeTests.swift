@@ -119,6 +119,34 @@ import Testing
         #expect((parsed?["policies"] as? [[String: Any]])?.first?["name"] as? String == "api")
     }
 
+    @Test func theStreamedExportIsTheSameBytesInPieces() throws {
+        let store = try populatedStore(policies: 1_500, rulesets: 60)
+        var pieces: [Data] = []
+        let summary = try store.export { pieces.append($0) }
+        #expect(summary == ExportSummary(rulesets: 60, policies: 1_500))
+        #expect(pieces.count > 2, "a store this size streams in several pieces")
+        #expect(pieces.dropLast().allSatisfy { $0.count >= 64 * 1_024 })
+        #expect(try pieces.reduce(Data(), +) == store.exportDocument().jsonData())
+
+        let directory = try TemporaryDirectory()
+        let file = URL(fileURLWithPath: directory.path("policies.json"))
+        try Data("an older export".utf8).write(to: file)
+        #expect(try store.export(to: file) == summary)
+        #expect(try Data(contentsOf: file) == (try store.export()))
+        #expect(try FileManager.default.contentsOfDirectory(atPath: directory.url.path) == ["policies.json"])
+
+        let nowhere = URL(fileURLWithPath: directory.path("missing-folder/policies.json"))
+        let error = #expect(throws: PolicyStoreError.self) { try store.export(to: nowhere) }
+        guard case .cannotWriteFile(let path, _)? = error else { Issue.record("\(String(describing: error))"); return }
+        #expect(path == nowhere.path)
+    }
+
+    @Test func anEmptyStoreExportsEmptyLists() throws {
+        let store = try PolicyStore.inMemory()
+        #expect(String(decoding: try store.export(), as: UTF8.self) == "{\n  \"rulesets\": [],\n  \"policies\": []\n}\n")
+        #expect(try PolicyDocument(json: try store.export()) == PolicyDocument())
+    }
+
     @Test func aPolicyFetchedFromTheProductImportsAsItIs() throws {
         let fetched = try document("""
             {

@@ -22,6 +22,8 @@ public enum NameRules {
     /// The first rule `name` breaks, or nil when it is a valid name.
     public static func problem(in name: String) -> NameProblem? {
         if name.isEmpty { return .empty }
+        // Most names are valid: check the bytes, and walk characters only to name a problem.
+        if name.utf8.count <= maximumLength, name.utf8.allSatisfy(isAllowedByte) { return nil }
         for (offset, character) in name.enumerated() where !isAllowed(character) {
             return character == " "
                 ? .space(position: offset + 1)
@@ -36,14 +38,18 @@ public enum NameRules {
         if let problem = problem(in: name) { throw .invalidName(kind, name: name, problem) }
     }
 
-    private static func isAllowed(_ character: Character) -> Bool {
-        guard character.unicodeScalars.count == 1, let scalar = character.unicodeScalars.first else {
-            return false
-        }
-        switch scalar.value {
+    private static func isAllowedByte(_ byte: UInt8) -> Bool {
+        switch byte {
         case 0x30...0x39, 0x41...0x5A, 0x61...0x7A, 0x5F, 0x2E: return true
         default: return false
         }
+    }
+
+    private static func isAllowed(_ character: Character) -> Bool {
+        guard character.unicodeScalars.count == 1, let scalar = character.unicodeScalars.first, scalar.isASCII else {
+            return false
+        }
+        return isAllowedByte(UInt8(scalar.value))
     }
 }
 

@@ -38,6 +38,8 @@ public enum PolicyStoreError: Error, Sendable, Hashable, CustomStringConvertible
     case invalidDescription(ObjectKind, name: String, DescriptionProblem)
     /// A policy document (JSON) that cannot be imported; every problem, each with its path.
     case invalidDocument([DocumentProblem])
+    /// A file the store was asked to write (an export) could not be written.
+    case cannotWriteFile(path: String, reason: String)
     /// A value outside what an operation accepts (a page size of 0, say).
     case invalidArgument(String)
     /// There is no database at the path, and the store was told not to create one.
@@ -88,6 +90,8 @@ public enum PolicyStoreError: Error, Sendable, Hashable, CustomStringConvertible
             let count = problems.count == 1 ? "1 problem" : "\(problems.count) problems"
             return "the document has \(count); fix \(problems.count == 1 ? "it" : "them") and try again:\n"
                 + problems.map { "  \($0)" }.joined(separator: "\n")
+        case .cannotWriteFile(let path, let reason):
+            return "cannot write \(path) (\(reason)): check the folder exists and can be written"
         case .invalidArgument(let message):
             return message
         case .databaseNotFound(let path):

@@ -154,6 +154,15 @@ final class Connection {
         return rows
     }
 
+    /// Runs a query and hands each row to `body` as it is read, holding no more than one.
+    func forEachRow(_ sql: String, _ values: [SQLValue] = [], _ body: (Row) throws -> Void) throws {
+        let statement = try statement(sql)
+        try statement.bind(values)
+        defer { statement.reset() }
+        let row = Row(statement: statement.handle)
+        while try statement.step() { try body(row) }
+    }
+
     /// Runs a query and maps its first row, if there is one.
     func queryFirst<T>(_ sql: String, _ values: [SQLValue] = [], _ map: (Row) throws -> T) throws -> T? {
         let statement = try statement(sql)

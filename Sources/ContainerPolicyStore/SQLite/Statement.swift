@@ -109,4 +109,18 @@ struct Row {
     func optionalText(_ column: Int32) -> String? {
         isNull(column) ? nil : text(column)
     }
+
+    /// The column's UTF-8 bytes, valid only inside `body`: for parsing without a `String`.
+    func withUTF8<T>(_ column: Int32, _ body: (UnsafeBufferPointer<UInt8>) throws -> T) rethrows -> T {
+        let count = Int(sqlite3_column_bytes(statement, column))
+        return try body(UnsafeBufferPointer(start: sqlite3_column_text(statement, column), count: count))
+    }
+
+    /// The column's text split at every `separator` byte, one `String` per part; empty for
+    /// NULL or empty text. Splitting bytes skips the grapheme breaking of `String.split`.
+    func textList(_ column: Int32, separator: UInt8) -> [String] {
+        withUTF8(column) { bytes in
+            bytes.split(separator: separator).map { String(decoding: UnsafeBufferPointer(rebasing: $0), as: UTF8.self) }
+        }
+    }
 }

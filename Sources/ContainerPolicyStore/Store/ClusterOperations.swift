@@ -86,27 +86,27 @@ extension PolicyStore {
     /// ```
     @discardableResult
     public func assignPolicy(named name: String, toCluster arn: String) throws(PolicyStoreError) -> Cluster {
-        try perform(.immediate) { try $0.assignPolicy(named: name, toCluster: arn) }
+        try perform(.write) { try $0.assignPolicy(named: name, toCluster: arn) }
     }
 
     /// Removes the policy from a cluster.
     @discardableResult
     public func unassignCluster(arn: String) throws(PolicyStoreError) -> Cluster {
-        try perform(.immediate) { try $0.unassignCluster(arn: arn) }
+        try perform(.write) { try $0.unassignCluster(arn: arn) }
     }
 
     /// The cluster with this ARN, or nil.
     public func cluster(arn: String) throws(PolicyStoreError) -> Cluster? {
-        try perform(.deferred) { try $0.cluster(arn: arn) }
+        try perform(.singleStatement) { try $0.cluster(arn: arn) }
     }
 
     /// A page of clusters sorted by ARN.
     public func clusters(after: String? = nil, limit: Int = 100) throws(PolicyStoreError) -> [Cluster] {
-        try perform(.deferred) { try $0.clusters(after: after, limit: limit) }
+        try perform(.singleStatement) { try $0.clusters(after: after, limit: limit) }
     }
 
     /// The ARNs of the clusters a policy is assigned to.
     public func clusters(usingPolicy name: String) throws(PolicyStoreError) -> [String] {
-        try perform(.deferred) { try $0.clusters(usingPolicy: name) }
+        try perform(.read) { try $0.clusters(usingPolicy: name) }
     }
 }

@@ -94,12 +94,12 @@ extension PolicyStore {
     /// }
     /// ```
     public func history(ofPolicy name: String) throws(PolicyStoreError) -> [Change] {
-        try perform(.deferred) { try $0.history(ofPolicy: name) }
+        try perform(.singleStatement) { try $0.history(ofPolicy: name) }
     }
 
     /// The recorded changes to a ruleset, oldest first.
     public func history(ofRuleset name: String) throws(PolicyStoreError) -> [Change] {
-        try perform(.deferred) { try $0.history(ofRuleset: name) }
+        try perform(.singleStatement) { try $0.history(ofRuleset: name) }
     }
 
     /// Restores a policy's description, XDR setting and rulesets to those of `revision`.
@@ -109,6 +109,6 @@ extension PolicyStore {
     /// ```
     @discardableResult
     public func restorePolicy(named name: String, toRevision revision: Int) throws(PolicyStoreError) -> Policy {
-        try perform(.immediate) { try $0.restorePolicy(named: name, toRevision: revision) }
+        try perform(.write) { try $0.restorePolicy(named: name, toRevision: revision) }
     }
 }

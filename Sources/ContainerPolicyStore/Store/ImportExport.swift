@@ -1,6 +1,46 @@
 import Foundation
 
+/// What an export wrote.
+public struct ExportSummary: Sendable, Hashable {
+    /// How many rulesets the document holds.
+    public let rulesets: Int
+    /// How many policies the document holds.
+    public let policies: Int
+}
+
 extension StoreTransaction {
+    /// The columns an export writes, and nothing it does not.
+    static let exportedPolicies = """
+        SELECT p.name, p.description, p.xdr_enabled,
+               (SELECT group_concat(r.name, ',') FROM policy_rulesets AS pr
+                JOIN rulesets AS r ON r.id = pr.ruleset_id WHERE pr.policy_id = p.id)
+        FROM policies AS p ORDER BY p.name
+        """
+
+    /// Writes the whole store as JSON to `write`, a page at a time: one row in memory, not
+    /// the store.
+    func exportJSON(_ write: (Data) throws -> Void) throws -> ExportSummary {
+        let pageSize = 64 * 1_024
+        var json = DocumentJSONWriter()
+        try connection.forEachRow(Self.everyRuleset) { row in
+            let ruleset = Self.decodeRuleset(row)
+            json.ruleset(PolicyDocument.RulesetEntry(name: ruleset.name, description: ruleset.description, rules: ruleset.rules))
+            if json.pendingByteCount >= pageSize { try write(Data(json.takeBytes())) }
+        }
+        let rulesets = json.entriesInList
+        json.beginPolicies()
+        try connection.forEachRow(Self.exportedPolicies) { row in
+            json.policy(PolicyDocument.PolicyEntry(
+                name: row.text(0), description: row.text(1), xdrEnabled: row.bool(2),
+                rulesets: sortedNames(row.textList(3, separator: UInt8(ascii: ",")))))
+            if json.pendingByteCount >= pageSize { try write(Data(json.takeBytes())) }
+        }
+        let policies = json.entriesInList
+        json.end()
+        try write(Data(json.takeBytes()))
+        return ExportSummary(rulesets: rulesets, policies: policies)
+    }
+
     /// The whole store as a document: rulesets and policies sorted by name, rules by ID.
     public func exportDocument() throws(PolicyStoreError) -> PolicyDocument {
         try readOperation {
@@ -145,16 +185,68 @@ extension StoreTransaction {
 extension PolicyStore {
     /// The whole store as a document, read in one transaction.
     public func exportDocument() throws(PolicyStoreError) -> PolicyDocument {
-        try perform(.deferred) { try $0.exportDocument() }
+        try perform(.read) { try $0.exportDocument() }
     }
 
     /// The whole store as deterministic JSON: two exports of the same state are byte-identical.
     ///
     /// ```swift
-    /// try store.export().write(to: URL(fileURLWithPath: "policies.json"))
+    /// let json = try store.export()
     /// ```
     public func export() throws(PolicyStoreError) -> Data {
-        try exportDocument().jsonData()
+        var data = Data()
+        try export { data.append($0) }
+        return data
+    }
+
+    /// Streams the export: `write` receives the JSON in pieces of about 64 KiB, in order, as
+    /// the store is read in one transaction. Memory stays small whatever the size of the store.
+    ///
+    /// ```swift
+    /// try store.export { FileHandle.standardOutput.write($0) }
+    /// ```
+    @discardableResult
+    public func export(_ write: (Data) throws -> Void) throws(PolicyStoreError) -> ExportSummary {
+        try perform(.read) { try $0.exportJSON(write) }
+    }
+
+    /// Writes the export to a file, replacing it only once the whole document is written.
+    ///
+    /// ```swift
+    /// try store.export(to: URL(fileURLWithPath: "policies.json"))
+    /// ```
+    @discardableResult
+    public func export(to url: URL) throws(PolicyStoreError) -> ExportSummary {
+        let temporary = url.deletingLastPathComponent()
+            .appendingPathComponent(".\(url.lastPathComponent).\(UUID().uuidString).partial")
+        var fileError: (any Error)?
+        do {
+            guard FileManager.default.createFile(atPath: temporary.path, contents: nil) else {
+                throw CocoaError(.fileWriteNoPermission)
+            }
+            let file = try FileHandle(forWritingTo: temporary)
+            defer { try? file.close() }
+            let summary = try export { chunk in
+                do {
+                    try file.write(contentsOf: chunk)
+                } catch {
+                    fileError = error
+                    throw error
+                }
+            }
+            try file.synchronize()
+            // rename(2) replaces the old file in one step, never leaving half a document.
+            guard rename(temporary.path, url.path) == 0 else {
+                throw CocoaError(.fileWriteUnknown, userInfo: [NSLocalizedDescriptionKey: String(cString: strerror(errno))])
+            }
+            return summary
+        } catch let error as PolicyStoreError where fileError == nil {
+            try? FileManager.default.removeItem(at: temporary)
+            throw error
+        } catch {
+            try? FileManager.default.removeItem(at: temporary)
+            throw .cannotWriteFile(path: url.path, reason: (fileError ?? error).localizedDescription)
+        }
     }
 
     /// Applies a document in one transaction, all or nothing; see
@@ -166,6 +258,6 @@ extension PolicyStore {
     /// ```
     @discardableResult
     public func importDocument(_ document: PolicyDocument, prune: Bool = false, dryRun: Bool = false) throws(PolicyStoreError) -> ImportPlan {
-        try perform(dryRun ? .deferred : .immediate) { try $0.importDocument(document, prune: prune, dryRun: dryRun) }
+        try perform(dryRun ? .read : .write) { try $0.importDocument(document, prune: prune, dryRun: dryRun) }
     }
 }

@@ -27,7 +27,7 @@ extension PolicyStore {
     /// for finding in try store.checkIntegrity() { print(finding) }
     /// ```
     public func checkIntegrity() throws(PolicyStoreError) -> [IntegrityFinding] {
-        try perform(.deferred) { try $0.checkIntegrity() }
+        try perform(.read) { try $0.checkIntegrity() }
     }
 }
 

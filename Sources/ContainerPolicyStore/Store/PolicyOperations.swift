@@ -6,15 +6,19 @@ extension StoreTransaction {
                 JOIN rulesets AS r ON r.id = pr.ruleset_id WHERE pr.policy_id = p.id)
         FROM policies AS p
         """
+    // Whole statements, built once: the statement cache is keyed by the full text.
+    static let policyByName = policyColumns + " WHERE p.name = ?"
+    static let policyPage = policyColumns + " WHERE p.name > ? ORDER BY p.name LIMIT ?"
+    static let everyPolicy = policyColumns + " ORDER BY p.name"
 
     static func decodePolicy(_ row: Row) -> Policy {
         Policy(
             id: row.int(0), name: row.text(1), description: row.text(2), xdrEnabled: row.bool(3),
-            rulesets: sortedNames(splitList(row.optionalText(8)).map(String.init)),
+            rulesets: sortedNames(row.textList(8, separator: UInt8(ascii: ","))),
             revision: row.int(4),
-            createdAt: Timestamp.date(from: row.text(5)),
-            updatedAt: Timestamp.date(from: row.text(6)),
-            rulesetsUpdatedAt: Timestamp.date(from: row.text(7)))
+            createdAt: row.withUTF8(5, Timestamp.date(fromUTF8:)),
+            updatedAt: row.withUTF8(6, Timestamp.date(fromUTF8:)),
+            rulesetsUpdatedAt: row.withUTF8(7, Timestamp.date(fromUTF8:)))
     }
 
     // MARK: Reading
@@ -26,7 +30,7 @@ extension StoreTransaction {
     /// ```
     public func policy(named name: String) throws(PolicyStoreError) -> Policy? {
         try readOperation {
-            try connection.queryFirst(Self.policyColumns + " WHERE p.name = ?", [SQLValue(name)], Self.decodePolicy)
+            try connection.queryFirst(Self.policyByName, [SQLValue(name)], Self.decodePolicy)
         }
     }
 
@@ -35,15 +39,13 @@ extension StoreTransaction {
     public func policies(after: String? = nil, limit: Int = 100) throws(PolicyStoreError) -> [Policy] {
         try readOperation {
             try Self.checkPageSize(limit)
-            return try connection.query(
-                Self.policyColumns + " WHERE p.name > ? ORDER BY p.name LIMIT ?",
-                [SQLValue(after ?? ""), SQLValue(limit)], Self.decodePolicy)
+            return try connection.query(Self.policyPage, [SQLValue(after ?? ""), SQLValue(limit)], Self.decodePolicy)
         }
     }
 
     /// Every policy, sorted by name: for work that reads the whole store in one transaction.
     func allPolicies() throws -> [Policy] {
-        try connection.query(Self.policyColumns + " ORDER BY p.name", [], Self.decodePolicy)
+        try connection.query(Self.everyPolicy, [], Self.decodePolicy)
     }
 
     /// How many policies there are.

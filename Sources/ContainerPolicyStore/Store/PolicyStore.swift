@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 
 /// The policy database: opens (or creates) a SQLite file, brings its schema up to date, and
 /// runs every operation as one transaction, all or nothing.
@@ -18,6 +19,9 @@ public final class PolicyStore: Sendable {
     /// Used only while holding `lock`: SQLite connections are opened without their own mutex.
     private nonisolated(unsafe) let connection: Connection
     private let lock = NSLock()
+    /// The thread holding `lock`, 0 for none: how a call from inside the store's own closure
+    /// is told apart from a call waiting its turn.
+    private let lockOwner = Atomic<UInt>(0)
     private let actor: String
 
     /// Opens the database at `path`, creating it (mode 0600) when it is missing and
@@ -93,6 +97,17 @@ public final class PolicyStore: Sendable {
     enum Purpose {
         case read(readOnly: Bool)
         case write(actor: String)
+        /// One statement, which SQLite runs as a transaction of its own: no BEGIN and COMMIT.
+        case singleStatement
+    }
+
+    /// How one of the store's own operations reaches the database.
+    enum Access {
+        case write
+        /// Several statements that must see one state.
+        case read
+        /// A read of one statement.
+        case singleStatement
     }
 
     private func run<T: Sendable>(
@@ -100,17 +115,19 @@ public final class PolicyStore: Sendable {
     ) throws -> T {
         // The lock is not reentrant: a call from inside a closure of this store, on the
         // thread that holds it, would wait for itself forever.
-        let marker = "ContainerPolicyStore.inTransaction.\(ObjectIdentifier(self).hashValue)"
-        guard Thread.current.threadDictionary[marker] == nil else {
+        let thread = currentThreadID()
+        guard lockOwner.load(ordering: .acquiring) != thread else {
             throw PolicyStoreError.invalidArgument(
                 "the store was called from inside one of its own read or write closures: use the closure's transaction instead")
         }
         return try lock.withLock {
-            Thread.current.threadDictionary[marker] = true
-            defer { Thread.current.threadDictionary[marker] = nil }
+            lockOwner.store(thread, ordering: .releasing)
+            defer { lockOwner.store(0, ordering: .releasing) }
             let transaction = StoreTransaction(connection: connection, path: path, isolatesOperations: isolatingOperations)
             do {
                 switch purpose {
+                case .singleStatement:
+                    return try body(transaction)
                 case .read(let readOnly):
                     return try connection.transaction(.deferred) {
                         guard readOnly else { return try body(transaction) }
@@ -138,9 +155,14 @@ public final class PolicyStore: Sendable {
 
     /// Runs one of the store's own operations as a transaction of its own. Its errors are
     /// all ``PolicyStoreError``.
-    func perform<T: Sendable>(_ kind: TransactionKind, _ body: (StoreTransaction) throws -> T) throws(PolicyStoreError) -> T {
+    func perform<T: Sendable>(_ access: Access, _ body: (StoreTransaction) throws -> T) throws(PolicyStoreError) -> T {
         do {
-            let purpose: Purpose = kind == .immediate ? .write(actor: actor) : .read(readOnly: false)
+            let purpose: Purpose
+            switch access {
+            case .write: purpose = .write(actor: actor)
+            case .read: purpose = .read(readOnly: false)
+            case .singleStatement: purpose = .singleStatement
+            }
             return try run(purpose, isolatingOperations: false, body)
         } catch {
             throw Self.storeError(error, path: path)
@@ -170,4 +192,12 @@ public final class PolicyStore: Sendable {
             return .sqlite(SQLiteError(code: .error, message: String(describing: error)))
         }
     }
+}
+
+private func currentThreadID() -> UInt {
+    #if canImport(Darwin)
+    UInt(bitPattern: pthread_self())
+    #else
+    UInt(pthread_self())
+    #endif
 }

@@ -5,17 +5,22 @@ extension StoreTransaction {
         FROM rulesets AS s
         """
 
+    // Whole statements, built once: the statement cache is keyed by the full text.
+    static let rulesetByName = rulesetColumns + " WHERE s.name = ?"
+    static let rulesetPage = rulesetColumns + " WHERE s.name > ? ORDER BY s.name LIMIT ?"
+    static let everyRuleset = rulesetColumns + " ORDER BY s.name"
+
     static func decodeRuleset(_ row: Row) -> Ruleset {
-        let rules = splitList(row.optionalText(6)).map { entry in
-            let parts = entry.split(separator: ":", maxSplits: 1)
-            return RuleReference(id: String(parts[0]), mitigation: Mitigation(rawValue: String(parts[1])) ?? .log)
+        // Each entry is `TM-00000001:log`: an 11-byte ID, a colon, the mitigation.
+        let rules = row.textList(6, separator: UInt8(ascii: ",")).map { entry in
+            RuleReference(id: String(entry.prefix(11)), mitigation: Mitigation(rawValue: String(entry.dropFirst(12))) ?? .log)
         }
         return Ruleset(
             id: row.int(0), name: row.text(1), description: row.text(2),
             rules: rules.sorted { $0.id < $1.id },
             revision: row.int(3),
-            createdAt: Timestamp.date(from: row.text(4)),
-            updatedAt: Timestamp.date(from: row.text(5)))
+            createdAt: row.withUTF8(4, Timestamp.date(fromUTF8:)),
+            updatedAt: row.withUTF8(5, Timestamp.date(fromUTF8:)))
     }
 
     // MARK: Reading
@@ -23,7 +28,7 @@ extension StoreTransaction {
     /// The ruleset with this name, ignoring letter case, or nil.
     public func ruleset(named name: String) throws(PolicyStoreError) -> Ruleset? {
         try readOperation {
-            try connection.queryFirst(Self.rulesetColumns + " WHERE s.name = ?", [SQLValue(name)], Self.decodeRuleset)
+            try connection.queryFirst(Self.rulesetByName, [SQLValue(name)], Self.decodeRuleset)
         }
     }
 
@@ -31,15 +36,13 @@ extension StoreTransaction {
     public func rulesets(after: String? = nil, limit: Int = 100) throws(PolicyStoreError) -> [Ruleset] {
         try readOperation {
             try Self.checkPageSize(limit)
-            return try connection.query(
-                Self.rulesetColumns + " WHERE s.name > ? ORDER BY s.name LIMIT ?",
-                [SQLValue(after ?? ""), SQLValue(limit)], Self.decodeRuleset)
+            return try connection.query(Self.rulesetPage, [SQLValue(after ?? ""), SQLValue(limit)], Self.decodeRuleset)
         }
     }
 
     /// Every ruleset, sorted by name: for work that reads the whole store in one transaction.
     func allRulesets() throws -> [Ruleset] {
-        try connection.query(Self.rulesetColumns + " ORDER BY s.name", [], Self.decodeRuleset)
+        try connection.query(Self.everyRuleset, [], Self.decodeRuleset)
     }
 
     /// How many rulesets there are.

@@ -57,14 +57,22 @@ public struct StoreTransaction {
 /// Sorts names the way the schema's NOCASE collation does, so lists read the same in Swift
 /// and in the shell.
 func sortedNames(_ names: [String]) -> [String] {
-    names.sorted { left, right in
-        let (a, b) = (asciiLowercased(left), asciiLowercased(right))
-        return a == b ? left < right : Array(a.utf8).lexicographicallyPrecedes(Array(b.utf8))
-    }
+    names.sorted(by: nameOrderPrecedes)
 }
 
-/// Splits a `group_concat(..., ',')` column; names and rule IDs never contain a comma.
-func splitList(_ text: String?) -> [Substring] {
-    guard let text, !text.isEmpty else { return [] }
-    return text.split(separator: ",")
+/// NOCASE order: bytes compared with ASCII letters folded to lower case, byte order on a tie.
+/// Allocates nothing, as it runs for every pair of names a list sorts.
+func nameOrderPrecedes(_ left: String, _ right: String) -> Bool {
+    func folded(_ byte: UInt8) -> UInt8 { (0x41...0x5A).contains(byte) ? byte + 0x20 : byte }
+    var leftBytes = left.utf8.makeIterator()
+    var rightBytes = right.utf8.makeIterator()
+    while true {
+        switch (leftBytes.next(), rightBytes.next()) {
+        case (nil, nil): return left.utf8.lexicographicallyPrecedes(right.utf8)
+        case (nil, _): return true
+        case (_, nil): return false
+        case (let a?, let b?) where folded(a) != folded(b): return folded(a) < folded(b)
+        default: continue
+        }
+    }
 }

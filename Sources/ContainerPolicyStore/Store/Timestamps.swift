@@ -12,7 +12,12 @@ import Foundation
 public enum Timestamp {
     /// The date a timestamp text stands for; the Unix epoch for text not in the format.
     public static func date(from text: String) -> Date {
-        let digits = Array(text.utf8)
+        var text = text
+        return text.withUTF8(date(fromUTF8:))
+    }
+
+    /// The same, from the text's UTF-8 bytes (a column read without making a `String`).
+    static func date(fromUTF8 digits: UnsafeBufferPointer<UInt8>) -> Date {
         guard digits.count == 24 else { return Date(timeIntervalSince1970: 0) }
         func number(_ start: Int, _ count: Int) -> Int {
             digits[start..<(start + count)].reduce(0) { $0 * 10 + Int($1) - 48 }
