@@ -173,6 +173,31 @@ import Testing
         }
     }
 
+    /// Reading changes nothing: `policyctl`'s read commands and a store opened with the
+    /// default options, on a database that uses the rollback journal (a choice
+    /// `StoreOptions.journalMode` offers), must leave every byte as it was.
+    @Test func readsLeaveARollbackJournalDatabaseUnchanged() throws {
+        let scratch = try Scratch("reads")
+        let path = scratch.path("policies.sqlite")
+        try Databases.good(path, journal: .rollback)
+        let before = Self.state(path)
+        let policyctl = try Binaries.policyctl
+        for arguments in [["policy", "list"], ["policy", "show", "web.prod"], ["ruleset", "list"], ["check"]] {
+            let result = try Subprocess.run(policyctl, ["--db", path] + arguments)
+            #expect(result.ending == .exited(0), "policyctl \(arguments): \(result.error)")
+        }
+        let afterPolicyctl = Self.state(path)
+        _ = try PolicyStore(path: path).policies(limit: 10)
+        let afterLibrary = Self.state(path)
+        let mode = try shell(path, "PRAGMA journal_mode;").output.trimmingCharacters(in: .whitespacesAndNewlines)
+        print("[reliability] reads of a rollback-journal database: the file \(afterPolicyctl == before ? "unchanged" : "changed") by policyctl's read commands, \(afterLibrary == afterPolicyctl ? "unchanged" : "changed") by a default store; journal_mode now \(mode)")
+        withKnownIssue("the library runs PRAGMA journal_mode = WAL on every open for writing, so a read through policyctl (or any store with default options) converts a rollback-journal database to WAL") {
+            #expect(afterPolicyctl == before, "policyctl's read commands changed the file")
+            #expect(afterLibrary == before, "a read through the library changed the file")
+            #expect(mode == "delete")
+        }
+    }
+
     // MARK: Permissions
 
     enum Permission: String, CaseIterable, CustomTestStringConvertible {
@@ -225,7 +250,17 @@ import Testing
         let list = try Subprocess.run(policyctl, ["--db", path, "policy", "list"], asUnprivilegedUser: true)
         let create = try Subprocess.run(policyctl, ["--db", path, "policy", "create", "intruder"], asUnprivilegedUser: true)
         #expect(create.ending == .exited(1) && create.error.contains("cannot write to"), "\(create.error)")
-        if !cannotRead { #expect(list.ending == .exited(0), "\(list.error)") }
+        if !cannotRead {
+            if journal == .rollback {
+                // policyctl opens with the default options, and the library sets the journal
+                // mode (WAL) on every open: a write, refused on a read-only file (bug 8).
+                withKnownIssue("the library sets PRAGMA journal_mode on every open, so policyctl cannot read a read-only database that uses the rollback journal") {
+                    #expect(list.ending == .exited(0), "\(list.error)")
+                }
+            } else {
+                #expect(list.ending == .exited(0), "\(list.error)")
+            }
+        }
 
         #expect(FileSnapshot(path).database == before, "the database file changed")
         chmod(folder, 0o755)

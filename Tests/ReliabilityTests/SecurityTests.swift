@@ -93,7 +93,7 @@ import Testing
         _ = try created.create { store in rehearsed.append(store); return 0 }
         for (index, store) in rehearsed.values.enumerated() { stores.append(("policyctl create #\(index + 1)", store)) }
         // store-stress.
-        let arguments = try Arguments(["probe", "--db", path, "--journal", "rollback", "--timeout-ms", "100"])
+        let arguments = try Arguments(["probe", "--db", path, "--timeout-ms", "100"])
         stores.append(("store-stress", try StressStore.open(path: path, options: try StressStore.options(arguments))))
 
         #expect(stores.count >= 8)
