@@ -71,7 +71,7 @@ enum ConcurrencyWorkload {
                 var runner = ThreadRunner(
                     store: stores[thread % stores.count], worker: worker, thread: thread,
                     random: SeededRandom(seed: UInt64(seed &* 1_000 &+ worker &* 10 &+ thread)),
-                    starvationMilliseconds: Int(options.busyTimeout.components.seconds * 1_000) * 9 / 10)
+                    starvationMilliseconds: Self.milliseconds(options.busyTimeout) * 9 / 10)
                 reports.append(runner.run(operations: operations, increments: increments))
                 group.leave()
             }
@@ -84,6 +84,11 @@ enum ConcurrencyWorkload {
         encoder.outputFormatting = [.sortedKeys]
         Output.line(String(decoding: try encoder.encode(report), as: UTF8.self))
         return report.threads.allSatisfy(\.unexpected.isEmpty) ? 0 : 1
+    }
+
+    static func milliseconds(_ duration: Duration) -> Int {
+        let (seconds, attoseconds) = duration.components
+        return Int(seconds) * 1_000 + Int(attoseconds / 1_000_000_000_000_000)
     }
 
     struct ThreadRunner {
