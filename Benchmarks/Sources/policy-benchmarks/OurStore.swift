@@ -54,6 +54,10 @@ final class OurStore: StoreUnderTest {
         try store.export()
     }
 
+    func exportDocument(to file: URL) throws {
+        try store.export(to: file)
+    }
+
     func importDocument(_ json: Data) throws {
         try store.importDocument(PolicyDocument(json: json))
     }

@@ -5,8 +5,11 @@ import Foundation
 enum MemoryTask: String, CaseIterable, ExpressibleByArgument, Sendable {
     /// Every policy with its ruleset names, through the paged listing, one page held at a time.
     case list
-    /// The whole store as one JSON document in memory, as the export API returns it.
+    /// The whole store as one JSON document in memory, as `export()` returns it.
     case export
+    /// The whole store exported to a file (`export(to:)`, which streams; the others write
+    /// the document they made in memory).
+    case exportToFile = "export-to-file"
 }
 
 /// Peak resident memory of one task, in a child process of its own, so that nothing the
@@ -34,6 +37,13 @@ struct PeakMemory: ParsableCommand {
         case .export:
             let document = try opened.exportDocument()
             guard !document.isEmpty else { throw BenchmarkFailure("the export is empty") }
+        case .exportToFile:
+            let file = URL(fileURLWithPath: store + ".export.json")
+            defer { try? FileManager.default.removeItem(at: file) }
+            try opened.exportDocument(to: file)
+            guard try FileManager.default.attributesOfItem(atPath: file.path)[.size] as? Int ?? 0 > 0 else {
+                throw BenchmarkFailure("the export is empty")
+            }
         }
         print(afterOpen, try Self.residentHighWaterMarkKiB())
     }

@@ -21,6 +21,12 @@ final class RawStore: StoreUnderTest {
                     JOIN rulesets AS r ON r.id = pr.ruleset_id WHERE pr.policy_id = p.id)
             FROM policies AS p
             """
+        static let exportedPolicies = """
+            SELECT p.name, p.description, p.xdr_enabled,
+                   (SELECT group_concat(r.name, ',') FROM policy_rulesets AS pr
+                    JOIN rulesets AS r ON r.id = pr.ruleset_id WHERE pr.policy_id = p.id)
+            FROM policies AS p ORDER BY p.name
+            """
         static let rulesetColumns = """
             SELECT s.id, s.name, s.description, s.revision, s.created_at, s.updated_at,
                    (SELECT group_concat(rule_id || ':' || mitigation, ',') FROM ruleset_rules WHERE ruleset_id = s.id)
@@ -49,7 +55,7 @@ final class RawStore: StoreUnderTest {
             closeWriteContext = try connection.prepare("DELETE FROM write_context")
             policyByName = try connection.prepare(SQL.policyColumns + " WHERE p.name = ?")
             policyPage = try connection.prepare(SQL.policyColumns + " WHERE p.name > ? ORDER BY p.name LIMIT ?")
-            allPolicies = try connection.prepare(SQL.policyColumns + " ORDER BY p.name")
+            allPolicies = try connection.prepare(SQL.exportedPolicies)
             policyNameTaken = try connection.prepare("SELECT name FROM policies WHERE name = ?")
             policyState = try connection.prepare("SELECT state FROM policy_states WHERE id = ?")
             rulesetIDByName = try connection.prepare("SELECT id FROM rulesets WHERE name = ?")
@@ -187,19 +193,18 @@ final class RawStore: StoreUnderTest {
         }
     }
 
+    // One statement, which SQLite runs as its own transaction, as the library does.
     func policy(named name: String) throws -> Policy? {
-        try transaction(statements.beginDeferred) {
-            let byName = statements.policyByName
-            connection.bind(name, to: byName, at: 1)
-            defer { sqlite3_reset(byName) }
-            return try connection.step(byName) ? decodePolicy(byName) : nil
-        }
+        let byName = statements.policyByName
+        connection.bind(name, to: byName, at: 1)
+        defer { sqlite3_reset(byName) }
+        return try connection.step(byName) ? decodePolicy(byName) : nil
     }
 
     func forEachPolicy(pageSize: Int, _ body: (Policy) -> Void) throws {
         var after = ""
         while true {
-            let page = try transaction(statements.beginDeferred) {
+            let page = try {
                 let statement = statements.policyPage
                 connection.bind(after, to: statement, at: 1)
                 sqlite3_bind_int64(statement, 2, Int64(pageSize))
@@ -207,7 +212,7 @@ final class RawStore: StoreUnderTest {
                 var policies: [Policy] = []
                 while try connection.step(statement) { policies.append(decodePolicy(statement)) }
                 return policies
-            }
+            }()
             guard let last = page.last else { return }
             page.forEach(body)
             after = last.name
@@ -237,14 +242,14 @@ final class RawStore: StoreUnderTest {
             writer.newline(indent: 1)
             writer.raw("\"policies\": ")
             try writeAll(statements.allPolicies, into: &writer) { writer, row in
-                writer.field("name", first: true, indent: 3) { $0.string(row, 1) }
-                writer.field("description", indent: 3) { $0.string(row, 2) }
-                writer.field("xdrEnabled", indent: 3) { $0.raw(sqlite3_column_int64(row, 3) != 0 ? "true" : "false") }
+                writer.field("name", first: true, indent: 3) { $0.string(row, 0) }
+                writer.field("description", indent: 3) { $0.string(row, 1) }
+                writer.field("xdrEnabled", indent: 3) { $0.raw(sqlite3_column_int64(row, 2) != 0 ? "true" : "false") }
                 writer.field("runtime", indent: 3) { writer in
                     writer.raw("{")
                     writer.newline(indent: 4)
                     writer.raw("\"rulesets\": ")
-                    let names = connection.listBytes(row, 8).sorted { Self.nameOrderPrecedes($0, $1) }
+                    let names = connection.listBytes(row, 3).sorted { Self.nameOrderPrecedes($0, $1) }
                     writer.list(names.count, indent: 4) { writer, index in
                         writer.field("name", first: true, indent: 6) { $0.string(names[index]) }
                     }

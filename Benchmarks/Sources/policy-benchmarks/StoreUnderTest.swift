@@ -17,8 +17,18 @@ protocol StoreUnderTest: AnyObject {
     func forEachPolicy(pageSize: Int, _ body: (Policy) -> Void) throws
     /// The whole store as a JSON document.
     func exportDocument() throws -> Data
+    /// The whole store as a JSON document written to a file, streamed where the
+    /// implementation can.
+    func exportDocument(to file: URL) throws
     /// Imports a JSON document into an empty store, in one transaction.
     func importDocument(_ json: Data) throws
+}
+
+extension StoreUnderTest {
+    /// Without a streaming export: the document made in memory, then written.
+    func exportDocument(to file: URL) throws {
+        try exportDocument().write(to: file)
+    }
 }
 
 /// A policy to create.
