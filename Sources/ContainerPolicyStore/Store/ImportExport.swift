@@ -70,19 +70,19 @@ extension StoreTransaction {
         var rulesetSteps: [ImportPlan.Step] = []
         var policySteps: [ImportPlan.Step] = []
         var unchanged = 0
-        var rulesetsToWrite: [(entry: PolicyDocument.RulesetEntry, isNew: Bool)] = []
+        var rulesetsToWrite: [(entry: PolicyDocument.RulesetEntry, existing: Ruleset?)] = []
         for (index, entry) in document.rulesets.enumerated() {
             let existing = try ruleset(named: entry.name)
             if let existing, existing.name != entry.name {
                 problems.append(renameProblem(.ruleset, existing: existing.name, at: "rulesets[\(index)].name"))
             } else if let step = Self.rulesetStep(entry, existing: existing) {
                 rulesetSteps.append(step)
-                rulesetsToWrite.append((entry, existing == nil))
+                rulesetsToWrite.append((entry, existing))
             } else {
                 unchanged += 1
             }
         }
-        var policiesToWrite: [(entry: PolicyDocument.PolicyEntry, isNew: Bool)] = []
+        var policiesToWrite: [(entry: PolicyDocument.PolicyEntry, existing: Policy?)] = []
         for (index, entry) in document.policies.enumerated() {
             let existing = try policy(named: entry.name)
             for (linkIndex, name) in entry.rulesets.enumerated() where !documentRulesets.contains(asciiLowercased(name)) {
@@ -99,7 +99,7 @@ extension StoreTransaction {
                 problems.append(renameProblem(.policy, existing: existing.name, at: "policies[\(index)].name"))
             } else if let step = Self.policyStep(entry, existing: existing) {
                 policySteps.append(step)
-                policiesToWrite.append((entry, existing == nil))
+                policiesToWrite.append((entry, existing))
             } else {
                 unchanged += 1
             }
@@ -128,20 +128,18 @@ extension StoreTransaction {
         let plan = ImportPlan(steps: rulesetSteps + policySteps + deletions, unchanged: unchanged, applied: !dryRun)
         guard !dryRun else { return plan }
 
-        for (entry, isNew) in rulesetsToWrite {
-            if isNew {
-                try createRuleset(named: entry.name, description: entry.description, rules: entry.rules)
+        for (entry, existing) in rulesetsToWrite {
+            if let existing {
+                _ = try update(existing, to: RulesetEdit(description: entry.description, rules: entry.rules))
             } else {
-                try modifyRuleset(named: entry.name) { $0 = RulesetEdit(description: entry.description, rules: entry.rules) }
+                try insertRuleset(named: entry.name, description: entry.description, rules: entry.rules)
             }
         }
-        for (entry, isNew) in policiesToWrite {
-            if isNew {
-                try createPolicy(named: entry.name, description: entry.description, xdrEnabled: entry.xdrEnabled, rulesets: entry.rulesets)
+        for (entry, existing) in policiesToWrite {
+            if let existing {
+                _ = try update(existing, to: PolicyEdit(description: entry.description, xdrEnabled: entry.xdrEnabled, rulesets: entry.rulesets))
             } else {
-                try modifyPolicy(named: entry.name) {
-                    $0 = PolicyEdit(description: entry.description, xdrEnabled: entry.xdrEnabled, rulesets: entry.rulesets)
-                }
+                try insertPolicy(named: entry.name, description: entry.description, xdrEnabled: entry.xdrEnabled, rulesets: entry.rulesets)
             }
         }
         for name in policiesToDelete { try deletePolicy(named: name) }

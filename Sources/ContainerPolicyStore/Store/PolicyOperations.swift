@@ -86,18 +86,23 @@ extension StoreTransaction {
         named name: String, description: String = "", xdrEnabled: Bool = true, rulesets: [String] = []
     ) throws(PolicyStoreError) -> Policy {
         try writeOperation {
-            try NameRules.validate(name, kind: .policy)
-            try DescriptionRules.validate(description, kind: .policy, name: name)
-            let rulesetIDs = try rulesetIDs(rulesets)
-            try checkNameIsFree(name, kind: .policy)
-            try connection.run(
-                "INSERT INTO policies (name, description, xdr_enabled) VALUES (?, ?, ?)",
-                [SQLValue(name), SQLValue(description), SQLValue(xdrEnabled)])
-            let id = connection.lastInsertRowID
-            for rulesetID in rulesetIDs { try link(policyID: id, rulesetID: rulesetID) }
-            try recordPolicyChange(id: id, action: .create, before: nil)
+            try insertPolicy(named: name, description: description, xdrEnabled: xdrEnabled, rulesets: rulesets)
             return try existingPolicy(name)
         }
+    }
+
+    /// Creates a policy without reading it back: the part of a create an import needs.
+    func insertPolicy(named name: String, description: String, xdrEnabled: Bool, rulesets: [String]) throws {
+        try NameRules.validate(name, kind: .policy)
+        try DescriptionRules.validate(description, kind: .policy, name: name)
+        let rulesetIDs = try rulesetIDs(rulesets)
+        try checkNameIsFree(name, kind: .policy)
+        try connection.run(
+            "INSERT INTO policies (name, description, xdr_enabled) VALUES (?, ?, ?)",
+            [SQLValue(name), SQLValue(description), SQLValue(xdrEnabled)])
+        let id = connection.lastInsertRowID
+        for rulesetID in rulesetIDs { try link(policyID: id, rulesetID: rulesetID) }
+        try recordPolicyChange(id: id, action: .create, before: nil)
     }
 
     /// Copies a policy: the same description, XDR setting and rulesets (linked, not copied).
@@ -148,32 +153,37 @@ extension StoreTransaction {
             var changed = PolicyEdit(
                 description: current.description, xdrEnabled: current.xdrEnabled, rulesets: current.rulesets)
             edit(&changed)
-            try DescriptionRules.validate(changed.description, kind: .policy, name: current.name)
-            let wanted = Set(try rulesetIDs(changed.rulesets))
-            let linked = Set(try connection.query(
-                "SELECT ruleset_id FROM policy_rulesets WHERE policy_id = ?", [SQLValue(current.id)]) { $0.int(0) })
-            let contentChanged = changed.description != current.description || changed.xdrEnabled != current.xdrEnabled
-            let (added, removed) = (wanted.subtracting(linked), linked.subtracting(wanted))
-            guard contentChanged || !added.isEmpty || !removed.isEmpty else { return current }
-
-            let before = try policyState(id: current.id)
-            if contentChanged {
-                try connection.run(
-                    "UPDATE policies SET description = ?, xdr_enabled = ? WHERE id = ?",
-                    [SQLValue(changed.description), SQLValue(changed.xdrEnabled), SQLValue(current.id)])
-            }
-            for rulesetID in removed.sorted() {
-                try connection.run(
-                    "DELETE FROM policy_rulesets WHERE policy_id = ? AND ruleset_id = ?",
-                    [SQLValue(current.id), SQLValue(rulesetID)])
-            }
-            for rulesetID in added.sorted() { try link(policyID: current.id, rulesetID: rulesetID) }
-            let action: Change.Action =
-                contentChanged || (!added.isEmpty && !removed.isEmpty) ? .modify : added.isEmpty ? .unlink : .link
-            try recordPolicyChange(
-                id: current.id, action: action, before: before, rulesetsChanged: !added.isEmpty || !removed.isEmpty)
-            return try existingPolicy(current.name)
+            return try update(current, to: changed) ? existingPolicy(current.name) : current
         }
+    }
+
+    /// Writes `changed` over `current` and records it, when anything differs; true when it did.
+    func update(_ current: Policy, to changed: PolicyEdit) throws -> Bool {
+        try DescriptionRules.validate(changed.description, kind: .policy, name: current.name)
+        let wanted = Set(try rulesetIDs(changed.rulesets))
+        let linked = Set(try connection.query(
+            "SELECT ruleset_id FROM policy_rulesets WHERE policy_id = ?", [SQLValue(current.id)]) { $0.int(0) })
+        let contentChanged = changed.description != current.description || changed.xdrEnabled != current.xdrEnabled
+        let (added, removed) = (wanted.subtracting(linked), linked.subtracting(wanted))
+        guard contentChanged || !added.isEmpty || !removed.isEmpty else { return false }
+
+        let before = try policyState(id: current.id)
+        if contentChanged {
+            try connection.run(
+                "UPDATE policies SET description = ?, xdr_enabled = ? WHERE id = ?",
+                [SQLValue(changed.description), SQLValue(changed.xdrEnabled), SQLValue(current.id)])
+        }
+        for rulesetID in removed.sorted() {
+            try connection.run(
+                "DELETE FROM policy_rulesets WHERE policy_id = ? AND ruleset_id = ?",
+                [SQLValue(current.id), SQLValue(rulesetID)])
+        }
+        for rulesetID in added.sorted() { try link(policyID: current.id, rulesetID: rulesetID) }
+        let action: Change.Action =
+            contentChanged || (!added.isEmpty && !removed.isEmpty) ? .modify : added.isEmpty ? .unlink : .link
+        try recordPolicyChange(
+            id: current.id, action: action, before: before, rulesetsChanged: !added.isEmpty || !removed.isEmpty)
+        return true
     }
 
     /// Deletes a policy and its links; its rulesets stay. Refused with

@@ -73,17 +73,22 @@ extension StoreTransaction {
     @discardableResult
     public func createRuleset(named name: String, description: String = "", rules: [RuleReference] = []) throws(PolicyStoreError) -> Ruleset {
         try writeOperation {
-            try NameRules.validate(name, kind: .ruleset)
-            try DescriptionRules.validate(description, kind: .ruleset, name: name)
-            try Self.validate(rules, ruleset: name)
-            try checkNameIsFree(name, kind: .ruleset)
-            try connection.run(
-                "INSERT INTO rulesets (name, description) VALUES (?, ?)", [SQLValue(name), SQLValue(description)])
-            let id = connection.lastInsertRowID
-            for rule in rules { try insert(rule, rulesetID: id) }
-            try recordRulesetChange(id: id, action: .create, before: nil)
+            try insertRuleset(named: name, description: description, rules: rules)
             return try existingRuleset(name)
         }
+    }
+
+    /// Creates a ruleset without reading it back: the part of a create an import needs.
+    func insertRuleset(named name: String, description: String, rules: [RuleReference]) throws {
+        try NameRules.validate(name, kind: .ruleset)
+        try DescriptionRules.validate(description, kind: .ruleset, name: name)
+        try Self.validate(rules, ruleset: name)
+        try checkNameIsFree(name, kind: .ruleset)
+        try connection.run(
+            "INSERT INTO rulesets (name, description) VALUES (?, ?)", [SQLValue(name), SQLValue(description)])
+        let id = connection.lastInsertRowID
+        for rule in rules { try insert(rule, rulesetID: id) }
+        try recordRulesetChange(id: id, action: .create, before: nil)
     }
 
     /// Copies a ruleset's description and rules under `newName`, or the source's name with
@@ -126,29 +131,34 @@ extension StoreTransaction {
             }
             var changed = RulesetEdit(description: current.description, rules: current.rules)
             edit(&changed)
-            try DescriptionRules.validate(changed.description, kind: .ruleset, name: current.name)
-            try Self.validate(changed.rules, ruleset: current.name)
-            let ruleChanges = RuleChanges(from: current.rules, to: changed.rules)
-            guard changed.description != current.description || !ruleChanges.isEmpty else { return current }
-
-            let before = try rulesetState(id: current.id)
-            if changed.description != current.description {
-                try connection.run(
-                    "UPDATE rulesets SET description = ? WHERE id = ?", [SQLValue(changed.description), SQLValue(current.id)])
-            }
-            for id in ruleChanges.removed {
-                try connection.run(
-                    "DELETE FROM ruleset_rules WHERE ruleset_id = ? AND rule_id = ?", [SQLValue(current.id), SQLValue(id)])
-            }
-            for rule in ruleChanges.added { try insert(rule, rulesetID: current.id) }
-            for rule in ruleChanges.remitigated {
-                try connection.run(
-                    "UPDATE ruleset_rules SET mitigation = ? WHERE ruleset_id = ? AND rule_id = ?",
-                    [SQLValue(rule.mitigation.rawValue), SQLValue(current.id), SQLValue(rule.id)])
-            }
-            try recordRulesetChange(id: current.id, action: .modify, before: before)
-            return try existingRuleset(current.name)
+            return try update(current, to: changed) ? existingRuleset(current.name) : current
         }
+    }
+
+    /// Writes `changed` over `current` and records it, when anything differs; true when it did.
+    func update(_ current: Ruleset, to changed: RulesetEdit) throws -> Bool {
+        try DescriptionRules.validate(changed.description, kind: .ruleset, name: current.name)
+        try Self.validate(changed.rules, ruleset: current.name)
+        let ruleChanges = RuleChanges(from: current.rules, to: changed.rules)
+        guard changed.description != current.description || !ruleChanges.isEmpty else { return false }
+
+        let before = try rulesetState(id: current.id)
+        if changed.description != current.description {
+            try connection.run(
+                "UPDATE rulesets SET description = ? WHERE id = ?", [SQLValue(changed.description), SQLValue(current.id)])
+        }
+        for id in ruleChanges.removed {
+            try connection.run(
+                "DELETE FROM ruleset_rules WHERE ruleset_id = ? AND rule_id = ?", [SQLValue(current.id), SQLValue(id)])
+        }
+        for rule in ruleChanges.added { try insert(rule, rulesetID: current.id) }
+        for rule in ruleChanges.remitigated {
+            try connection.run(
+                "UPDATE ruleset_rules SET mitigation = ? WHERE ruleset_id = ? AND rule_id = ?",
+                [SQLValue(rule.mitigation.rawValue), SQLValue(current.id), SQLValue(rule.id)])
+        }
+        try recordRulesetChange(id: current.id, action: .modify, before: before)
+        return true
     }
 
     /// Deletes a ruleset and its rules. Refused with
