@@ -130,6 +130,17 @@ import Testing
         #expect(try store.policy(named: "web.prod") != nil)
     }
 
+    @Test func exportToAFile() throws {
+        let store = try PolicyStore.inMemory()
+        try store.createPolicy(named: "web.prod")
+        let exportPath = directory.path("policies.json")
+
+        try store.export(to: URL(fileURLWithPath: exportPath))
+        let plan = try store.importDocument(try PolicyDocument(json: Data(contentsOf: URL(fileURLWithPath: exportPath))), dryRun: true)
+        print(plan.unchanged)  // everything: the store already matches its own export
+        #expect(plan.unchanged == 1 && plan.steps.isEmpty)
+    }
+
     /// The ```swift blocks of every Markdown file in Docs/ and of the README.
     static func documentedExamples() throws -> [(file: String, code: String)] {
         let docs = packageRoot.appendingPathComponent("Docs")
