@@ -176,9 +176,7 @@ import Testing
                 }
             }
         }
-        withKnownIssue("quoted() uses String(reflecting:), which escapes C0 controls and DEL but passes C1 controls (U+0080-U+009F, such as U+009B, CSI) through") {
-            #expect(leaks.isEmpty, "\(leaks.count) messages carry raw control characters, e.g. \(leaks.first ?? "")")
-        }
+        #expect(leaks.isEmpty, "\(leaks.count) messages carry raw control characters, e.g. \(leaks.first ?? "")")
     }
 
     /// Bytes that are not UTF-8, written with the sqlite3 shell (Swift strings cannot hold

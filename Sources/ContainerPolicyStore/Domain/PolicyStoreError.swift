@@ -164,9 +164,21 @@ extension UnsupportedFeature {
     }
 }
 
-/// A name as it can be shown in a message, whatever it contains.
+/// A name as it can be shown in a message, whatever it contains: in double quotes, with every
+/// control, format (bidi overrides) and line or paragraph separator written as `\u{…}`, so no
+/// message can move a terminal's cursor or reorder what it shows.
 func quoted(_ text: String) -> String {
-    String(reflecting: text)
+    var result = "\""
+    for scalar in text.unicodeScalars {
+        switch scalar.properties.generalCategory {
+        case .control, .format, .lineSeparator, .paragraphSeparator, .surrogate, .privateUse, .unassigned:
+            result += "\\u{" + String(scalar.value, radix: 16, uppercase: true) + "}"
+        default:
+            if scalar == "\"" || scalar == "\\" { result += "\\" }
+            result.unicodeScalars.append(scalar)
+        }
+    }
+    return result + "\""
 }
 
 private func describe(_ character: Character) -> String {

@@ -4,6 +4,14 @@ extension PolicyDocument {
     /// The largest document read, so a hostile file cannot exhaust memory.
     public static let maximumSize = 64 * 1_024 * 1_024
 
+    /// The first problems, and one line that counts the others.
+    static func capped(_ problems: [DocumentProblem], unlisted: Int) -> [DocumentProblem] {
+        let limit = DocumentReader.maximumProblems
+        let more = unlisted + max(0, problems.count - limit)
+        guard more > 0 else { return problems }
+        return Array(problems.prefix(limit)) + [DocumentProblem(path: "$", message: "and \(more) more problems not listed")]
+    }
+
     /// Fields of the product's API that are read-only there: accepted so that a policy
     /// fetched from the product imports as it is, and ignored.
     static let readOnlyFields: Set<String> = ["id", "createdDateTime", "updatedDateTime", "rulesetsUpdatedDateTime"]
@@ -29,8 +37,11 @@ extension PolicyDocument {
         }
         var reader = DocumentReader()
         let document = reader.document(value)
-        let problems = reader.problems + document.validationProblems()
-        guard problems.isEmpty else { throw .invalidDocument(problems) }
+        var problems = reader.problems
+        if reader.unlistedProblems == 0 { problems += document.validationProblems() }
+        guard problems.isEmpty else {
+            throw .invalidDocument(Self.capped(problems, unlisted: reader.unlistedProblems))
+        }
         self = document
     }
 }
@@ -39,9 +50,19 @@ extension PolicyDocument {
 /// fields, parts Amazon ECS does not have) instead of stopping at the first. The product's
 /// rules are checked on the result by `PolicyDocument.validationProblems()`.
 struct DocumentReader {
+    /// The most problems listed: a hostile document with millions of bad elements must not
+    /// take memory in proportion.
+    static let maximumProblems = 100
+
     private(set) var problems: [DocumentProblem] = []
+    /// Problems found past the listed ones.
+    private(set) var unlistedProblems = 0
 
     private mutating func problem(_ path: String, _ message: String, _ feature: UnsupportedFeature? = nil) {
+        guard problems.count < Self.maximumProblems else {
+            unlistedProblems += 1
+            return
+        }
         problems.append(DocumentProblem(path: path, message: message, unsupportedFeature: feature))
     }
 
@@ -55,7 +76,7 @@ struct DocumentReader {
             case "policies":
                 document.policies = array(value, at: key).enumerated().compactMap { policy($1, at: "policies[\($0)]") }
             default:
-                problem(key, "unknown field; a document has only \"rulesets\" and \"policies\"")
+                problem(memberPath(nil, key), "unknown field; a document has only \"rulesets\" and \"policies\"")
             }
         }
         return document
@@ -66,7 +87,7 @@ struct DocumentReader {
         var entry = PolicyDocument.RulesetEntry(name: "")
         var hasName = false
         for (key, value) in members {
-            let fieldPath = path + "." + key
+            let fieldPath = memberPath(path, key)
             switch key {
             case "name":
                 hasName = true
@@ -96,7 +117,7 @@ struct DocumentReader {
         var rule = RuleReference(id: "")
         var hasID = false
         for (key, value) in members {
-            let fieldPath = path + "." + key
+            let fieldPath = memberPath(path, key)
             switch key {
             case "id":
                 hasID = true
@@ -121,7 +142,7 @@ struct DocumentReader {
         var entry = PolicyDocument.PolicyEntry(name: "")
         var hasName = false
         for (key, value) in members {
-            let fieldPath = path + "." + key
+            let fieldPath = memberPath(path, key)
             switch key {
             case "name":
                 hasName = true
@@ -144,7 +165,7 @@ struct DocumentReader {
                     case "rules", "exceptions":
                         break
                     default:
-                        problem(fieldPath + "." + part, "unknown field; Amazon ECS policies have no default part")
+                        problem(memberPath(fieldPath, part), "unknown field; Amazon ECS policies have no default part")
                     }
                 }
             case "namespaced":
@@ -164,7 +185,7 @@ struct DocumentReader {
     private mutating func runtime(_ value: JSONValue, at path: String) -> [String] {
         var names: [String] = []
         for (key, value) in object(value, at: path) ?? [] {
-            let fieldPath = path + "." + key
+            let fieldPath = memberPath(path, key)
             guard key == "rulesets" else {
                 problem(fieldPath, "unknown field; runtime has only rulesets")
                 continue
@@ -180,7 +201,7 @@ struct DocumentReader {
                     case "id":
                         break  // The product's ruleset id; rulesets are matched by name.
                     default:
-                        problem(elementPath + "." + field, "unknown field; a ruleset reference has only name")
+                        problem(memberPath(elementPath, field), "unknown field; a ruleset reference has only name")
                     }
                 }
                 if !hasName, case .object = element { problem(elementPath + ".name", "missing: name the ruleset") }
@@ -191,6 +212,7 @@ struct DocumentReader {
 
     // MARK: Values
 
+
     private mutating func object(_ value: JSONValue, at path: String) -> [(key: String, value: JSONValue)]? {
         guard case .object(let members) = value else {
             problem(path, "expected an object, found \(value.kindName)")
@@ -198,7 +220,7 @@ struct DocumentReader {
         }
         var seen = Set<String>()
         for member in members where !seen.insert(member.key).inserted {
-            problem(path == "$" ? member.key : path + "." + member.key, "the field appears twice; keep one")
+            problem(memberPath(path == "$" ? nil : path, member.key), "the field appears twice; keep one")
         }
         return members
     }
@@ -228,4 +250,14 @@ struct DocumentReader {
         default: return false
         }
     }
+}
+
+/// The JSON path of a field: `policies[0].name`, or `policies[0]["odd key"]` for a key that is
+/// not a plain word, quoted so that a hostile key cannot put control characters in a message.
+func memberPath(_ path: String?, _ key: String) -> String {
+    let plain = !key.isEmpty && key.utf8.allSatisfy { byte in
+        (0x30...0x39).contains(byte) || (0x41...0x5A).contains(byte) || (0x61...0x7A).contains(byte) || byte == 0x5F
+    }
+    guard plain else { return (path ?? "$") + "[" + quoted(key) + "]" }
+    return path.map { $0 + "." + key } ?? key
 }

@@ -40,7 +40,11 @@ struct Migrator {
             return
         }
         try connection.execute("PRAGMA synchronous = \(journal.synchronous)")
-        try connection.execute("PRAGMA journal_mode = \(journal.mode)")
+        // The journal mode is kept in the file: it is chosen when the file is made (or
+        // migrated), not on every open, which would write to a file that is only being read.
+        if applied < latestVersion {
+            try connection.execute("PRAGMA journal_mode = \(journal.mode)")
+        }
         for migration in migrations where migration.version > applied {
             try connection.transaction(.immediate) {
                 // Another process may have migrated while this one waited for the lock.

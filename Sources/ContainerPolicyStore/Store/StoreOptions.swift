@@ -15,8 +15,8 @@ public struct StoreOptions: Sendable, Hashable {
     /// Create the file (mode 0600) when it does not exist. When false, a missing file is
     /// ``PolicyStoreError/databaseNotFound(path:)``.
     public var createIfMissing = true
-    /// The journal mode, set each time the store opens the file for writing (it is kept in
-    /// the file, so other programs use it too).
+    /// The journal mode of a new file (or one the store migrates). It is kept in the file, so
+    /// other programs use it too, and an existing file keeps the one it has.
     public var journalMode: JournalMode = .wal
     /// How hard SQLite works to make each commit durable.
     public var synchronous: Synchronous = .full
