@@ -53,18 +53,6 @@ import Testing
             }
             try data.write(to: URL(fileURLWithPath: path))
         }
-
-        /// Whether the library gives this file a case of its own today. The others fall to
-        /// `.sqlite`, SQLite's words without advice: reported as a bug (Docs/reliability.md).
-        var hasATypedRefusal: Bool {
-            switch self {
-            case .truncatedTo50Bytes, .truncatedToOnePage, .truncatedToHalf, .truncatedByOnePage, .truncatedByOneByte,
-                 .folder:
-                false
-            default:
-                true
-            }
-        }
     }
 
     /// Everything on disk at and beside `path` (every byte: `Data` compares whole contents),
@@ -134,13 +122,7 @@ import Testing
 
         let first = errors[0]
         print("[reliability] hostile file \(hostile): \(ErrorReport.caseName(first)): \(first)")
-        if hostile.hasATypedRefusal {
-            #expect(!first.isUntypedSQLiteError, "\(hostile): \(first)")
-        } else {
-            withKnownIssue("\(hostile) gives .sqlite (\(first)): no case of its own and no advice") {
-                #expect(!first.isUntypedSQLiteError)
-            }
-        }
+        #expect(!first.isUntypedSQLiteError, "\(hostile): \(first)")
     }
 
     /// A damaged page elsewhere than what opening reads (here the unique index of ruleset
@@ -167,10 +149,8 @@ import Testing
         let policyctlCheck = try Subprocess.run(try Binaries.policyctl, ["--db", path, "check"])
         #expect(policyctlCheck.ending == .exited(1), "policyctl check passed a damaged file")
         print("[reliability] damaged index page: createRuleset → \(read.map { "\(ErrorReport.caseName($0)): \($0)" } ?? "accepted"); checkIntegrity → \(check); policyctl check → \(policyctlCheck.error.prefix(160))")
-        withKnownIssue("a damaged page gives .sqlite(SQLITE_CORRUPT) with SQLite's words and no advice, and checkIntegrity throws instead of listing what integrity_check found") {
-            #expect(read.map { !$0.isUntypedSQLiteError } == true)
-            #expect((try? check.get())?.isEmpty == false)
-        }
+        #expect(read.map { !$0.isUntypedSQLiteError } == true)
+        #expect((try? check.get())?.isEmpty == false)
     }
 
     /// Reading changes nothing: `policyctl`'s read commands and a store opened with the

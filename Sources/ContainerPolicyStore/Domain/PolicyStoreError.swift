@@ -48,6 +48,8 @@ public enum PolicyStoreError: Error, Sendable, Hashable, CustomStringConvertible
     case incompatibleDatabase(path: String, DatabaseProblem)
     /// The database file or its folder cannot be written.
     case readOnlyDatabase(path: String, SQLiteError)
+    /// No space is left on the disk that holds the database.
+    case diskFull(path: String, SQLiteError)
     /// Another connection held the database longer than the busy timeout.
     case busy(SQLiteError)
     /// SQLite failed in a way the store does not expect (a full disk, an I/O error).
@@ -100,6 +102,8 @@ public enum PolicyStoreError: Error, Sendable, Hashable, CustomStringConvertible
             return "cannot use \(path): \(problem.explanation)"
         case .readOnlyDatabase(let path, let error):
             return "cannot write to \(path) (\(error.message)): check the permissions of the file and of its folder"
+        case .diskFull(let path, let error):
+            return "no space is left on the disk that holds \(path) (\(error.message)): free some space and try again; nothing was written"
         case .busy(let error):
             return "the database is busy (\(error.message)): another program held it longer than the busy timeout; try again, or raise the timeout"
         case .sqlite(let error):

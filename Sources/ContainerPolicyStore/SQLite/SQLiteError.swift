@@ -63,5 +63,6 @@ public struct ResultCode: RawRepresentable, Sendable, Hashable {
     public static let constraintUnique = ResultCode(rawValue: SQLITE_CONSTRAINT | (8 << 8))
     public static let constraintDataType = ResultCode(rawValue: SQLITE_CONSTRAINT | (12 << 8))
     public static let busySnapshot = ResultCode(rawValue: SQLITE_BUSY | (2 << 8))
+    public static let ioErrorShmSize = ResultCode(rawValue: SQLITE_IOERR | (19 << 8))
     public static let readOnlyDatabaseMoved = ResultCode(rawValue: SQLITE_READONLY | (4 << 8))
 }

@@ -2,6 +2,10 @@
 public enum DatabaseProblem: Error, Sendable, Hashable {
     /// The file is not a SQLite database at all.
     case notADatabase
+    /// A SQLite database whose pages are damaged (truncated or overwritten).
+    case damaged
+    /// The path is a folder, not a file.
+    case isAFolder
     /// A SQLite database made by another program (its `application_id` and some tables).
     case otherApplication(applicationID: Int32, tables: [String])
     /// Marked as ours but without the record of its migrations.
@@ -17,6 +21,10 @@ public enum DatabaseProblem: Error, Sendable, Hashable {
         switch self {
         case .notADatabase:
             return "the file is not a SQLite database; point --db at a policy database, or at a path where none exists yet"
+        case .damaged:
+            return "the file is damaged (truncated or overwritten); restore it from a backup, or rebuild it with import from an export, and see what policyctl check finds"
+        case .isAFolder:
+            return "it is a folder; give the path of a database file"
         case .otherApplication(let applicationID, let tables):
             let shown = tables.prefix(5).joined(separator: ", ")
             return "it is a SQLite database of another application (application_id \(applicationID), tables: \(shown.isEmpty ? "none" : shown)); use a separate file for policies"

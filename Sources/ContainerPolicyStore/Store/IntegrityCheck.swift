@@ -27,15 +27,26 @@ extension PolicyStore {
     /// for finding in try store.checkIntegrity() { print(finding) }
     /// ```
     public func checkIntegrity() throws(PolicyStoreError) -> [IntegrityFinding] {
-        try perform(.read) { try $0.checkIntegrity() }
+        // Each check reads on its own, outside a transaction: on a damaged file SQLite fails
+        // the COMMIT of a read too, which would hide what the checks found.
+        try perform(.singleStatement) { try $0.checkIntegrity() }
     }
 }
 
 extension StoreTransaction {
     func checkIntegrity() throws -> [IntegrityFinding] {
-        var findings = try connection.query("PRAGMA integrity_check") { $0.text(0) }
-            .filter { $0 != "ok" }
-            .map { IntegrityFinding(check: .integrity, message: $0) }
+        var findings: [IntegrityFinding] = []
+        do {
+            try connection.forEachRow("PRAGMA integrity_check") { row in
+                let line = row.text(0)
+                if line != "ok" { findings.append(IntegrityFinding(check: .integrity, message: line)) }
+            }
+        } catch let error as SQLiteError where error.code.primary == .corrupt {
+            // SQLite lists what it found, then stops at damage it cannot check past; reading
+            // every row would fail at the same damage, so the other checks are left out.
+            findings.append(IntegrityFinding(check: .integrity, message: error.message))
+            return findings
+        }
         findings += try connection.query("PRAGMA foreign_key_check") { row in
             IntegrityFinding(
                 check: .foreignKeys,

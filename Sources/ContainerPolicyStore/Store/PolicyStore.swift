@@ -30,7 +30,10 @@ public final class PolicyStore: Sendable {
     /// Throws ``PolicyStoreError/incompatibleDatabase(path:_:)`` for a file that is not a
     /// policy database of a version this library knows; such a file is left untouched.
     public convenience init(path: String, options: StoreOptions = StoreOptions()) throws(PolicyStoreError) {
-        if !FileManager.default.fileExists(atPath: path), options.readOnly || !options.createIfMissing {
+        var isFolder: ObjCBool = false
+        let exists = FileManager.default.fileExists(atPath: path, isDirectory: &isFolder)
+        if exists, isFolder.boolValue { throw .incompatibleDatabase(path: path, .isAFolder) }
+        if !exists, options.readOnly || !options.createIfMissing {
             throw .databaseNotFound(path: path)
         }
         try self.init(location: .file(path: path), path: path, options: options)
@@ -97,7 +100,7 @@ public final class PolicyStore: Sendable {
     enum Purpose {
         case read(readOnly: Bool)
         case write(actor: String)
-        /// One statement, which SQLite runs as a transaction of its own: no BEGIN and COMMIT.
+        /// Statements that each run as a transaction of their own: no BEGIN and COMMIT.
         case singleStatement
     }
 
@@ -106,7 +109,7 @@ public final class PolicyStore: Sendable {
         case write
         /// Several statements that must see one state.
         case read
-        /// A read of one statement.
+        /// A read of one statement (or of statements that need not see one state).
         case singleStatement
     }
 
@@ -185,6 +188,10 @@ public final class PolicyStore: Sendable {
             case .busy, .locked: return .busy(error)
             case .readOnly: return .readOnlyDatabase(path: path, error)
             case .notADatabase: return .incompatibleDatabase(path: path, .notADatabase)
+            case .corrupt: return .incompatibleDatabase(path: path, .damaged)
+            case .full: return .diskFull(path: path, error)
+            // SQLite cannot grow the shared-memory file of a WAL database: its disk is full.
+            case .ioError where error.code == .ioErrorShmSize: return .diskFull(path: path, error)
             default: return .sqlite(error)
             }
         default:
