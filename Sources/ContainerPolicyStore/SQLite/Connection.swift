@@ -19,7 +19,9 @@ enum DatabaseLocation: Sendable, Hashable {
 struct ConnectionOptions: Sendable, Hashable {
     var readOnly = false
     var createIfMissing = true
-    var busyTimeoutMilliseconds: Int32 = 5_000
+    /// How long a statement waits for another connection's lock before it fails with
+    /// `SQLITE_BUSY`.
+    var busyTimeout: Duration = .seconds(5)
 }
 
 /// What a transaction takes when it begins.
@@ -37,6 +39,7 @@ final class Connection {
     let handle: OpaquePointer
     private var statements: [String: Statement] = [:]
     private var isClosed = false
+    private let busyWait: BusyWait
 
     init(_ location: DatabaseLocation, options: ConnectionOptions) throws(SQLiteError) {
         var flags = SQLITE_OPEN_NOMUTEX | SQLITE_OPEN_EXRESCODE
@@ -62,8 +65,9 @@ final class Connection {
             throw SQLiteError(code: ResultCode(rawValue: code), message: message)
         }
         self.handle = handle
+        busyWait = BusyWait(timeout: options.busyTimeout)
         do {
-            try harden(busyTimeoutMilliseconds: options.busyTimeoutMilliseconds)
+            try harden()
         } catch {
             close()
             throw error
@@ -86,7 +90,7 @@ final class Connection {
         }
     }
 
-    private func harden(busyTimeoutMilliseconds: Int32) throws(SQLiteError) {
+    private func harden() throws(SQLiteError) {
         sqlite3_extended_result_codes(handle, 1)
         let flags: [(option: Int32, value: Int32)] = [
             (SQLITE_DBCONFIG_DEFENSIVE, 1),
@@ -103,7 +107,7 @@ final class Connection {
                 throw SQLiteError(code: .error, message: "cannot set sqlite3_db_config option \(flag.option) to \(flag.value)")
             }
         }
-        sqlite3_busy_timeout(handle, busyTimeoutMilliseconds)
+        sqlite3_busy_handler(handle, busyWaitCallback, Unmanaged.passUnretained(busyWait).toOpaque())
     }
 
     /// Finalizes every cached statement and closes the connection. Safe to call twice.
@@ -113,6 +117,12 @@ final class Connection {
         for statement in statements.values { statement.finalize() }
         statements.removeAll()
         sqlite3_close_v2(handle)
+    }
+
+    /// Makes the statement running now, and any started before it ends, fail with
+    /// `SQLITE_INTERRUPT`. Safe from any thread while the connection is open.
+    func interrupt() {
+        sqlite3_interrupt(handle)
     }
 
     func error(_ code: Int32, sql: String?) -> SQLiteError {

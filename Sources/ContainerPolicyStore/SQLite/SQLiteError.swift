@@ -50,6 +50,7 @@ public struct ResultCode: RawRepresentable, Sendable, Hashable {
     public static let readOnly = ResultCode(rawValue: SQLITE_READONLY)
     public static let ioError = ResultCode(rawValue: SQLITE_IOERR)
     public static let corrupt = ResultCode(rawValue: SQLITE_CORRUPT)
+    public static let interrupt = ResultCode(rawValue: SQLITE_INTERRUPT)
     public static let full = ResultCode(rawValue: SQLITE_FULL)
     public static let cantOpen = ResultCode(rawValue: SQLITE_CANTOPEN)
     public static let constraint = ResultCode(rawValue: SQLITE_CONSTRAINT)

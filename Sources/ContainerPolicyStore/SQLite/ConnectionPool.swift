@@ -1,0 +1,204 @@
+import Foundation
+
+/// Hands its connections out one caller at a time each, first come, first served: a waiting
+/// thread blocks, a waiting task suspends (and may be cancelled while it waits). Connections
+/// are opened when first needed, up to `capacity`.
+///
+/// `@unchecked Sendable`: every field is guarded by `lock`, and a connection is used by the
+/// one caller it was handed to until it comes back. A `Mutex` would not do: its `sending`
+/// rules reject moving the non-`Sendable` connections in and out.
+final class ConnectionPool: @unchecked Sendable {
+    /// Where async callers' work runs, so that it never blocks a thread of Swift's
+    /// cooperative pool.
+    let queue: DispatchQueue
+    private let capacity: Int
+    private let makeConnection: () throws -> Connection
+    private let lock = NSLock()
+    private var idle: [Connection] = []
+    private var opened = 0
+    private var waiters: [Waiter] = []
+    private var isClosed = false
+    /// Signalled once the pool is closed and its last connection has come back and closed.
+    private var drained: DispatchSemaphore?
+
+    /// A pool that opens up to `capacity` connections with `makeConnection`; `first`, when
+    /// given, is already open and counts as one of them.
+    init(
+        capacity: Int, label: String, first: Connection? = nil,
+        makeConnection: @escaping () throws -> Connection
+    ) {
+        precondition(capacity >= 1)
+        self.capacity = capacity
+        self.makeConnection = makeConnection
+        queue = DispatchQueue(label: label, attributes: capacity > 1 ? .concurrent : [])
+        if let first {
+            idle = [first]
+            opened = 1
+        }
+    }
+
+    /// Runs `body` with a connection of the pool on the calling thread, after waiting for one
+    /// to be free.
+    func withConnection<T>(_ body: (Connection) throws -> T) throws -> T {
+        let connection = try acquireBlocking()
+        defer { release(connection) }
+        return try body(connection)
+    }
+
+    /// Waits, suspended, for a free connection, then runs `body` with it on the pool's queue.
+    /// Throws `CancellationError` when the task is cancelled before a connection was free.
+    func withConnection<T: Sendable>(_ body: @escaping @Sendable (Connection) throws -> T) async throws -> T {
+        let lease = try await acquire()
+        return try await withCheckedThrowingContinuation { continuation in
+            queue.async {
+                let result = Result { try body(lease.connection) }
+                self.release(lease.connection)
+                continuation.resume(with: result)
+            }
+        }
+    }
+
+    /// Refuses new callers; the connections close once the callers already running or
+    /// queued are done. With `waiting`, returns only then. Calling it again does nothing.
+    func close(waiting: Bool) {
+        lock.lock()
+        guard !isClosed else {
+            lock.unlock()
+            return
+        }
+        isClosed = true
+        if idle.count == opened {
+            let connections = takeIdle()
+            lock.unlock()
+            for connection in connections { connection.close() }
+            return
+        }
+        let semaphore = waiting ? DispatchSemaphore(value: 0) : nil
+        drained = semaphore
+        lock.unlock()
+        semaphore?.wait()
+    }
+
+    /// Empties `idle`; call it holding `lock`.
+    private func takeIdle() -> [Connection] {
+        defer { idle = [] }
+        return idle
+    }
+
+    // MARK: Waiting
+
+    /// One caller waiting for a connection. `@unchecked Sendable` because the cancellation
+    /// handler of an async caller reaches it from another thread: its fields are read and
+    /// written only under the pool's lock.
+    private final class Waiter: @unchecked Sendable {
+        /// Hands over the connection, or the reason there is none. Set before the waiter
+        /// queues; called once, outside the lock.
+        var resume: (Result<Lease, any Error>) -> Void = { _ in }
+        /// Set by the task's cancellation handler, which may run before the waiter queues.
+        var isCancelled = false
+    }
+
+    /// Takes a free connection or opens one, or returns nil when all are in use. Call it
+    /// holding `lock`. Opening adds no I/O (SQLite reads the file on the first statement), so
+    /// it is done under the lock.
+    private func takeConnection() throws -> Connection? {
+        if isClosed { throw ConnectionPoolClosed() }
+        if let connection = idle.popLast() { return connection }
+        guard opened < capacity else { return nil }
+        let connection = try makeConnection()
+        opened += 1
+        return connection
+    }
+
+    private func acquireBlocking() throws -> Connection {
+        lock.lock()
+        let connection: Connection?
+        do {
+            connection = try takeConnection()
+        } catch {
+            lock.unlock()
+            throw error
+        }
+        if let connection {
+            lock.unlock()
+            return connection
+        }
+        let handedOver = DispatchSemaphore(value: 0)
+        nonisolated(unsafe) var outcome: Result<Lease, any Error>?
+        let waiter = Waiter()
+        waiter.resume = { result in
+            outcome = result
+            handedOver.signal()
+        }
+        waiters.append(waiter)
+        lock.unlock()
+        handedOver.wait()
+        return try outcome!.get().connection
+    }
+
+    private func acquire() async throws -> Lease {
+        let waiter = Waiter()
+        return try await withTaskCancellationHandler {
+            try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Lease, any Error>) in
+                lock.lock()
+                let connection: Connection?
+                do {
+                    if waiter.isCancelled { throw CancellationError() }
+                    connection = try takeConnection()
+                } catch {
+                    lock.unlock()
+                    continuation.resume(throwing: error)
+                    return
+                }
+                if let connection {
+                    lock.unlock()
+                    continuation.resume(returning: Lease(connection: connection))
+                    return
+                }
+                waiter.resume = { continuation.resume(with: $0) }
+                waiters.append(waiter)
+                lock.unlock()
+            }
+        } onCancel: {
+            lock.lock()
+            waiter.isCancelled = true
+            guard let index = waiters.firstIndex(where: { $0 === waiter }) else {
+                lock.unlock()
+                return
+            }
+            waiters.remove(at: index)
+            lock.unlock()
+            waiter.resume(.failure(CancellationError()))
+        }
+    }
+
+    private func release(_ connection: Connection) {
+        lock.lock()
+        if !waiters.isEmpty {
+            let next = waiters.removeFirst()
+            lock.unlock()
+            next.resume(.success(Lease(connection: connection)))
+            return
+        }
+        idle.append(connection)
+        guard isClosed, idle.count == opened else {
+            lock.unlock()
+            return
+        }
+        // The last caller after `close` closes the connections.
+        let connections = takeIdle()
+        let semaphore = drained
+        lock.unlock()
+        for connection in connections { connection.close() }
+        semaphore?.signal()
+    }
+}
+
+/// A connection handed by a pool to the one caller that uses it until it gives it back: the
+/// pool guarantees the exclusivity that the compiler cannot see.
+struct Lease: @unchecked Sendable {
+    let connection: Connection
+}
+
+/// The pool was closed: no connection will be handed out any more.
+struct ConnectionPoolClosed: Error {}

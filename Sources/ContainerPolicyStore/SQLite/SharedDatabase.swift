@@ -1,0 +1,188 @@
+import Foundation
+import Synchronization
+
+/// A database file as this process uses it: one writer connection, and for a WAL file a
+/// small pool of read-only connections, so that reads never wait for the writer. Every
+/// opener of the same file (the same device and inode) in this process shares one
+/// `SharedDatabase`, so the process has one writer per file and its writes queue in order
+/// instead of competing for SQLite's lock.
+final class SharedDatabase: Sendable {
+    /// The connection that writes; nil when the file was opened for reading only.
+    let writer: ConnectionPool?
+    /// Read-only connections of a WAL file; nil when reads go through the writer (a private
+    /// in-memory database, or a file with a rollback journal, where a reader would block
+    /// the writer's commit anyway).
+    let readers: ConnectionPool?
+    /// The settings that every opener must agree on, as `name=value`.
+    let settings: [String: String]
+    private let key: Key?
+    /// The threads running a caller's closure now, to refuse a call into the same database
+    /// from inside one, which would wait for itself.
+    private let callerThreads = Mutex<Set<UInt>>([])
+
+    /// The pool that serves reads.
+    var readPool: ConnectionPool {
+        // One of the two always exists: see the initializers.
+        readers ?? writer!
+    }
+
+    private init(key: Key?, writer: ConnectionPool?, readers: ConnectionPool?, settings: [String: String]) {
+        self.key = key
+        self.writer = writer
+        self.readers = readers
+        self.settings = settings
+    }
+
+    // MARK: Opening and closing
+
+    private struct Key: Hashable {
+        let device: UInt64
+        let inode: UInt64
+        let readOnly: Bool
+    }
+
+    private struct Entry {
+        let database: SharedDatabase
+        var openers: Int
+    }
+
+    /// Every open file of the process. Opening holds the lock, so two openers of one file
+    /// cannot both make a writer; opening is rare next to the work done on an open file.
+    private static let openFiles = Mutex<[Key: Entry]>([:])
+
+    /// The shared database of the file at `path`, opened (and prepared by `prepare`, on its
+    /// first connection) unless this process has it open already. Each call must be matched
+    /// by one `release()`.
+    ///
+    /// - Parameters:
+    ///   - readerCount: how many read-only connections a WAL file may have at once.
+    ///   - isWAL: reads the journal mode of the prepared first connection.
+    ///   - settings: what every opener of the file must agree on; a mismatch throws
+    ///     ``SharedDatabaseConflict``.
+    static func open(
+        path: String, options: ConnectionOptions, readerCount: Int, settings: [String: String],
+        prepare: (Connection) throws -> Void, isWAL: (Connection) throws -> Bool
+    ) throws -> SharedDatabase {
+        try openFiles.withLock { (openFiles: inout [Key: Entry]) throws -> SharedDatabase in
+            if let key = Self.key(path, readOnly: options.readOnly), var entry = openFiles[key] {
+                try entry.database.checkAgreement(settings)
+                entry.openers += 1
+                openFiles[key] = entry
+                return entry.database
+            }
+            let first = try Connection(.file(path: path), options: options)
+            let database: SharedDatabase
+            do {
+                try prepare(first)
+                // The file exists now: it is known by its device and inode from here on.
+                let key = Self.key(path, readOnly: options.readOnly)
+                var readerOptions = options
+                readerOptions.readOnly = true
+                let openReader = { try Connection(.file(path: path), options: readerOptions) }
+                let label = "ContainerPolicyStore " + path
+                if options.readOnly {
+                    let readers = ConnectionPool(
+                        capacity: readerCount, label: label + " (readers)", first: first, makeConnection: openReader)
+                    database = SharedDatabase(key: key, writer: nil, readers: readers, settings: settings)
+                } else {
+                    let writer = ConnectionPool(capacity: 1, label: label + " (writer)", first: first) {
+                        preconditionFailure("the writer pool holds its one connection from the start")
+                    }
+                    let readers = try isWAL(first)
+                        ? ConnectionPool(capacity: readerCount, label: label + " (readers)", makeConnection: openReader)
+                        : nil
+                    database = SharedDatabase(key: key, writer: writer, readers: readers, settings: settings)
+                }
+                if let key { openFiles[key] = Entry(database: database, openers: 1) }
+            } catch {
+                first.close()
+                throw error
+            }
+            return database
+        }
+    }
+
+    /// A private in-memory database with one connection, shared with no one.
+    static func inMemory(options: ConnectionOptions, prepare: (Connection) throws -> Void) throws -> SharedDatabase {
+        let connection = try Connection(.memory, options: options)
+        do {
+            try prepare(connection)
+        } catch {
+            connection.close()
+            throw error
+        }
+        let writer = ConnectionPool(capacity: 1, label: "ContainerPolicyStore :memory:", first: connection) {
+            preconditionFailure("an in-memory database has one connection")
+        }
+        return SharedDatabase(key: nil, writer: writer, readers: nil, settings: [:])
+    }
+
+    /// Ends one opener's use. The last one closes the connections once the work already
+    /// started or queued is done, and waits for that unless it is itself such work.
+    func release() {
+        let isLast = Self.openFiles.withLock { openFiles in
+            guard let key, var entry = openFiles[key] else { return true }
+            entry.openers -= 1
+            if entry.openers > 0 {
+                openFiles[key] = entry
+                return false
+            }
+            openFiles[key] = nil
+            return true
+        }
+        guard isLast else { return }
+        let waiting = !isCallerThread
+        // The readers first: the connection that closes last checkpoints the WAL and removes
+        // it, which only the writer can do.
+        readers?.close(waiting: waiting)
+        writer?.close(waiting: waiting)
+    }
+
+    private static func key(_ path: String, readOnly: Bool) -> Key? {
+        var status = stat()
+        guard stat(path, &status) == 0 else { return nil }
+        return Key(device: UInt64(status.st_dev), inode: UInt64(status.st_ino), readOnly: readOnly)
+    }
+
+    private func checkAgreement(_ requested: [String: String]) throws {
+        for (name, value) in requested.sorted(by: { $0.key < $1.key }) where settings[name] != value {
+            throw SharedDatabaseConflict(setting: name, inUse: settings[name] ?? "unset", requested: value)
+        }
+    }
+
+    // MARK: Callers
+
+    /// Runs `body` as a caller of this database on the current thread; throws
+    /// ``ReentrantDatabaseCall`` when the thread is already running one of its closures.
+    func asCaller<T>(_ body: () throws -> T) throws -> T {
+        let thread = currentThreadID()
+        let entered = callerThreads.withLock { $0.insert(thread).inserted }
+        guard entered else { throw ReentrantDatabaseCall() }
+        defer { _ = callerThreads.withLock { $0.remove(thread) } }
+        return try body()
+    }
+
+    /// Whether the current thread is running a closure of this database.
+    var isCallerThread: Bool {
+        let thread = currentThreadID()
+        return callerThreads.withLock { $0.contains(thread) }
+    }
+}
+
+/// A call into a database from inside one of its own closures, on the same thread.
+struct ReentrantDatabaseCall: Error {}
+
+/// A second opener of a file asked for a setting other than the one its connections use.
+struct SharedDatabaseConflict: Error {
+    let setting: String
+    let inUse: String
+    let requested: String
+}
+
+private func currentThreadID() -> UInt {
+    #if canImport(Darwin)
+    UInt(bitPattern: pthread_self())
+    #else
+    UInt(pthread_self())
+    #endif
+}
