@@ -12,7 +12,7 @@ struct CheckCommand: ParsableCommand {
 
     func run() throws {
         let store = try database.existingStore()
-        let findings = try exitOnRefusal { try store.checkIntegrity() }
+        let findings = try exitOnRefusal { try store.perform(.checkIntegrity()) }
         guard !findings.isEmpty else {
             print("ok: \(store.path) passed integrity_check, foreign_key_check and the domain checks.")
             return

@@ -23,7 +23,7 @@ struct ClusterCommand: ParsableCommand {
 
         func run() throws {
             let store = try database.existingStore()
-            let cluster = try exitOnRefusal { try store.assignPolicy(named: policy, toCluster: arn) }
+            let cluster = try exitOnRefusal { try store.perform(.assignPolicy(named: policy, toCluster: arn)) }
             print(Report.assigned(cluster))
         }
     }
@@ -38,7 +38,7 @@ struct ClusterCommand: ParsableCommand {
 
         func run() throws {
             let store = try database.existingStore()
-            let cluster = try exitOnRefusal { try store.unassignCluster(arn: arn) }
+            let cluster = try exitOnRefusal { try store.perform(.unassignCluster(arn: arn)) }
             print(Report.unassigned(cluster))
         }
     }
@@ -54,7 +54,7 @@ struct ClusterCommand: ParsableCommand {
             let store = try database.existingStore()
             let output: any ListOutput<Cluster> = json ? JSONList(key: "clusters", document: ClusterJSON.init) : ClusterTable()
             try printListing(output, name: \.arn) { after, limit in
-                try store.clusters(after: after, limit: limit)
+                try store.perform(.clusters(after: after, limit: limit))
             }
         }
     }

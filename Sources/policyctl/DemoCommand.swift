@@ -64,7 +64,7 @@ struct DemoCommand: ParsableCommand {
             let ruleOptions = ruleset.rules.flatMap { ["--rule", Self.shownRule($0)] }
             command(["ruleset", "create", ruleset.name, "--description", ruleset.description] + ruleOptions)
             let created = try exitOnRefusal {
-                try store.createRuleset(named: ruleset.name, description: ruleset.description, rules: ruleset.rules)
+                try store.perform(.createRuleset(named: ruleset.name, description: ruleset.description, rules: ruleset.rules))
             }
             print(Report.created(.ruleset, name: created.name))
         }
@@ -72,44 +72,44 @@ struct DemoCommand: ParsableCommand {
         step(2, "Create a policy with a description and XDR Telemetry on.")
         command(["policy", "create", Self.policyName, "--description", Self.policyDescription, "--xdr", "on"])
         let policy = try exitOnRefusal {
-            try store.createPolicy(named: Self.policyName, description: Self.policyDescription, xdrEnabled: true)
+            try store.perform(.createPolicy(named: Self.policyName, description: Self.policyDescription, xdrEnabled: true))
         }
         print(Report.created(.policy, name: policy.name))
 
         step(3, "Add the rulesets to the policy's Runtime.")
         command(["policy", "modify", policy.name] + Self.rulesets.flatMap { ["--add-ruleset", $0.name] })
         let linked = try exitOnRefusal {
-            try store.modifyPolicy(named: policy.name) { edit in Self.rulesets.forEach { edit.addRuleset($0.name) } }
+            try store.perform(.modifyPolicy(named: policy.name) { edit in Self.rulesets.forEach { edit.addRuleset($0.name) } })
         }
         print(Report.modified(.policy, name: linked.name, revision: linked.revision))
 
         step(4, "Duplicate the policy: the copy is named with 'Policy' appended.")
         command(["policy", "duplicate", policy.name])
-        let copy = try exitOnRefusal { try store.duplicatePolicy(named: policy.name) }
+        let copy = try exitOnRefusal { try store.perform(.duplicatePolicy(named: policy.name)) }
         print(Report.duplicated(.policy, name: policy.name, copy: copy.name))
 
         step(5, "Modify the copy: a new description, XDR Telemetry off, one ruleset fewer.")
         let dropped = Self.rulesets[1].name
         command(["policy", "modify", copy.name, "--description", Self.copyDescription, "--xdr", "off", "--remove-ruleset", dropped])
         let modified = try exitOnRefusal {
-            try store.modifyPolicy(named: copy.name) { edit in
+            try store.perform(.modifyPolicy(named: copy.name) { edit in
                 edit.description = Self.copyDescription
                 edit.xdrEnabled = false
                 edit.removeRuleset(dropped)
-            }
+            })
         }
         print(Report.modified(.policy, name: modified.name, revision: modified.revision))
 
         step(6, "The policy list: each name with its description under it.")
         command(["policy", "list"])
         try printListing(PolicyTable(), name: \.name) { after, limit in
-            try store.policies(after: after, limit: limit)
+            try store.perform(.policies(after: after, limit: limit))
         }
 
         step(7, "A name with a space in it is refused, with the reason.")
         command(["policy", "create", Self.spacedName])
         do {
-            let accepted = try store.createPolicy(named: Self.spacedName)
+            let accepted = try store.perform(.createPolicy(named: Self.spacedName))
             print(Report.created(.policy, name: accepted.name))
         } catch {
             print(refusalMessage(error))

@@ -46,10 +46,10 @@ enum DemoFile {
             throw refuse("\(name) exists and is not an earlier demo database, so demo leaves it alone (\(error)); \(advice)")
         }
         let stranger = try exitOnRefusal { () -> (kind: ObjectKind, name: String)? in
-            if let policy = try firstName(notIn: demoPolicies, name: \Policy.name, nextPage: store.policies) {
+            if let policy = try firstName(notIn: demoPolicies, name: \Policy.name, nextPage: { try store.perform(.policies(after: $0, limit: $1)) }) {
                 return (.policy, policy)
             }
-            return try firstName(notIn: demoRulesets, name: \Ruleset.name, nextPage: store.rulesets).map { (.ruleset, $0) }
+            return try firstName(notIn: demoRulesets, name: \Ruleset.name, nextPage: { try store.perform(.rulesets(after: $0, limit: $1)) }).map { (.ruleset, $0) }
         }
         if let stranger {
             throw refuse("""

@@ -20,10 +20,10 @@ struct ExportCommand: ParsableCommand {
         let store = try database.existingStore()
         guard let outputPath else {
             // Streamed: the export of a large store never sits whole in memory.
-            _ = try exitOnRefusal { try store.export { FileHandle.standardOutput.write($0) } }
+            _ = try exitOnRefusal { try store.read { tx in try tx.export { FileHandle.standardOutput.write($0) } } }
             return
         }
-        let summary = try exitOnRefusal { try store.export(to: URL(fileURLWithPath: outputPath)) }
+        let summary = try exitOnRefusal { try store.perform(.export(to: URL(fileURLWithPath: outputPath))) }
         let rulesets = counted(summary.rulesets, "ruleset", "rulesets")
         let policies = counted(summary.policies, "policy", "policies")
         print("Exported \(rulesets) and \(policies) to \(outputPath).")
@@ -60,9 +60,9 @@ struct ImportCommand: ParsableCommand {
         let plan: ImportPlan
         if dryRun {
             let store = try database.existingStore()
-            plan = try exitOnRefusal { try store.importDocument(document, prune: prune, dryRun: true) }
+            plan = try exitOnRefusal { try store.perform(.importDocument(document, prune: prune, dryRun: true)) }
         } else {
-            plan = try database.create { try $0.importDocument(document, prune: prune) }
+            plan = try database.create { try $0.perform(.importDocument(document, prune: prune)) }
         }
         print(plan)
         print(plan.applied

@@ -26,7 +26,7 @@ struct PolicyCommand: ParsableCommand {
 
         func run() throws {
             let policy = try database.create { store in
-                try store.createPolicy(named: name, description: description, xdrEnabled: xdr.isEnabled, rulesets: rulesets)
+                try store.perform(.createPolicy(named: name, description: description, xdrEnabled: xdr.isEnabled, rulesets: rulesets))
             }
             print(Report.created(.policy, name: policy.name))
         }
@@ -46,7 +46,7 @@ struct PolicyCommand: ParsableCommand {
 
         func run() throws {
             let store = try database.existingStore()
-            let copy = try exitOnRefusal { try store.duplicatePolicy(named: name, as: newName) }
+            let copy = try exitOnRefusal { try store.perform(.duplicatePolicy(named: name, as: newName)) }
             print(Report.duplicated(.policy, name: name, copy: copy.name))
         }
     }
@@ -79,12 +79,12 @@ struct PolicyCommand: ParsableCommand {
         func run() throws {
             let store = try database.existingStore()
             let policy = try exitOnRefusal {
-                try store.modifyPolicy(named: name, expectedRevision: expectedRevision) { edit in
+                try store.perform(.modifyPolicy(named: name, expectedRevision: expectedRevision) { edit in
                     if let description { edit.description = description }
                     if let xdr { edit.xdrEnabled = xdr.isEnabled }
                     removedRulesets.forEach { edit.removeRuleset($0) }
                     addedRulesets.forEach { edit.addRuleset($0) }
-                }
+                })
             }
             print(Report.modified(.policy, name: policy.name, revision: policy.revision))
         }
@@ -100,7 +100,7 @@ struct PolicyCommand: ParsableCommand {
 
         func run() throws {
             let store = try database.existingStore()
-            try exitOnRefusal { try store.deletePolicy(named: name) }
+            try exitOnRefusal { try store.perform(.deletePolicy(named: name)) }
             print(Report.deleted(.policy, name: name))
         }
     }
@@ -117,7 +117,7 @@ struct PolicyCommand: ParsableCommand {
             let store = try database.existingStore()
             let output: any ListOutput<Policy> = json ? JSONList(key: "policies") { PolicyJSON($0) } : PolicyTable()
             try printListing(output, name: \.name) { after, limit in
-                try store.policies(after: after, limit: limit)
+                try store.perform(.policies(after: after, limit: limit))
             }
         }
     }
@@ -158,7 +158,7 @@ struct PolicyCommand: ParsableCommand {
             let store = try database.existingStore()
             try printHistory(
                 of: .policy, named: name, json: json,
-                changes: { try store.history(ofPolicy: name) }, exists: { try store.policy(named: name) != nil })
+                changes: { try store.perform(.history(ofPolicy: name)) }, exists: { try store.perform(.policy(named: name)) != nil })
         }
     }
 

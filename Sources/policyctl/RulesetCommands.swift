@@ -27,7 +27,7 @@ struct RulesetCommand: ParsableCommand {
 
         func run() throws {
             let ruleset = try database.create { store in
-                try store.createRuleset(named: name, description: description, rules: rules)
+                try store.perform(.createRuleset(named: name, description: description, rules: rules))
             }
             print(Report.created(.ruleset, name: ruleset.name))
         }
@@ -46,7 +46,7 @@ struct RulesetCommand: ParsableCommand {
 
         func run() throws {
             let store = try database.existingStore()
-            let copy = try exitOnRefusal { try store.duplicateRuleset(named: name, as: newName) }
+            let copy = try exitOnRefusal { try store.perform(.duplicateRuleset(named: name, as: newName)) }
             print(Report.duplicated(.ruleset, name: name, copy: copy.name))
         }
     }
@@ -79,11 +79,11 @@ struct RulesetCommand: ParsableCommand {
         func run() throws {
             let store = try database.existingStore()
             let ruleset = try exitOnRefusal {
-                try store.modifyRuleset(named: name, expectedRevision: expectedRevision) { edit in
+                try store.perform(.modifyRuleset(named: name, expectedRevision: expectedRevision) { edit in
                     if let description { edit.description = description }
                     edit.rules.removeAll { removedRuleIDs.contains($0.id) }
                     edit.rules += addedRules
-                }
+                })
             }
             print(Report.modified(.ruleset, name: ruleset.name, revision: ruleset.revision))
         }
@@ -99,7 +99,7 @@ struct RulesetCommand: ParsableCommand {
 
         func run() throws {
             let store = try database.existingStore()
-            try exitOnRefusal { try store.deleteRuleset(named: name) }
+            try exitOnRefusal { try store.perform(.deleteRuleset(named: name)) }
             print(Report.deleted(.ruleset, name: name))
         }
     }
@@ -116,7 +116,7 @@ struct RulesetCommand: ParsableCommand {
             let store = try database.existingStore()
             let output: any ListOutput<Ruleset> = json ? JSONList(key: "rulesets", document: RulesetJSON.init) : RulesetTable()
             try printListing(output, name: \.name) { after, limit in
-                try store.rulesets(after: after, limit: limit)
+                try store.perform(.rulesets(after: after, limit: limit))
             }
         }
     }
@@ -134,13 +134,13 @@ struct RulesetCommand: ParsableCommand {
         func run() throws {
             let store = try database.existingStore()
             let ruleset = try exitOnRefusal {
-                guard let ruleset = try store.ruleset(named: name) else { throw PolicyStoreError.notFound(.ruleset, name: name) }
+                guard let ruleset = try store.perform(.ruleset(named: name)) else { throw PolicyStoreError.notFound(.ruleset, name: name) }
                 return ruleset
             }
             if json {
                 print(try encodeJSON(RulesetJSON(ruleset)))
             } else {
-                let users = try exitOnRefusal { try store.policies(usingRuleset: ruleset.name) }
+                let users = try exitOnRefusal { try store.perform(.policies(usingRuleset: ruleset.name)) }
                 print(RulesetDetails.text(ruleset, usedBy: users))
             }
         }
@@ -161,7 +161,7 @@ struct RulesetCommand: ParsableCommand {
             let store = try database.existingStore()
             try printHistory(
                 of: .ruleset, named: name, json: json,
-                changes: { try store.history(ofRuleset: name) }, exists: { try store.ruleset(named: name) != nil })
+                changes: { try store.perform(.history(ofRuleset: name)) }, exists: { try store.perform(.ruleset(named: name)) != nil })
         }
     }
 }

@@ -171,45 +171,45 @@ enum ConcurrencyWorkload {
             switch choice {
             case 0..<20:
                 attempt("read", allowed: []) {
-                    _ = try store.policy(named: churn)
-                    _ = try store.policies(after: listAfter, limit: 20)
-                    _ = try store.policyCount()
+                    _ = try store.perform(.policy(named: churn))
+                    _ = try store.perform(.policies(after: listAfter, limit: 20))
+                    _ = try store.perform(.policyCount())
                 }
             case 20..<30:
                 let name = "u_\(prefix)_\(index)"
-                if attempt("createOwn", allowed: [], { try store.createPolicy(named: name, description: "own", rulesets: someRulesets) }) {
+                if attempt("createOwn", allowed: [], { try store.perform(.createPolicy(named: name, description: "own", rulesets: someRulesets)) }) {
                     report.ownPolicies.append(name)
                 }
             case 30..<35:
                 guard let victim = report.ownPolicies.randomElement(using: &random) else { return }
-                if attempt("deleteOwn", allowed: [], { try store.deletePolicy(named: victim) }) {
+                if attempt("deleteOwn", allowed: [], { try store.perform(.deletePolicy(named: victim)) }) {
                     report.ownPolicies.removeAll { $0 == victim }
                 }
             case 35..<45:
                 attempt("createChurn", allowed: ["nameTaken"]) {
-                    try store.createPolicy(named: churn, rulesets: [oneRuleset])
+                    try store.perform(.createPolicy(named: churn, rulesets: [oneRuleset]))
                 }
             case 45..<53:
-                attempt("deleteChurn", allowed: ["notFound"]) { try store.deletePolicy(named: churn) }
+                attempt("deleteChurn", allowed: ["notFound"]) { try store.perform(.deletePolicy(named: churn)) }
             case 53..<70:
                 let text = "edit \(prefix) \(index)"
                 attempt("modifyChurn", allowed: ["revisionConflict", "notFound"]) {
-                    guard let current = try store.policy(named: churn) else { throw PolicyStoreError.notFound(.policy, name: churn) }
-                    try store.modifyPolicy(named: churn, expectedRevision: current.revision) {
+                    guard let current = try store.perform(.policy(named: churn)) else { throw PolicyStoreError.notFound(.policy, name: churn) }
+                    try store.perform(.modifyPolicy(named: churn, expectedRevision: current.revision) {
                         $0.description = text
                         $0.xdrEnabled.toggle()
                         if $0.rulesets.contains(oneRuleset) { $0.removeRuleset(oneRuleset) } else { $0.addRuleset(oneRuleset) }
-                    }
+                    })
                 }
             case 70..<80:
                 let copy = "dup\(letter)_\(prefix)_\(index)"
                 let template = ConcurrencyWorkload.templates[letter]!.name
-                if attempt("duplicateTemplate", allowed: [], { try store.duplicatePolicy(named: template, as: copy) }) {
+                if attempt("duplicateTemplate", allowed: [], { try store.perform(.duplicatePolicy(named: template, as: copy)) }) {
                     report.duplicates.append(copy)
                 }
             case 80..<88:
                 attempt("duplicateChurn", allowed: ["nameTaken", "notFound"]) {
-                    try store.duplicatePolicy(named: churn, as: target)
+                    try store.perform(.duplicatePolicy(named: churn, as: target))
                 }
             default:
                 // Several operations in one transaction racing the others.
@@ -231,11 +231,11 @@ enum ConcurrencyWorkload {
             while true {
                 let started = DispatchTime.now().uptimeNanoseconds
                 do {
-                    guard let counter = try store.policy(named: "counter"), let value = Int(counter.description) else {
+                    guard let counter = try store.perform(.policy(named: "counter")), let value = Int(counter.description) else {
                         report.unexpected.append("increment: the counter is missing or not a number")
                         return
                     }
-                    try store.modifyPolicy(named: "counter", expectedRevision: counter.revision) { $0.description = String(value + 1) }
+                    try store.perform(.modifyPolicy(named: "counter", expectedRevision: counter.revision) { $0.description = String(value + 1) })
                     report.increments += 1
                     return
                 } catch .revisionConflict {

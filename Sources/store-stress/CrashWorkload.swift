@@ -19,7 +19,7 @@ enum CrashWorkload {
         let limit = try arguments.int("ops", default: 1_000_000)
         let unsafeDuplicate = arguments.has("unsafe-duplicate")
         let store = try StressStore.open(path: path, options: StressStore.options(arguments))
-        var model = StoreModel(try store.exportDocument())
+        var model = StoreModel(try store.perform(.exportDocument()))
         Output.line("ready \(model.rulesets.count) \(model.policies.count)")
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
@@ -53,40 +53,40 @@ enum CrashWorkload {
     static func execute(_ operation: StressOperation, on store: PolicyStore, unsafeDuplicate: Bool = false) throws {
         switch operation {
         case .createRuleset(let spec):
-            try store.createRuleset(named: spec.name, description: spec.description, rules: rules(spec.rules))
+            try store.perform(.createRuleset(named: spec.name, description: spec.description, rules: rules(spec.rules)))
         case .createPolicy(let spec):
-            try store.createPolicy(named: spec.name, description: spec.description, xdrEnabled: spec.xdr, rulesets: spec.rulesets)
+            try store.perform(.createPolicy(named: spec.name, description: spec.description, xdrEnabled: spec.xdr, rulesets: spec.rulesets))
         case .duplicatePolicy(let source, let copy, let explicitName):
             if unsafeDuplicate {
                 // Deliberately wrong: the copy exists for a while without its links.
-                guard let original = try store.policy(named: source) else { throw PolicyStoreError.notFound(.policy, name: source) }
-                try store.createPolicy(named: copy, description: original.description, xdrEnabled: original.xdrEnabled)
+                guard let original = try store.perform(.policy(named: source)) else { throw PolicyStoreError.notFound(.policy, name: source) }
+                try store.perform(.createPolicy(named: copy, description: original.description, xdrEnabled: original.xdrEnabled))
                 usleep(40_000)
-                try store.modifyPolicy(named: copy) { $0.rulesets = original.rulesets }
+                try store.perform(.modifyPolicy(named: copy) { $0.rulesets = original.rulesets })
                 return
             }
-            let made = try store.duplicatePolicy(named: source, as: explicitName ? copy : nil)
+            let made = try store.perform(.duplicatePolicy(named: source, as: explicitName ? copy : nil))
             guard made.name == copy else { throw WorkloadError("the copy of \(source) is named \(made.name), not \(copy)") }
         case .modifyPolicy(let spec):
             // Read, then modify with the revision read: the optimistic path a tool would take.
-            guard let current = try store.policy(named: spec.name) else { throw PolicyStoreError.notFound(.policy, name: spec.name) }
-            try store.modifyPolicy(named: spec.name, expectedRevision: current.revision) {
+            guard let current = try store.perform(.policy(named: spec.name)) else { throw PolicyStoreError.notFound(.policy, name: spec.name) }
+            try store.perform(.modifyPolicy(named: spec.name, expectedRevision: current.revision) {
                 $0.description = spec.description
                 $0.xdrEnabled = spec.xdr
                 $0.rulesets = spec.rulesets
-            }
+            })
         case .modifyRuleset(let spec):
-            guard let current = try store.ruleset(named: spec.name) else { throw PolicyStoreError.notFound(.ruleset, name: spec.name) }
-            try store.modifyRuleset(named: spec.name, expectedRevision: current.revision) {
+            guard let current = try store.perform(.ruleset(named: spec.name)) else { throw PolicyStoreError.notFound(.ruleset, name: spec.name) }
+            try store.perform(.modifyRuleset(named: spec.name, expectedRevision: current.revision) {
                 $0.description = spec.description
                 $0.rules = rules(spec.rules)
-            }
+            })
         case .deletePolicy(let name):
-            try store.deletePolicy(named: name)
+            try store.perform(.deletePolicy(named: name))
         case .deleteRuleset(let name):
-            try store.deleteRuleset(named: name)
+            try store.perform(.deleteRuleset(named: name))
         case .importDocument(let rulesets, let policies):
-            try store.importDocument(document(rulesets: rulesets, policies: policies))
+            try store.perform(.importDocument(document(rulesets: rulesets, policies: policies)))
         case .batch(let operations):
             try store.write { tx in
                 for operation in operations { try execute(operation, in: tx) }
@@ -95,7 +95,7 @@ enum CrashWorkload {
     }
 
     /// The same operations inside a transaction of the caller's.
-    static func execute(_ operation: StressOperation, in tx: StoreTransaction) throws {
+    static func execute(_ operation: StressOperation, in tx: borrowing StoreTransaction) throws {
         switch operation {
         case .createRuleset(let spec):
             try tx.createRuleset(named: spec.name, description: spec.description, rules: rules(spec.rules))

@@ -27,9 +27,9 @@ enum Probe {
             do {
                 switch action {
                 case "read":
-                    let count = try store.policyCount() + store.rulesetCount()
-                    _ = try store.policies(limit: 1_000)
-                    _ = try store.rulesets(limit: 1_000)
+                    let count = try store.perform(.policyCount()) + store.perform(.rulesetCount())
+                    _ = try store.perform(.policies(limit: 1_000))
+                    _ = try store.perform(.rulesets(limit: 1_000))
                     emit(ProbeStep(action: action, ok: true, detail: "\(count) objects"))
                 case "write":
                     let suffix = String(UInt32.random(in: 0...UInt32.max), radix: 16)
@@ -39,7 +39,7 @@ enum Probe {
                     }
                     emit(ProbeStep(action: action, ok: true))
                 case "check":
-                    let findings = try store.checkIntegrity()
+                    let findings = try store.perform(.checkIntegrity())
                     emit(ProbeStep(action: action, ok: findings.isEmpty, detail: findings.map(\.description).joined(separator: "; ")))
                 case "modes":
                     // The permissions of the database and of its -wal, -shm and -journal files
@@ -52,7 +52,7 @@ enum Probe {
                     }
                     emit(ProbeStep(action: action, ok: true, detail: modes))
                 case "export":
-                    let data = try store.export()
+                    let data = try store.perform(.export())
                     emit(ProbeStep(action: action, ok: true, detail: "\(data.count) bytes"))
                 default:
                     throw UsageError("unknown probe action \(action)")
@@ -111,7 +111,7 @@ enum ImportJSON {
             }
             outcome.peakAfterReadingKilobytes = peakResidentKilobytes()
             let store = try StressStore.open(path: path, options: StressStore.options(arguments))
-            let plan = try store.importDocument(document, dryRun: arguments.has("dry-run"))
+            let plan = try store.perform(.importDocument(document, dryRun: arguments.has("dry-run")))
             outcome.ok = true
             outcome.steps = plan.steps.count
         } catch let error as PolicyStoreError {

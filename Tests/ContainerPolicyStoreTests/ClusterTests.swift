@@ -12,24 +12,24 @@ import Testing
     init() throws {
         directory = try TemporaryDirectory()
         (store, path) = try makeStore(in: directory)
-        try store.createPolicy(named: "web")
-        try store.createPolicy(named: "api")
+        try store.perform(.createPolicy(named: "web"))
+        try store.perform(.createPolicy(named: "api"))
     }
 
     @Test func assignReplaceUnassignAndList() throws {
-        let assigned = try store.assignPolicy(named: "web", toCluster: arn)
+        let assigned = try store.perform(.assignPolicy(named: "web", toCluster: arn))
         #expect(assigned.policy == "web" && assigned.assignedAt != nil)
-        try store.assignPolicy(named: "api", toCluster: other)
-        #expect(try store.assignPolicy(named: "API", toCluster: arn).policy == "api")
-        #expect(try store.clusters(usingPolicy: "api") == [other, arn].sorted())
-        #expect(try store.clusters(usingPolicy: "web").isEmpty)
-        let unassigned = try store.unassignCluster(arn: arn)
+        try store.perform(.assignPolicy(named: "api", toCluster: other))
+        #expect(try store.perform(.assignPolicy(named: "API", toCluster: arn)).policy == "api")
+        #expect(try store.perform(.clusters(usingPolicy: "api")) == [other, arn].sorted())
+        #expect(try store.perform(.clusters(usingPolicy: "web")).isEmpty)
+        let unassigned = try store.perform(.unassignCluster(arn: arn))
         #expect(unassigned.policy == nil && unassigned.assignedAt == nil)
-        #expect(try store.clusters().map(\.arn) == [other, arn].sorted())
+        #expect(try store.perform(.clusters()).map(\.arn) == [other, arn].sorted())
         #expect(throws: PolicyStoreError.notFound(.cluster, name: "arn:aws:ecs:us-east-1:123456789012:cluster/nope")) {
-            try store.unassignCluster(arn: "arn:aws:ecs:us-east-1:123456789012:cluster/nope")
+            try store.perform(.unassignCluster(arn: "arn:aws:ecs:us-east-1:123456789012:cluster/nope"))
         }
-        #expect(throws: PolicyStoreError.notFound(.policy, name: "nope")) { try store.assignPolicy(named: "nope", toCluster: arn) }
+        #expect(throws: PolicyStoreError.notFound(.policy, name: "nope")) { try store.perform(.assignPolicy(named: "nope", toCluster: arn)) }
     }
 
     @Test func aMalformedARNIsRefusedAndNothingIsWritten() throws {
@@ -44,29 +44,29 @@ import Testing
             ("arn:aws:ecs:us-east-1:123456789012:cluster/" + String(repeating: "c", count: 256), .malformedClusterName),
         ]
         for (bad, problem) in cases {
-            let error = #expect(throws: PolicyStoreError.invalidClusterARN(bad, problem)) { try store.assignPolicy(named: "web", toCluster: bad) }
+            let error = #expect(throws: PolicyStoreError.invalidClusterARN(bad, problem)) { try store.perform(.assignPolicy(named: "web", toCluster: bad)) }
             #expect(error?.description.contains("arn:aws:ecs:<region>:<12-digit account>:cluster/<name>") == true)
         }
         #expect(try snapshot(store) == before)
     }
 
     @Test func deletingAnAssignedPolicyIsRefusedFromTheAPI() throws {
-        try store.assignPolicy(named: "web", toCluster: arn)
-        try store.assignPolicy(named: "web", toCluster: other)
+        try store.perform(.assignPolicy(named: "web", toCluster: arn))
+        try store.perform(.assignPolicy(named: "web", toCluster: other))
         let before = try snapshot(store)
         let error = #expect(throws: PolicyStoreError.policyAssigned(policy: "web", clusters: [other, arn].sorted())) {
-            try store.deletePolicy(named: "web")
+            try store.perform(.deletePolicy(named: "web"))
         }
         #expect(error?.description.contains("remove the policy from all clusters before you can delete it") == true)
         #expect(try snapshot(store) == before)
-        try store.unassignCluster(arn: arn)
-        try store.unassignCluster(arn: other)
-        try store.deletePolicy(named: "web")
+        try store.perform(.unassignCluster(arn: arn))
+        try store.perform(.unassignCluster(arn: other))
+        try store.perform(.deletePolicy(named: "web"))
         try expectHealthy(store)
     }
 
     @Test func deletingAnAssignedPolicyIsRefusedFromTheShell() throws {
-        try store.assignPolicy(named: "web", toCluster: arn)
+        try store.perform(.assignPolicy(named: "web", toCluster: arn))
         let before = try snapshot(store)
         for foreignKeys in ["OFF", "ON"] {
             let result = try sqliteShell(path, "PRAGMA foreign_keys = \(foreignKeys); DELETE FROM policies WHERE name = 'web';")
@@ -84,9 +84,9 @@ import Testing
     }
 
     @Test func pruningAnAssignedPolicyIsRefusedWithTheReason() throws {
-        try store.assignPolicy(named: "web", toCluster: arn)
+        try store.perform(.assignPolicy(named: "web", toCluster: arn))
         let error = #expect(throws: PolicyStoreError.self) {
-            try store.importDocument(PolicyDocument(policies: [.init(name: "api")]), prune: true, dryRun: true)
+            try store.perform(.importDocument(PolicyDocument(policies: [.init(name: "api")]), prune: true, dryRun: true))
         }
         guard case .invalidDocument(let problems)? = error else { Issue.record("\(String(describing: error))"); return }
         #expect(problems.map(\.message) == [

@@ -16,127 +16,127 @@ import Testing
 
     @Test func openAStore() throws {
         let store = try PolicyStore(path: databasePath)
-        print(try store.policyCount())
+        print(try store.perform(.policyCount()))
 
         var options = StoreOptions()
         options.busyTimeout = .seconds(10)
         options.createIfMissing = false
         let existing = try PolicyStore(path: databasePath, options: options)
-        #expect(try existing.policyCount() == 0)
+        #expect(try existing.perform(.policyCount()) == 0)
     }
 
     @Test func theWholeTour() throws {
         let store = try PolicyStore.inMemory()
-        try store.createRuleset(
+        try store.perform(.createRuleset(
             named: "baseline",
             description: "Rules every cluster gets",
             rules: [
                 RuleReference(id: "TM-00000001", mitigation: .terminate),
                 RuleReference(id: "TM-00000002"),  // mitigation .log
-            ])
-        let policy = try store.createPolicy(
+            ]))
+        let policy = try store.perform(.createPolicy(
             named: "web.prod",
             description: "Front-end clusters",
-            rulesets: ["baseline"])
+            rulesets: ["baseline"]))
         print(policy.xdrEnabled)  // true: XDR Telemetry is on unless you say otherwise
         #expect(policy.xdrEnabled)
 
-        let copy = try store.duplicatePolicy(named: "web.prod")
+        let copy = try store.perform(.duplicatePolicy(named: "web.prod"))
         print(copy.name)  // web.prodPolicy
-        let staging = try store.duplicatePolicy(named: "web.prod", as: "web.staging")
+        let staging = try store.perform(.duplicatePolicy(named: "web.prod", as: "web.staging"))
         #expect(copy.name == "web.prodPolicy")
         #expect(staging.rulesets == ["baseline"])
 
-        let current = try store.policy(named: "web.staging")!
-        let updated = try store.modifyPolicy(named: "web.staging", expectedRevision: current.revision) { policy in
+        let current = try store.perform(.policy(named: "web.staging"))!
+        let updated = try store.perform(.modifyPolicy(named: "web.staging", expectedRevision: current.revision) { policy in
             policy.description = "Staging clusters"
             policy.xdrEnabled = false
             policy.removeRuleset("baseline")
-        }
+        })
         print(updated.revision > current.revision)  // true
         #expect(updated.rulesets.isEmpty)
 
         do {
-            try store.createPolicy(named: "web prod")
+            try store.perform(.createPolicy(named: "web prod"))
         } catch .invalidName(_, _, .space(let position)) {
             print("no spaces, please (position \(position))")
         } catch {
             print("error: \(error)")
         }
         #expect(throws: PolicyStoreError.invalidName(.policy, name: "web prod", .space(position: 4))) {
-            try store.createPolicy(named: "web prod")
+            try store.perform(.createPolicy(named: "web prod"))
         }
 
         try store.write { tx in
             try tx.createRuleset(named: "strict", rules: [RuleReference(id: "TM-00000003", mitigation: .isolate)])
             try tx.modifyPolicy(named: "web.prod") { $0.addRuleset("strict") }
         }
-        #expect(try store.policy(named: "web.prod")?.rulesets == ["baseline", "strict"])
+        #expect(try store.perform(.policy(named: "web.prod"))?.rulesets == ["baseline", "strict"])
 
-        var page = try store.policies(limit: 50)
+        var page = try store.perform(.policies(limit: 50))
         while let last = page.last {
             for policy in page {
                 print(policy.name, policy.rulesets)
             }
-            page = try store.policies(after: last.name, limit: 50)
+            page = try store.perform(.policies(after: last.name, limit: 50))
         }
 
-        for finding in try store.checkIntegrity() {
+        for finding in try store.perform(.checkIntegrity()) {
             print(finding)  // integrity_check, foreign_key_check, then the domain rules over every row
         }
-        #expect(try store.checkIntegrity().isEmpty)
+        #expect(try store.perform(.checkIntegrity()).isEmpty)
     }
 
     @Test func policyAsCode() throws {
         let source = try PolicyStore.inMemory()
-        try source.createRuleset(named: "baseline")
-        try source.createPolicy(named: "web.prod", rulesets: ["baseline"])
-        let exported = try source.export()
+        try source.perform(.createRuleset(named: "baseline"))
+        try source.perform(.createPolicy(named: "web.prod", rulesets: ["baseline"]))
+        let exported = try source.perform(.export())
         let store = try PolicyStore.inMemory()
 
-        let plan = try store.importDocument(try PolicyDocument(json: exported), prune: false, dryRun: true)
+        let plan = try store.perform(.importDocument(try PolicyDocument(json: exported), prune: false, dryRun: true))
         print(plan)  // "+ create policy web.prod" ... "0 unchanged"
         if !plan.steps.isEmpty {
-            try store.importDocument(try PolicyDocument(json: exported))
+            try store.perform(.importDocument(try PolicyDocument(json: exported)))
         }
-        #expect(try store.export() == exported)
+        #expect(try store.perform(.export()) == exported)
     }
 
     @Test func historyAndClusters() throws {
         var options = StoreOptions()
         options.actor = "docs"
         let store = try PolicyStore(path: databasePath, options: options)
-        try store.createRuleset(named: "baseline")
-        try store.createPolicy(named: "web.prod", description: "first", rulesets: ["baseline"])
-        try store.modifyPolicy(named: "web.prod") { $0.description = "second" }
+        try store.perform(.createRuleset(named: "baseline"))
+        try store.perform(.createPolicy(named: "web.prod", description: "first", rulesets: ["baseline"]))
+        try store.perform(.modifyPolicy(named: "web.prod") { $0.description = "second" })
 
-        for change in try store.history(ofPolicy: "web.prod") {
+        for change in try store.perform(.history(ofPolicy: "web.prod")) {
             print(change.revision, change.action, change.actor, change.after ?? "deleted")
         }
-        let restored = try store.restorePolicy(named: "web.prod", toRevision: 1)
+        let restored = try store.perform(.restorePolicy(named: "web.prod", toRevision: 1))
         #expect(restored.description == "first")
 
         let arn = "arn:aws:ecs:us-east-1:123456789012:cluster/web"
-        try store.assignPolicy(named: "web.prod", toCluster: arn)
-        print(try store.clusters(usingPolicy: "web.prod"))  // [arn]
+        try store.perform(.assignPolicy(named: "web.prod", toCluster: arn))
+        print(try store.perform(.clusters(usingPolicy: "web.prod")))  // [arn]
         do {
-            try store.deletePolicy(named: "web.prod")
+            try store.perform(.deletePolicy(named: "web.prod"))
         } catch .policyAssigned(_, let clusters) {
             print("still used by \(clusters)")
         } catch {
             print("error: \(error)")
         }
-        try store.unassignCluster(arn: arn)
-        #expect(try store.policy(named: "web.prod") != nil)
+        try store.perform(.unassignCluster(arn: arn))
+        #expect(try store.perform(.policy(named: "web.prod")) != nil)
     }
 
     @Test func exportToAFile() throws {
         let store = try PolicyStore.inMemory()
-        try store.createPolicy(named: "web.prod")
+        try store.perform(.createPolicy(named: "web.prod"))
         let exportPath = directory.path("policies.json")
 
-        try store.export(to: URL(fileURLWithPath: exportPath))
-        let plan = try store.importDocument(try PolicyDocument(json: Data(contentsOf: URL(fileURLWithPath: exportPath))), dryRun: true)
+        try store.perform(.export(to: URL(fileURLWithPath: exportPath)))
+        let plan = try store.perform(.importDocument(try PolicyDocument(json: Data(contentsOf: URL(fileURLWithPath: exportPath))), dryRun: true))
         print(plan.unchanged)  // everything: the store already matches its own export
         #expect(plan.unchanged == 1 && plan.steps.isEmpty)
     }

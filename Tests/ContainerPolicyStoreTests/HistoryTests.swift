@@ -13,8 +13,8 @@ import Testing
         var options = StoreOptions()
         options.actor = "alice"
         store = try PolicyStore(path: path, options: options)
-        try store.createRuleset(named: "baseline", rules: [RuleReference(id: "TM-00000001", mitigation: .terminate)])
-        try store.createRuleset(named: "strict")
+        try store.perform(.createRuleset(named: "baseline", rules: [RuleReference(id: "TM-00000001", mitigation: .terminate)]))
+        try store.perform(.createRuleset(named: "strict"))
     }
 
     /// A policy's state as the history records it, read back with Foundation's decoder.
@@ -42,12 +42,12 @@ import Testing
 
     @Test func eachOperationIsOneChangeWithItsStates() throws {
         let description = "Front \"end\"\n\tsecond line \\"
-        try store.createPolicy(named: "web", description: description, rulesets: ["baseline"])
-        try store.modifyPolicy(named: "web") { $0.xdrEnabled = false; $0.addRuleset("strict"); $0.removeRuleset("baseline") }
-        try store.modifyPolicy(named: "web") { $0.addRuleset("baseline") }
-        try store.modifyPolicy(named: "web") { $0.removeRuleset("strict") }
-        try store.deletePolicy(named: "web")
-        let history = try store.history(ofPolicy: "WEB")
+        try store.perform(.createPolicy(named: "web", description: description, rulesets: ["baseline"]))
+        try store.perform(.modifyPolicy(named: "web") { $0.xdrEnabled = false; $0.addRuleset("strict"); $0.removeRuleset("baseline") })
+        try store.perform(.modifyPolicy(named: "web") { $0.addRuleset("baseline") })
+        try store.perform(.modifyPolicy(named: "web") { $0.removeRuleset("strict") })
+        try store.perform(.deletePolicy(named: "web"))
+        let history = try store.perform(.history(ofPolicy: "WEB"))
         #expect(history.map(\.action) == [.create, .modify, .link, .unlink, .delete])
         #expect(history.map(\.revision) == [1, 2, 3, 4, 4])
         #expect(history.allSatisfy { $0.actor == "alice" && $0.kind == .policy && $0.name == "web" })
@@ -66,7 +66,7 @@ import Testing
     }
 
     @Test func shellChangesAreRecordedRowByRow() throws {
-        try store.createPolicy(named: "web")
+        try store.perform(.createPolicy(named: "web"))
         let policy = "(SELECT id FROM policies WHERE name = 'web')"
         #expect(try sqliteShell(path, """
             INSERT INTO policy_rulesets VALUES (\(policy), (SELECT id FROM rulesets WHERE name = 'baseline'));
@@ -75,7 +75,7 @@ import Testing
             DELETE FROM policy_rulesets WHERE ruleset_id = (SELECT id FROM rulesets WHERE name = 'baseline');
             DELETE FROM policies WHERE name = 'web';
             """).succeeded)
-        let history = try store.history(ofPolicy: "web")
+        let history = try store.perform(.history(ofPolicy: "web"))
         #expect(history.map(\.action) == [.create, .link, .link, .modify, .unlink, .delete])
         #expect(history.map(\.revision) == [1, 2, 3, 4, 5, 5])
         #expect(history.dropFirst().allSatisfy { $0.actor == "" })
@@ -99,7 +99,7 @@ import Testing
             UPDATE ruleset_rules SET mitigation = 'isolate' WHERE rule_id = 'TM-00000007';
             DELETE FROM ruleset_rules WHERE rule_id = 'TM-00000007';
             """).succeeded)
-        let history = try store.history(ofRuleset: "strict")
+        let history = try store.perform(.history(ofRuleset: "strict"))
         #expect(history.map(\.action) == [.create, .modify, .modify, .modify])
         let rules = try history.map { try state($0.after, as: RulesetState.self)?.rules }
         #expect(rules == [[], [RuleReference(id: "TM-00000007")], [RuleReference(id: "TM-00000007", mitigation: .isolate)], []])
@@ -108,28 +108,28 @@ import Testing
     }
 
     @Test func aDuplicateIsRecordedAsTheCreateOfTheCopy() throws {
-        try store.createPolicy(named: "web", rulesets: ["baseline", "strict"])
-        try store.duplicatePolicy(named: "web")
-        let copy = try store.history(ofPolicy: "webPolicy")
+        try store.perform(.createPolicy(named: "web", rulesets: ["baseline", "strict"]))
+        try store.perform(.duplicatePolicy(named: "web"))
+        let copy = try store.perform(.history(ofPolicy: "webPolicy"))
         #expect(copy.map(\.action) == [.create])
         #expect(copy.map(\.revision) == [1])
         #expect(try state(copy.last?.after) == policyState("", true, ["baseline", "strict"], name: "webPolicy"))
-        #expect(try store.history(ofPolicy: "web").count == 1)
+        #expect(try store.perform(.history(ofPolicy: "web")).count == 1)
     }
 
     @Test func rulesetChangesAreRecorded() throws {
-        try store.modifyRuleset(named: "baseline") { ruleset in
+        try store.perform(.modifyRuleset(named: "baseline") { ruleset in
             ruleset.description = "Basics"
             ruleset.rules = [RuleReference(id: "TM-00000001", mitigation: .isolate), RuleReference(id: "TM-00000002")]
-        }
-        try store.deleteRuleset(named: "strict")
-        let history = try store.history(ofRuleset: "baseline")
+        })
+        try store.perform(.deleteRuleset(named: "strict"))
+        let history = try store.perform(.history(ofRuleset: "baseline"))
         #expect(history.map(\.action) == [.create, .modify])
         #expect(history.map(\.revision) == [1, 2])
         #expect(try state(history.last?.after, as: RulesetState.self) == RulesetState(
             name: "baseline", description: "Basics",
             rules: [RuleReference(id: "TM-00000001", mitigation: .isolate), RuleReference(id: "TM-00000002")]))
-        let strict = try store.history(ofRuleset: "strict")
+        let strict = try store.perform(.history(ofRuleset: "strict"))
         #expect(strict.map(\.action) == [.create, .delete])
         #expect(strict.last?.after == nil)
     }
@@ -138,32 +138,32 @@ import Testing
         try store.write(actor: "bob") { tx in
             try tx.createPolicy(named: "api")
         }
-        try store.createPolicy(named: "web")
-        #expect(try store.history(ofPolicy: "api").map(\.actor) == ["bob"])
-        #expect(try store.history(ofPolicy: "web").map(\.actor) == ["alice"])
+        try store.perform(.createPolicy(named: "web"))
+        #expect(try store.perform(.history(ofPolicy: "api")).map(\.actor) == ["bob"])
+        #expect(try store.perform(.history(ofPolicy: "web")).map(\.actor) == ["alice"])
         // The actor row never outlives its transaction.
         #expect(try sqliteShell(path, "SELECT count(*) FROM write_context;").output == "0\n")
     }
 
     @Test func aShellChangeIsRecordedWithAnEmptyActor() throws {
-        try store.createPolicy(named: "web")
+        try store.perform(.createPolicy(named: "web"))
         #expect(try sqliteShell(path, "UPDATE policies SET description = 'from the shell' WHERE name = 'web';").succeeded)
-        let last = try #require(try store.history(ofPolicy: "web").last)
+        let last = try #require(try store.perform(.history(ofPolicy: "web")).last)
         #expect(last.action == .modify && last.actor == "" && last.revision == 2)
         #expect(try state(last.after)?.description == "from the shell")
     }
 
     @Test func aRowLeftInWriteContextNeitherFoolsTheLibraryNorGoesUnreported() throws {
         #expect(try sqliteShell(path, "INSERT INTO write_context (id, actor) VALUES (1, 'mallory');").succeeded)
-        #expect(try store.checkIntegrity().map(\.message).contains { $0.contains("write_context holds a row") })
-        try store.createPolicy(named: "web")
-        #expect(try store.history(ofPolicy: "web").map(\.actor) == ["alice"])
+        #expect(try store.perform(.checkIntegrity()).map(\.message).contains { $0.contains("write_context holds a row") })
+        try store.perform(.createPolicy(named: "web"))
+        #expect(try store.perform(.history(ofPolicy: "web")).map(\.actor) == ["alice"])
         // The library's write cleared the row it found.
         try expectHealthy(store)
     }
 
     @Test func theHistoryIsAppendOnly() throws {
-        try store.createPolicy(named: "web")
+        try store.perform(.createPolicy(named: "web"))
         let before = try snapshot(store)
         for statement in ["UPDATE changes SET actor = 'mallory';", "DELETE FROM changes;", "UPDATE changes SET after = NULL;"] {
             let result = try sqliteShell(path, statement)
@@ -173,44 +173,44 @@ import Testing
     }
 
     @Test func historyOutlivesTheObject() throws {
-        try store.createPolicy(named: "web")
-        try store.deletePolicy(named: "web")
-        #expect(try store.history(ofPolicy: "web").map(\.action) == [.create, .delete])
+        try store.perform(.createPolicy(named: "web"))
+        try store.perform(.deletePolicy(named: "web"))
+        #expect(try store.perform(.history(ofPolicy: "web")).map(\.action) == [.create, .delete])
     }
 
     @Test func restoreWritesAnOldRevisionBackAsANewOne() throws {
-        try store.createPolicy(named: "web", description: "v1", rulesets: ["baseline"])  // revision 1
-        try store.modifyPolicy(named: "web") { $0.description = "v2"; $0.xdrEnabled = false; $0.addRuleset("strict") }  // 2
-        let restored = try store.restorePolicy(named: "web", toRevision: 1)
+        try store.perform(.createPolicy(named: "web", description: "v1", rulesets: ["baseline"]))  // revision 1
+        try store.perform(.modifyPolicy(named: "web") { $0.description = "v2"; $0.xdrEnabled = false; $0.addRuleset("strict") })  // 2
+        let restored = try store.perform(.restorePolicy(named: "web", toRevision: 1))
         #expect(restored.description == "v1" && restored.xdrEnabled && restored.rulesets == ["baseline"])
         #expect(restored.revision == 3)
-        let again = try store.restorePolicy(named: "web", toRevision: 2)
+        let again = try store.perform(.restorePolicy(named: "web", toRevision: 2))
         #expect(again.description == "v2" && !again.xdrEnabled && again.rulesets == ["baseline", "strict"])
         #expect(again.revision == 4)
         #expect(throws: PolicyStoreError.unknownRevision(.policy, name: "web", revision: 99)) {
-            try store.restorePolicy(named: "web", toRevision: 99)
+            try store.perform(.restorePolicy(named: "web", toRevision: 99))
         }
         try expectHealthy(store)
     }
 
     @Test func restoreIsRefusedWhenARulesetItNeedsIsGone() throws {
-        try store.createPolicy(named: "web", rulesets: ["strict"])  // revision 1
-        try store.modifyPolicy(named: "web") { $0.removeRuleset("strict") }  // 2
-        try store.deleteRuleset(named: "strict")
+        try store.perform(.createPolicy(named: "web", rulesets: ["strict"]))  // revision 1
+        try store.perform(.modifyPolicy(named: "web") { $0.removeRuleset("strict") })  // 2
+        try store.perform(.deleteRuleset(named: "strict"))
         let before = try snapshot(store)
         #expect(throws: PolicyStoreError.restoreNeedsRuleset(policy: "web", revision: 1, ruleset: "strict")) {
-            try store.restorePolicy(named: "web", toRevision: 1)
+            try store.perform(.restorePolicy(named: "web", toRevision: 1))
         }
         #expect(try snapshot(store) == before)
     }
 
     @Test func restoreLooksOnlyAtTheCurrentPolicyOfThatName() throws {
-        try store.createPolicy(named: "web", description: "first life", rulesets: ["baseline"])  // 1
-        try store.modifyPolicy(named: "web") { $0.description = "still the first life" }  // 2
-        try store.deletePolicy(named: "web")
-        try store.createPolicy(named: "web", description: "second life")  // 1
+        try store.perform(.createPolicy(named: "web", description: "first life", rulesets: ["baseline"]))  // 1
+        try store.perform(.modifyPolicy(named: "web") { $0.description = "still the first life" })  // 2
+        try store.perform(.deletePolicy(named: "web"))
+        try store.perform(.createPolicy(named: "web", description: "second life"))  // 1
         #expect(throws: PolicyStoreError.unknownRevision(.policy, name: "web", revision: 2)) {
-            try store.restorePolicy(named: "web", toRevision: 2)
+            try store.perform(.restorePolicy(named: "web", toRevision: 2))
         }
     }
 }

@@ -38,18 +38,18 @@ import Testing
 
     @Test func aThousandPoliciesRoundTripByteForByte() throws {
         let source = try populatedStore(policies: 1_000, rulesets: 100)
-        let exported = try source.export()
-        #expect(try source.export() == exported)
+        let exported = try source.perform(.export())
+        #expect(try source.perform(.export()) == exported)
 
         let target = try PolicyStore.inMemory()
-        let plan = try target.importDocument(try PolicyDocument(json: exported))
+        let plan = try target.perform(.importDocument(try PolicyDocument(json: exported)))
         #expect(plan.steps.count == 1_100 && plan.unchanged == 0 && plan.applied)
-        #expect(try target.export() == exported)
-        #expect(try target.exportDocument() == source.exportDocument())
+        #expect(try target.perform(.export()) == exported)
+        #expect(try target.perform(.exportDocument()) == source.perform(.exportDocument()))
 
         // Importing what was exported changes nothing: no revision moves.
         let before = try snapshot(source)
-        let again = try source.importDocument(try PolicyDocument(json: exported))
+        let again = try source.perform(.importDocument(try PolicyDocument(json: exported)))
         #expect(again.steps.isEmpty)
         #expect(again.unchanged == 1_100)
         #expect(try snapshot(source) == before)
@@ -58,11 +58,11 @@ import Testing
 
     @Test func exportIsSortedAndLaidOutTheSameEveryTime() throws {
         let store = try PolicyStore.inMemory()
-        try store.createRuleset(named: "zeta", rules: [RuleReference(id: "TM-00000002"), RuleReference(id: "TM-00000001", mitigation: .terminate)])
-        try store.createRuleset(named: "Alpha")
-        try store.createPolicy(named: "web", description: "tab\there", rulesets: ["zeta", "Alpha"])
-        try store.createPolicy(named: "api", xdrEnabled: false)
-        let text = String(decoding: try store.export(), as: UTF8.self)
+        try store.perform(.createRuleset(named: "zeta", rules: [RuleReference(id: "TM-00000002"), RuleReference(id: "TM-00000001", mitigation: .terminate)]))
+        try store.perform(.createRuleset(named: "Alpha"))
+        try store.perform(.createPolicy(named: "web", description: "tab\there", rulesets: ["zeta", "Alpha"]))
+        try store.perform(.createPolicy(named: "api", xdrEnabled: false))
+        let text = String(decoding: try store.perform(.export()), as: UTF8.self)
         #expect(text == """
             {
               "rulesets": [
@@ -115,36 +115,36 @@ import Testing
 
             """)
         // Foundation's parser reads it back to the same values.
-        let parsed = try JSONSerialization.jsonObject(with: try store.export()) as? [String: Any]
+        let parsed = try JSONSerialization.jsonObject(with: try store.perform(.export())) as? [String: Any]
         #expect((parsed?["policies"] as? [[String: Any]])?.first?["name"] as? String == "api")
     }
 
     @Test func theStreamedExportIsTheSameBytesInPieces() throws {
         let store = try populatedStore(policies: 1_500, rulesets: 60)
         var pieces: [Data] = []
-        let summary = try store.export { pieces.append($0) }
+        let summary = try store.read { tx in try tx.export { pieces.append($0) } }
         #expect(summary == ExportSummary(rulesets: 60, policies: 1_500))
         #expect(pieces.count > 2, "a store this size streams in several pieces")
         #expect(pieces.dropLast().allSatisfy { $0.count >= 64 * 1_024 })
-        #expect(try pieces.reduce(Data(), +) == store.exportDocument().jsonData())
+        #expect(try pieces.reduce(Data(), +) == store.perform(.exportDocument()).jsonData())
 
         let directory = try TemporaryDirectory()
         let file = URL(fileURLWithPath: directory.path("policies.json"))
         try Data("an older export".utf8).write(to: file)
-        #expect(try store.export(to: file) == summary)
-        #expect(try Data(contentsOf: file) == (try store.export()))
+        #expect(try store.perform(.export(to: file)) == summary)
+        #expect(try Data(contentsOf: file) == (try store.perform(.export())))
         #expect(try FileManager.default.contentsOfDirectory(atPath: directory.url.path) == ["policies.json"])
 
         let nowhere = URL(fileURLWithPath: directory.path("missing-folder/policies.json"))
-        let error = #expect(throws: PolicyStoreError.self) { try store.export(to: nowhere) }
+        let error = #expect(throws: PolicyStoreError.self) { try store.perform(.export(to: nowhere)) }
         guard case .cannotWriteFile(let path, _)? = error else { Issue.record("\(String(describing: error))"); return }
         #expect(path == nowhere.path)
     }
 
     @Test func anEmptyStoreExportsEmptyLists() throws {
         let store = try PolicyStore.inMemory()
-        #expect(String(decoding: try store.export(), as: UTF8.self) == "{\n  \"rulesets\": [],\n  \"policies\": []\n}\n")
-        #expect(try PolicyDocument(json: try store.export()) == PolicyDocument())
+        #expect(String(decoding: try store.perform(.export()), as: UTF8.self) == "{\n  \"rulesets\": [],\n  \"policies\": []\n}\n")
+        #expect(try PolicyDocument(json: try store.perform(.export())) == PolicyDocument())
     }
 
     @Test func aPolicyFetchedFromTheProductImportsAsItIs() throws {
@@ -167,10 +167,10 @@ import Testing
             }
             """)
         let store = try PolicyStore.inMemory()
-        try store.importDocument(fetched)
-        let policy = try #require(try store.policy(named: "ecs.prod"))
+        try store.perform(.importDocument(fetched))
+        let policy = try #require(try store.perform(.policy(named: "ecs.prod")))
         #expect(policy.description == "Prod clusters" && !policy.xdrEnabled && policy.rulesets == ["baseline"])
-        #expect(try store.ruleset(named: "baseline")?.rules == [
+        #expect(try store.perform(.ruleset(named: "baseline"))?.rules == [
             RuleReference(id: "TM-00000001", mitigation: .terminate), RuleReference(id: "TM-00000005", mitigation: .log),
         ])
     }
@@ -244,13 +244,13 @@ import Testing
 
     @Test func namesThatDifferOnlyInCaseFromTheStoreAreErrors() throws {
         let store = try PolicyStore.inMemory()
-        try store.createRuleset(named: "baseline")
-        try store.createPolicy(named: "web")
+        try store.perform(.createRuleset(named: "baseline"))
+        try store.perform(.createPolicy(named: "web"))
         let before = try snapshot(store)
         let error = #expect(throws: PolicyStoreError.self) {
-            try store.importDocument(try document("""
+            try store.perform(.importDocument(try document("""
                 { "rulesets": [ { "name": "Baseline" } ], "policies": [ { "name": "WEB", "runtime": { "rulesets": [ { "name": "missing" } ] } } ] }
-                """))
+                """)))
         }
         guard case .invalidDocument(let found)? = error else { Issue.record("\(String(describing: error))"); return }
         #expect(found.map(\.description) == [
@@ -264,12 +264,12 @@ import Testing
     @Test func theDryRunPlansAndLeavesTheFileByteForByte() throws {
         let directory = try TemporaryDirectory()
         let (store, path) = try makeStore(in: directory)
-        try store.createRuleset(named: "baseline", rules: [RuleReference(id: "TM-00000001")])
-        try store.createRuleset(named: "legacy")
-        try store.createRuleset(named: "old")
-        try store.createPolicy(named: "api", description: "API", rulesets: ["legacy"])
-        try store.createPolicy(named: "same")
-        try store.createPolicy(named: "gone")
+        try store.perform(.createRuleset(named: "baseline", rules: [RuleReference(id: "TM-00000001")]))
+        try store.perform(.createRuleset(named: "legacy"))
+        try store.perform(.createRuleset(named: "old"))
+        try store.perform(.createPolicy(named: "api", description: "API", rulesets: ["legacy"]))
+        try store.perform(.createPolicy(named: "same"))
+        try store.perform(.createPolicy(named: "gone"))
         let update = try document("""
             { "rulesets": [
                 { "name": "baseline", "rules": [ { "id": "TM-00000001", "mitigation": "terminate" }, { "id": "TM-00000002" } ] },
@@ -280,7 +280,7 @@ import Testing
                 { "name": "same" } ] }
             """)
         let fileBefore = try fileBytes(path)
-        let plan = try store.importDocument(update, prune: true, dryRun: true)
+        let plan = try store.perform(.importDocument(update, prune: true, dryRun: true))
         #expect(!plan.applied)
         #expect(plan.description == """
             ~ modify ruleset baseline: rules +TM-00000002 ~TM-00000001
@@ -293,9 +293,9 @@ import Testing
             """)
         #expect(try fileBytes(path) == fileBefore)
 
-        let applied = try store.importDocument(update, prune: true)
+        let applied = try store.perform(.importDocument(update, prune: true))
         #expect(applied.steps == plan.steps && applied.applied)
-        #expect(try store.exportDocument() == PolicyDocument(
+        #expect(try store.perform(.exportDocument()) == PolicyDocument(
             rulesets: [
                 .init(name: "baseline", rules: [RuleReference(id: "TM-00000001", mitigation: .terminate), RuleReference(id: "TM-00000002")]),
                 .init(name: "legacy"), .init(name: "new"),
@@ -310,22 +310,22 @@ import Testing
 
     @Test func pruneRefusesToLeaveAPolicyPointingAtADeletedRuleset() throws {
         let store = try PolicyStore.inMemory()
-        try store.createRuleset(named: "kept.outside")
+        try store.perform(.createRuleset(named: "kept.outside"))
         #expect(throws: PolicyStoreError.invalidDocument([DocumentProblem(
             path: "policies[0].runtime.rulesets[0].name",
             message: "the ruleset \"kept.outside\" is not in the document, and --prune would delete it; add it to the document's rulesets")])) {
-            try store.importDocument(try document("""
+            try store.perform(.importDocument(try document("""
                 { "policies": [ { "name": "web", "runtime": { "rulesets": [ { "name": "kept.outside" } ] } } ] }
-                """), prune: true)
+                """), prune: true))
         }
     }
 
     @Test func aFailureInTheMiddleOfAnImportLeavesNothing() throws {
         let source = try populatedStore(policies: 300, rulesets: 20)
-        let exported = try PolicyDocument(json: try source.export())
+        let exported = try PolicyDocument(json: try source.perform(.export()))
         let directory = try TemporaryDirectory()
         let (target, _) = try makeStore(in: directory)
-        try target.createPolicy(named: "existing")
+        try target.perform(.createPolicy(named: "existing"))
         let before = try snapshot(target)
         try target.withConnection { connection in
             try connection.execute("""
@@ -336,7 +336,7 @@ import Testing
         }
         #expect(throws: PolicyStoreError.sqlite(SQLiteError(code: .constraintTrigger, message: "disk on fire",
                                                              sql: "INSERT INTO policies (name, description, xdr_enabled) VALUES (?, ?, ?)"))) {
-            try target.importDocument(exported)
+            try target.perform(.importDocument(exported))
         }
         #expect(try snapshot(target) == before)
         try expectHealthy(target)

@@ -81,7 +81,7 @@ import Testing
             try PolicyStore(path: path, options: readOnly)
         }
         let store = try PolicyStore(path: path)
-        #expect(try store.policyCount() == 0)
+        #expect(try store.perform(.policyCount()) == 0)
         let versions = try store.withConnection { try $0.query("SELECT version FROM schema_migrations") { $0.int(0) } }
         #expect(versions == Migration.embedded.map(\.version))
     }
@@ -129,7 +129,7 @@ import Testing
     @Test func aDatabaseFromANewerVersionIsRefusedAndUnchanged() throws {
         let directory = try TemporaryDirectory()
         let path = directory.path("newer.sqlite")
-        try PolicyStore(path: path).createPolicy(named: "web")
+        try PolicyStore(path: path).perform(.createPolicy(named: "web"))
         let newer = Migration.embedded.count + 1
         #expect(try sqliteShell(path, """
             INSERT INTO schema_migrations VALUES (\(newer), '000\(newer)_future', '\(String(repeating: "0", count: 64))', '2030-01-01T00:00:00.000Z');

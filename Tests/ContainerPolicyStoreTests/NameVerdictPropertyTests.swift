@@ -79,7 +79,7 @@ import Testing
         for _ in 0..<2_000 {
             let name = Self.generateName(&random)
             do {
-                let policy = try store.createPolicy(named: name)
+                let policy = try store.perform(.createPolicy(named: name))
                 #expect(NameRules.problem(in: policy.name) == nil)
                 #expect(policy.name == name)
             } catch .invalidName(_, let refused, _) {

@@ -10,32 +10,32 @@ import Testing
     init() throws {
         directory = try TemporaryDirectory()
         (store, path) = try makeStore(in: directory)
-        try store.createRuleset(named: "baseline", rules: [RuleReference(id: "TM-00000001", mitigation: .terminate)])
-        try store.createRuleset(named: "strict", rules: [RuleReference(id: "TM-00000002")])
-        try store.createPolicy(named: "web", description: "Front end", rulesets: ["baseline"])
+        try store.perform(.createRuleset(named: "baseline", rules: [RuleReference(id: "TM-00000001", mitigation: .terminate)]))
+        try store.perform(.createRuleset(named: "strict", rules: [RuleReference(id: "TM-00000002")]))
+        try store.perform(.createPolicy(named: "web", description: "Front end", rulesets: ["baseline"]))
     }
 
     @Test func everyRefusedOperationLeavesTheDatabaseUnchanged() throws {
-        try store.createPolicy(named: "webPolicy")
+        try store.perform(.createPolicy(named: "webPolicy"))
         let before = try snapshot(store)
         let refusals: [(String, () throws -> Void)] = [
-            ("bad name", { try store.createPolicy(named: "bad name") }),
-            ("taken", { try store.createPolicy(named: "WEB") }),
-            ("missing ruleset", { try store.createPolicy(named: "api", rulesets: ["baseline", "nope"]) }),
-            ("long description", { try store.createPolicy(named: "api", description: String(repeating: "x", count: 1_001)) }),
-            ("NUL description", { try store.createPolicy(named: "api", description: "a\u{0}b") }),
-            ("duplicate taken", { try store.duplicatePolicy(named: "web") }),
-            ("duplicate missing", { try store.duplicatePolicy(named: "nope") }),
-            ("modify missing", { try store.modifyPolicy(named: "nope") { $0.xdrEnabled = false } }),
-            ("modify stale", { try store.modifyPolicy(named: "web", expectedRevision: 7) { $0.xdrEnabled = false } }),
-            ("modify unknown ruleset", { try store.modifyPolicy(named: "web") { $0.xdrEnabled = false; $0.addRuleset("nope") } }),
-            ("modify long description", { try store.modifyPolicy(named: "web") { $0.description = String(repeating: "y", count: 2_000) } }),
-            ("delete missing", { try store.deletePolicy(named: "nope") }),
-            ("ruleset in use", { try store.deleteRuleset(named: "baseline") }),
-            ("bad rule", { try store.createRuleset(named: "r", rules: [RuleReference(id: "TM-1")]) }),
-            ("bad rule on modify", { try store.modifyRuleset(named: "strict") { $0.rules.append(RuleReference(id: "bad")) } }),
-            ("ruleset copy too long", { try store.duplicateRuleset(named: "strict", as: String(repeating: "s", count: 65)) }),
-            ("page size", { _ = try store.policies(limit: 0) }),
+            ("bad name", { try store.perform(.createPolicy(named: "bad name")) }),
+            ("taken", { try store.perform(.createPolicy(named: "WEB")) }),
+            ("missing ruleset", { try store.perform(.createPolicy(named: "api", rulesets: ["baseline", "nope"])) }),
+            ("long description", { try store.perform(.createPolicy(named: "api", description: String(repeating: "x", count: 1_001))) }),
+            ("NUL description", { try store.perform(.createPolicy(named: "api", description: "a\u{0}b")) }),
+            ("duplicate taken", { try store.perform(.duplicatePolicy(named: "web")) }),
+            ("duplicate missing", { try store.perform(.duplicatePolicy(named: "nope")) }),
+            ("modify missing", { try store.perform(.modifyPolicy(named: "nope") { $0.xdrEnabled = false }) }),
+            ("modify stale", { try store.perform(.modifyPolicy(named: "web", expectedRevision: 7) { $0.xdrEnabled = false }) }),
+            ("modify unknown ruleset", { try store.perform(.modifyPolicy(named: "web") { $0.xdrEnabled = false; $0.addRuleset("nope") }) }),
+            ("modify long description", { try store.perform(.modifyPolicy(named: "web") { $0.description = String(repeating: "y", count: 2_000) }) }),
+            ("delete missing", { try store.perform(.deletePolicy(named: "nope")) }),
+            ("ruleset in use", { try store.perform(.deleteRuleset(named: "baseline")) }),
+            ("bad rule", { try store.perform(.createRuleset(named: "r", rules: [RuleReference(id: "TM-1")])) }),
+            ("bad rule on modify", { try store.perform(.modifyRuleset(named: "strict") { $0.rules.append(RuleReference(id: "bad")) }) }),
+            ("ruleset copy too long", { try store.perform(.duplicateRuleset(named: "strict", as: String(repeating: "s", count: 65))) }),
+            ("page size", { _ = try store.perform(.policies(limit: 0)) }),
         ]
         for (label, refusal) in refusals {
             #expect(throws: PolicyStoreError.self, "\(label)") { try refusal() }
@@ -45,16 +45,16 @@ import Testing
     }
 
     @Test func modifyChangesOnlyWhatDiffersAndCountsOneRevision() throws {
-        let web = try #require(try store.policy(named: "web"))
+        let web = try #require(try store.perform(.policy(named: "web")))
         #expect(web.revision == 1)  // created with its ruleset: one operation, one revision
-        let unchanged = try store.modifyPolicy(named: "web") { _ in }
+        let unchanged = try store.perform(.modifyPolicy(named: "web") { _ in })
         #expect(unchanged.revision == web.revision)
         #expect(unchanged.updatedAt == web.updatedAt)
-        let modified = try store.modifyPolicy(named: "web", expectedRevision: web.revision) { policy in
+        let modified = try store.perform(.modifyPolicy(named: "web", expectedRevision: web.revision) { policy in
             policy.xdrEnabled = false
             policy.removeRuleset("BASELINE")
             policy.addRuleset("strict")
-        }
+        })
         #expect(modified.xdrEnabled == false)
         #expect(modified.rulesets == ["strict"])
         #expect(modified.revision == web.revision + 1)
@@ -65,23 +65,23 @@ import Testing
     }
 
     @Test func aStaleExpectedRevisionIsRefusedAndChangesNothing() throws {
-        let web = try #require(try store.policy(named: "web"))
+        let web = try #require(try store.perform(.policy(named: "web")))
         // Someone changes the policy at the shell after we read it.
         let shell = try sqliteShell(path, "UPDATE policies SET description = 'changed at the shell' WHERE name = 'web';")
         #expect(shell.succeeded, "\(shell.errorOutput)")
         let before = try snapshot(store)
         let error = #expect(throws: PolicyStoreError.revisionConflict(.policy, name: "web", expected: web.revision, actual: web.revision + 1)) {
-            try store.modifyPolicy(named: "web", expectedRevision: web.revision) { $0.description = "mine" }
+            try store.perform(.modifyPolicy(named: "web", expectedRevision: web.revision) { $0.description = "mine" })
         }
         #expect(error?.description.contains("read it again") == true)
         #expect(try snapshot(store) == before)
-        #expect(try store.policy(named: "web")?.description == "changed at the shell")
+        #expect(try store.perform(.policy(named: "web"))?.description == "changed at the shell")
     }
 
     @Test func duplicatingAPolicyWithTwentyRulesetsIsOneTransaction() throws {
         let names = (1...20).map { String(format: "rs%02d", $0) }
-        for name in names { try store.createRuleset(named: name) }
-        try store.createPolicy(named: "big", rulesets: names)
+        for name in names { try store.perform(.createRuleset(named: name)) }
+        try store.perform(.createPolicy(named: "big", rulesets: names))
         let before = try snapshot(store)
         // A failure injected after the tenth link of the copy.
         try store.withConnection { connection in
@@ -92,16 +92,16 @@ import Testing
                 BEGIN SELECT RAISE(ABORT, 'injected failure'); END;
                 """)
         }
-        let error = #expect(throws: PolicyStoreError.self) { try store.duplicatePolicy(named: "big") }
+        let error = #expect(throws: PolicyStoreError.self) { try store.perform(.duplicatePolicy(named: "big")) }
         guard case .sqlite(let sqliteError)? = error else {
             Issue.record("expected the injected SQLite error, got \(String(describing: error))")
             return
         }
         #expect(sqliteError.message == "injected failure")
         #expect(try snapshot(store) == before)
-        #expect(try store.policy(named: "bigPolicy") == nil)
+        #expect(try store.perform(.policy(named: "bigPolicy")) == nil)
         try store.withConnection { try $0.execute("DROP TRIGGER temp.fail_midway") }
-        #expect(try store.duplicatePolicy(named: "big").rulesets == names)
+        #expect(try store.perform(.duplicatePolicy(named: "big")).rulesets == names)
         try expectHealthy(store)
     }
 
@@ -136,8 +136,8 @@ import Testing
 
     @Test func insideWriteEachOperationIsAllOrNothingOnItsOwn() throws {
         let names = (1...12).map { "rs\($0)" }
-        for name in names { try store.createRuleset(named: name) }
-        try store.createPolicy(named: "big", rulesets: names)
+        for name in names { try store.perform(.createRuleset(named: name)) }
+        try store.perform(.createPolicy(named: "big", rulesets: names))
         try store.withConnection { connection in
             try connection.execute("""
                 CREATE TEMP TRIGGER fail_midway AFTER INSERT ON main.policy_rulesets
@@ -158,9 +158,9 @@ import Testing
             return caught
         }
         #expect(caught.contains("injected failure"))
-        #expect(try store.policy(named: "before") != nil && store.policy(named: "after") != nil)
-        #expect(try store.policy(named: "bigPolicy") == nil)
-        #expect(try store.history(ofPolicy: "bigPolicy").isEmpty)
+        #expect(try store.perform(.policy(named: "before")) != nil && store.perform(.policy(named: "after")) != nil)
+        #expect(try store.perform(.policy(named: "bigPolicy")) == nil)
+        #expect(try store.perform(.history(ofPolicy: "bigPolicy")).isEmpty)
         try expectHealthy(store)
     }
 
@@ -170,16 +170,16 @@ import Testing
             try store.read { tx in try tx.createPolicy(named: "sneaky") }
         }
         #expect(try snapshot(store) == before)
-        #expect(try store.createPolicy(named: "allowed").name == "allowed")
+        #expect(try store.perform(.createPolicy(named: "allowed")).name == "allowed")
     }
 
     @Test func callingTheStoreFromInsideItsOwnClosureIsRefusedNotADeadlock() throws {
         let error = #expect(throws: PolicyStoreError.self) {
-            try store.write { _ in try store.createPolicy(named: "inner") }
+            try store.write { _ in try store.perform(.createPolicy(named: "inner")) }
         }
         #expect(error?.description.contains("use the closure's transaction") == true)
-        #expect(try store.policy(named: "inner") == nil)
-        #expect(throws: PolicyStoreError.self) { try store.read { _ in try store.policyCount() } }
+        #expect(try store.perform(.policy(named: "inner")) == nil)
+        #expect(throws: PolicyStoreError.self) { try store.read { _ in try store.perform(.policyCount()) } }
     }
 
     @Test func readSeesOneConsistentState() throws {
@@ -195,57 +195,57 @@ import Testing
             for name in names { try tx.createPolicy(named: name) }
         }
         var seen: [String] = []
-        var page = try store.policies(limit: 100)
+        var page = try store.perform(.policies(limit: 100))
         while let last = page.last {
             #expect(page.count <= 100)
             seen += page.map(\.name)
-            page = try store.policies(after: last.name, limit: 100)
+            page = try store.perform(.policies(after: last.name, limit: 100))
         }
         let expected = (names + ["web"]).sorted { $0.lowercased() < $1.lowercased() }
         #expect(seen == expected)
-        #expect(try store.policyCount() == 251)
-        #expect(throws: PolicyStoreError.invalidArgument("a page holds 1 to 10000 items, not 10001")) {
-            try store.policies(limit: 10_001)
+        #expect(try store.perform(.policyCount()) == 251)
+        #expect(throws: PolicyStoreError.invalidPageSize(10_001)) {
+            try store.perform(.policies(limit: 10_001))
         }
     }
 
     @Test func lookupIgnoresLetterCase() throws {
-        #expect(try store.policy(named: "WEB")?.name == "web")
-        #expect(try store.ruleset(named: "Baseline")?.name == "baseline")
-        #expect(try store.policy(named: "nope") == nil)
+        #expect(try store.perform(.policy(named: "WEB"))?.name == "web")
+        #expect(try store.perform(.ruleset(named: "Baseline"))?.name == "baseline")
+        #expect(try store.perform(.policy(named: "nope")) == nil)
     }
 
     @Test func deletingAPolicyRemovesItsLinksButKeepsItsRulesets() throws {
-        try store.deletePolicy(named: "WEB")
-        #expect(try store.policy(named: "web") == nil)
-        #expect(try store.policies(usingRuleset: "baseline").isEmpty)
-        try store.deleteRuleset(named: "baseline")
+        try store.perform(.deletePolicy(named: "WEB"))
+        #expect(try store.perform(.policy(named: "web")) == nil)
+        #expect(try store.perform(.policies(usingRuleset: "baseline")).isEmpty)
+        try store.perform(.deleteRuleset(named: "baseline"))
         try expectHealthy(store)
-        #expect(throws: PolicyStoreError.notFound(.policy, name: "web")) { try store.deletePolicy(named: "web") }
+        #expect(throws: PolicyStoreError.notFound(.policy, name: "web")) { try store.perform(.deletePolicy(named: "web")) }
     }
 
     @Test func modifyingARulesetWritesOnlyTheRulesThatDiffer() throws {
-        let before = try #require(try store.ruleset(named: "baseline"))
-        let after = try store.modifyRuleset(named: "baseline", expectedRevision: before.revision) { ruleset in
+        let before = try #require(try store.perform(.ruleset(named: "baseline")))
+        let after = try store.perform(.modifyRuleset(named: "baseline", expectedRevision: before.revision) { ruleset in
             ruleset.description = "Basics"
             ruleset.rules = [
                 RuleReference(id: "TM-00000001", mitigation: .isolate),
                 RuleReference(id: "TM-00000003"),
             ]
-        }
+        })
         #expect(after.rules == [RuleReference(id: "TM-00000001", mitigation: .isolate), RuleReference(id: "TM-00000003")])
         #expect(after.description == "Basics")
         #expect(after.revision == before.revision + 1)
         #expect(throws: PolicyStoreError.revisionConflict(.ruleset, name: "baseline", expected: before.revision, actual: after.revision)) {
-            try store.modifyRuleset(named: "baseline", expectedRevision: before.revision) { $0.rules = [] }
+            try store.perform(.modifyRuleset(named: "baseline", expectedRevision: before.revision) { $0.rules = [] })
         }
-        let emptied = try store.modifyRuleset(named: "baseline") { $0.rules = [] }
+        let emptied = try store.perform(.modifyRuleset(named: "baseline") { $0.rules = [] })
         #expect(emptied.rules.isEmpty)
         try expectHealthy(store)
     }
 
     @Test func timestampsAreUTCWithMilliseconds() throws {
-        let web = try #require(try store.policy(named: "web"))
+        let web = try #require(try store.perform(.policy(named: "web")))
         #expect(abs(web.createdAt.timeIntervalSinceNow) < 60)
         let text = try store.withConnection { connection in
             try connection.queryFirst("SELECT created_at FROM policies WHERE name = 'web'") { $0.text(0) } ?? ""
@@ -262,21 +262,21 @@ import Testing
             for worker in 0..<8 {
                 group.addTask {
                     for index in 0..<25 {
-                        try store.createPolicy(named: "w\(worker)_\(index)", rulesets: ["baseline"])
-                        _ = try store.policy(named: "w\(worker)_\(index)")
+                        try await store.perform(.createPolicy(named: "w\(worker)_\(index)", rulesets: ["baseline"]))
+                        _ = try await store.perform(.policy(named: "w\(worker)_\(index)"))
                     }
                 }
             }
             try await group.waitForAll()
         }
-        #expect(try store.policyCount() == 201)
-        #expect(try store.policies(usingRuleset: "baseline").count == 201)
+        #expect(try await store.perform(.policyCount()) == 201)
+        #expect(try await store.perform(.policies(usingRuleset: "baseline")).count == 201)
     }
 
     @Test func twoStoresOnOneFileSeeEachOthersWrites() throws {
         let other = try PolicyStore(path: path)
-        try other.createPolicy(named: "api")
-        #expect(try store.policy(named: "api") != nil)
-        #expect(throws: PolicyStoreError.nameTaken(.policy, name: "API", existing: "api")) { try store.createPolicy(named: "API") }
+        try other.perform(.createPolicy(named: "api"))
+        #expect(try store.perform(.policy(named: "api")) != nil)
+        #expect(throws: PolicyStoreError.nameTaken(.policy, name: "API", existing: "api")) { try store.perform(.createPolicy(named: "API")) }
     }
 }

@@ -75,7 +75,7 @@ func snapshot(_ store: PolicyStore) throws -> [String] {
 
 /// The database passes integrity_check, foreign_key_check and the domain rules.
 func expectHealthy(_ store: PolicyStore, sourceLocation: SourceLocation = #_sourceLocation) throws {
-    let findings = try store.checkIntegrity()
+    let findings = try store.perform(.checkIntegrity())
     #expect(findings.isEmpty, "\(findings)", sourceLocation: sourceLocation)
 }
 

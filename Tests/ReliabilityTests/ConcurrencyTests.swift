@@ -84,7 +84,7 @@ import Testing
 
         // No lost update.
         let store = try PolicyStore(path: path)
-        let counter = try #require(try store.policy(named: "counter"))
+        let counter = try #require(try store.perform(.policy(named: "counter")))
         let increments = threads.map(\.increments).reduce(0, +)
         #expect(increments == Self.processes * Self.threads * Self.increments)
         #expect(counter.description == String(Self.processes * Self.threads * Self.increments))
@@ -99,7 +99,7 @@ import Testing
         let copies = Set(threads.flatMap(\.duplicates))
         #expect(Set(stored.filter { $0.hasPrefix("dupA_") || $0.hasPrefix("dupB_") }) == copies)
         for name in copies {
-            let policy = try #require(try store.policy(named: name))
+            let policy = try #require(try store.perform(.policy(named: name)))
             let letter = String(name.dropFirst(3).prefix(1))
             #expect(policy.rulesets == ConcurrencyWorkload.templateRulesets(letter), "\(name)")
         }
@@ -107,7 +107,7 @@ import Testing
         #expect(halfMade.isEmpty, "\(halfMade.prefix(5))")
         #expect(snapshots >= 3, "the shell read only \(snapshots) times")
 
-        #expect(try store.checkIntegrity().isEmpty)
+        #expect(try store.perform(.checkIntegrity()).isEmpty)
         #expect(try shell(path, "PRAGMA integrity_check; PRAGMA foreign_key_check;").output == "ok\n")
         let check = try Subprocess.run(try Binaries.policyctl, ["--db", path, "check"])
         #expect(check.ending == .exited(0), "\(check.error)")

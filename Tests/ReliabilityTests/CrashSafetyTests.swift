@@ -62,8 +62,8 @@ import Testing
             try process.wait()
             _ = process.remainingLines()
             let store = try PolicyStore(path: path)
-            #expect(try store.checkIntegrity().isEmpty)
-            try store.createPolicy(named: "after_the_kill")
+            #expect(try store.perform(.checkIntegrity()).isEmpty)
+            try store.perform(.createPolicy(named: "after_the_kill"))
             #expect(try shell(path, "PRAGMA integrity_check;").output == "ok\n")
         }
     }

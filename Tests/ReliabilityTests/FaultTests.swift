@@ -21,28 +21,28 @@ import Testing
     static func growingWrites(_ store: PolicyStore, rounds: Int) -> [(label: String, error: PolicyStoreError?, before: PolicyDocument?, after: PolicyDocument?)] {
         var outcomes: [(String, PolicyStoreError?, PolicyDocument?, PolicyDocument?)] = []
         for round in 0..<rounds {
-            let before = try? store.exportDocument()
+            let before = try? store.perform(.exportDocument())
             var label = ""
             var failure: PolicyStoreError?
             do {
                 switch round % 3 {
                 case 0:
                     label = "duplicatePolicy"
-                    try store.duplicatePolicy(named: "big", as: "copy\(round)")
+                    try store.perform(.duplicatePolicy(named: "big", as: "copy\(round)"))
                 case 1:
                     label = "importDocument"
-                    try store.importDocument(PolicyDocument(rulesets: (0..<20).map {
+                    try store.perform(.importDocument(PolicyDocument(rulesets: (0..<20).map {
                         .init(name: "imported\(round)_\($0)", description: String(repeating: "i", count: 900))
-                    }))
+                    })))
                 default:
                     label = "createRuleset"
-                    try store.createRuleset(named: "more\(round)", description: String(repeating: "m", count: 1_000))
+                    try store.perform(.createRuleset(named: "more\(round)", description: String(repeating: "m", count: 1_000)))
                 }
             } catch {
                 label += " (round \(round))"
                 failure = error
             }
-            outcomes.append((label, failure, before, try? store.exportDocument()))
+            outcomes.append((label, failure, before, try? store.perform(.exportDocument())))
             if failure != nil { break }
         }
         return outcomes
@@ -69,10 +69,10 @@ import Testing
         #expect(underlying.code.primary == .full)
         #expect(String(describing: error).contains("full"), "\(error)")
         #expect(refused.before == refused.after, "the refused write changed the store")
-        #expect(try store.checkIntegrity().isEmpty)
+        #expect(try store.perform(.checkIntegrity()).isEmpty)
         // Room again: writes work.
         try store.withConnection { connection in _ = try connection.query("PRAGMA max_page_count = 1000000") { $0.int(0) } }
-        try store.createRuleset(named: "after_the_limit")
+        try store.perform(.createRuleset(named: "after_the_limit"))
         #expect(try shell(path, "PRAGMA integrity_check;").output == "ok\n")
         print("[reliability] page limit: \(outcomes.count - 1) writes fit, then \(refused.label) → \(ErrorReport.caseName(error)) (\(underlying.code.rawValue)): \(error)")
     }
@@ -99,7 +99,7 @@ import Testing
         var writesThatFit = 0
         do {
             let store = try PolicyStore(path: path)
-            _ = try store.policyCount()
+            _ = try store.perform(.policyCount())
             let databaseBefore = FileSnapshot(path).database
             try Tmpfs.fill(mountPoint)
             let outcomes = Self.growingWrites(store, rounds: 30)
@@ -112,8 +112,8 @@ import Testing
             // A full disk is what `.sqlite` is documented for; its message must say so.
             #expect(String(describing: error).contains("full"), "\(error)")
             Tmpfs.empty(mountPoint)
-            try store.createRuleset(named: "after_space_is_freed")
-            #expect(try store.checkIntegrity().isEmpty)
+            try store.perform(.createRuleset(named: "after_space_is_freed"))
+            #expect(try store.perform(.checkIntegrity()).isEmpty)
         }
         #expect(try shell(path, "PRAGMA integrity_check;").output == "ok\n")
 
@@ -123,7 +123,7 @@ import Testing
         try Tmpfs.fill(mountPoint)
         let reopened: String
         do {
-            _ = try PolicyStore(path: path).policyCount()
+            _ = try PolicyStore(path: path).perform(.policyCount())
             reopened = "reads work"
         } catch {
             reopened = "\(ErrorReport.caseName(error)) (\(ErrorReport(error).code ?? 0)): \(error)"
@@ -157,8 +157,8 @@ import Testing
         var readsWork = false
         do {
             let store = try PolicyStore(path: path, options: options)
-            readsWork = (try? store.policyCount()) == 2
-            try store.createPolicy(named: "waiting")
+            readsWork = (try? store.perform(.policyCount())) == 2
+            try store.perform(.createPolicy(named: "waiting"))
         } catch let refusal {
             error = refusal
         }
@@ -188,7 +188,7 @@ import Testing
         try holder.wait()
         #expect(try Databases.rows(path) == rows, "a refused write changed the rows")
         let store = try PolicyStore(path: path, options: options)
-        try store.createPolicy(named: "after_the_lock")
+        try store.perform(.createPolicy(named: "after_the_lock"))
         print("[reliability] locked (\(journal)): library gave up after \(String(format: "%.2f", waited)) s (timeout 0.3 s) with \(ErrorReport.caseName(error!)): \(error!); policyctl after \(String(format: "%.1f", cliWaited)) s: \(cli.error.trimmingCharacters(in: .newlines))")
     }
 }

@@ -24,12 +24,12 @@ import Testing
                     rulesets: (0..<random.int(0...3)).map { _ in "rs\(random.int(0...max(2, policies / 2 - 1)))" })
             }
         }
-        return (store, try store.export())
+        return (store, try store.perform(.export()))
     }
 
     /// Parses and imports `data`, the way `policyctl import` does.
     static func importJSON(_ data: Data, into store: PolicyStore) throws(PolicyStoreError) {
-        try store.importDocument(try PolicyDocument(json: data))
+        try store.perform(.importDocument(try PolicyDocument(json: data)))
     }
 
     @Test func everyPrefixOfAnExportIsRefusedAndWritesNothing() throws {
@@ -38,7 +38,7 @@ import Testing
         // The target holds something else, so that an import that got through would show.
         let targetPath = directory.path("target.sqlite")
         let target = try PolicyStore(path: targetPath)
-        try target.createPolicy(named: "unrelated", description: "keep me")
+        try target.perform(.createPolicy(named: "unrelated", description: "keep me"))
         let before = FileSnapshot(targetPath)
         let contentEnd = export.lastIndex { $0 != 0x0A && $0 != 0x20 }.map { $0 + 1 } ?? 0
         var refusals = 0
@@ -64,7 +64,7 @@ import Testing
         #expect(FileSnapshot(targetPath).database == before.database, "a refused import changed the file")
         // The whole export, with or without its final line feed, imports.
         try Self.importJSON(export.prefix(contentEnd), into: target)
-        #expect(try target.policy(named: "policy.0") != nil)
+        #expect(try target.perform(.policy(named: "policy.0")) != nil)
         print("[reliability] hostile documents: all \(contentEnd) proper prefixes of a \(export.count)-byte export refused, nothing written")
     }
 
@@ -95,14 +95,14 @@ import Testing
                 // Applied: the store must now hold the document (as far as it says).
                 let document = try PolicyDocument(json: data)
                 for entry in document.policies {
-                    let stored = try store.policy(named: entry.name)
+                    let stored = try store.perform(.policy(named: entry.name))
                     if stored?.description.sameBytes(entry.description) != true || stored?.xdrEnabled != entry.xdrEnabled
                         || Set(stored?.rulesets ?? []) != Set(entry.rulesets) {
                         problems.append("\(mutation.path): applied, but policy \(entry.name) differs")
                     }
                 }
                 // Back to the base state for the next mutation.
-                try store.importDocument(try PolicyDocument(json: export), prune: true)
+                try store.perform(.importDocument(try PolicyDocument(json: export), prune: true))
             } catch .invalidDocument(let found) {
                 refused += 1
                 let after = FileSnapshot(path)
@@ -120,7 +120,7 @@ import Testing
         }
         #expect(problems.isEmpty, "\(problems)")
         #expect(refused > mutations.count / 2)
-        #expect(try store.checkIntegrity().isEmpty)
+        #expect(try store.perform(.checkIntegrity()).isEmpty)
         print("[reliability] hostile documents: \(mutations.count) mutated documents (wrong types, traps): \(refused) refused with their path and nothing written, \(applied) valid ones applied whole")
     }
 

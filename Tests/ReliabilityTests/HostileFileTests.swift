@@ -96,9 +96,9 @@ import Testing
                 for operation in 0..<3 {
                     do {
                         switch operation {
-                        case 0: _ = try store.policies(limit: 100) + [] ; _ = try store.rulesets(limit: 100)
-                        case 1: if !readOnly { try store.createPolicy(named: "intruder") }
-                        default: _ = try store.checkIntegrity()
+                        case 0: _ = try store.perform(.policies(limit: 100)) + [] ; _ = try store.perform(.rulesets(limit: 100))
+                        case 1: if !readOnly { try store.perform(.createPolicy(named: "intruder")) }
+                        default: _ = try store.perform(.checkIntegrity())
                         }
                     } catch {
                         errors.append(error)
@@ -143,9 +143,9 @@ import Testing
         try data.write(to: URL(fileURLWithPath: path))
 
         let store = try PolicyStore(path: path)
-        let read = #expect(throws: PolicyStoreError.self) { try store.createRuleset(named: "another") }
+        let read = #expect(throws: PolicyStoreError.self) { try store.perform(.createRuleset(named: "another")) }
         let check: Result<[IntegrityFinding], PolicyStoreError>
-        do { check = .success(try store.checkIntegrity()) } catch { check = .failure(error) }
+        do { check = .success(try store.perform(.checkIntegrity())) } catch { check = .failure(error) }
         let policyctlCheck = try Subprocess.run(try Binaries.policyctl, ["--db", path, "check"])
         #expect(policyctlCheck.ending == .exited(1), "policyctl check passed a damaged file")
         print("[reliability] damaged index page: createRuleset → \(read.map { "\(ErrorReport.caseName($0)): \($0)" } ?? "accepted"); checkIntegrity → \(check); policyctl check → \(policyctlCheck.error.prefix(160))")
@@ -167,7 +167,7 @@ import Testing
             #expect(result.ending == .exited(0), "policyctl \(arguments): \(result.error)")
         }
         let afterPolicyctl = Self.state(path)
-        _ = try PolicyStore(path: path).policies(limit: 10)
+        _ = try PolicyStore(path: path).perform(.policies(limit: 10))
         let afterLibrary = Self.state(path)
         let mode = try shell(path, "PRAGMA journal_mode;").output.trimmingCharacters(in: .whitespacesAndNewlines)
         print("[reliability] reads of a rollback-journal database: the file \(afterPolicyctl == before ? "unchanged" : "changed") by policyctl's read commands, \(afterLibrary == afterPolicyctl ? "unchanged" : "changed") by a default store; journal_mode now \(mode)")

@@ -77,8 +77,8 @@ import Testing
         let directory = try Scratch("hostile-api")
         let path = directory.path("hostile.sqlite")
         let store = try PolicyStore(path: path)
-        try store.createRuleset(named: "base")
-        try store.createPolicy(named: "source", rulesets: ["base"])
+        try store.perform(.createRuleset(named: "base"))
+        try store.perform(.createPolicy(named: "source", rulesets: ["base"]))
         var random = SeededRandom(seed: Mode.seed &+ 2)
         var outcomes: [String: Int] = [:]
         var problems: [String] = []
@@ -89,29 +89,29 @@ import Testing
             let descriptionIsValid = DescriptionRules.problem(in: description) == nil
             let operation = random.int(0...5)
             // Import refuses a name that exists in another letter case (names never change).
-            let existing = nameIsValid ? try store.policy(named: name) : nil
+            let existing = nameIsValid ? try store.perform(.policy(named: name)) : nil
             let existsInAnotherCase = existing.map { !$0.name.sameBytes(name) } ?? false
             do {
                 switch operation {
                 case 0:
-                    let policy = try store.createPolicy(named: name, description: description, rulesets: ["base"])
+                    let policy = try store.perform(.createPolicy(named: name, description: description, rulesets: ["base"]))
                     if !policy.name.sameBytes(name) || !policy.description.sameBytes(description) { problems.append("createPolicy changed \(quoted(name))") }
                 case 1:
-                    let ruleset = try store.createRuleset(named: name, description: description)
+                    let ruleset = try store.perform(.createRuleset(named: name, description: description))
                     if !ruleset.name.sameBytes(name) || !ruleset.description.sameBytes(description) { problems.append("createRuleset changed \(quoted(name))") }
                 case 2:
-                    let copy = try store.duplicatePolicy(named: "source", as: name)
+                    let copy = try store.perform(.duplicatePolicy(named: "source", as: name))
                     if !copy.name.sameBytes(name) || copy.rulesets != ["base"] { problems.append("duplicatePolicy made \(quoted(copy.name))") }
                 case 3:
-                    let modified = try store.modifyPolicy(named: "source") { $0.description = description }
+                    let modified = try store.perform(.modifyPolicy(named: "source") { $0.description = description })
                     if !modified.description.sameBytes(description) { problems.append("modifyPolicy changed the description") }
                 case 4:
-                    let modified = try store.modifyRuleset(named: "base") { $0.description = description }
+                    let modified = try store.perform(.modifyRuleset(named: "base") { $0.description = description })
                     if !modified.description.sameBytes(description) { problems.append("modifyRuleset changed the description") }
                 default:
                     let document = PolicyDocument(policies: [.init(name: name, description: description, rulesets: ["base"])])
-                    try store.importDocument(document)
-                    let stored = try store.policy(named: name)
+                    try store.perform(.importDocument(document))
+                    let stored = try store.perform(.policy(named: name))
                     if stored?.name.sameBytes(name) != true || stored?.description.sameBytes(description) != true {
                         problems.append("importDocument changed \(quoted(name))")
                     }
@@ -143,7 +143,7 @@ import Testing
         }
         #expect(problems.isEmpty, "\(problems.prefix(5))")
         // Whatever went in, the file holds only valid names and descriptions.
-        #expect(try store.checkIntegrity().isEmpty)
+        #expect(try store.perform(.checkIntegrity()).isEmpty)
         #expect(try shell(path, "PRAGMA integrity_check;").output == "ok\n")
         let stored = try store.withConnection { connection in
             try connection.query("SELECT name FROM policies UNION ALL SELECT name FROM rulesets") { $0.text(0) }
@@ -164,9 +164,9 @@ import Testing
             for attempt in 0..<3 {
                 do {
                     switch attempt {
-                    case 0: try store.createPolicy(named: text)
-                    case 1: try store.modifyPolicy(named: text) { _ in }
-                    default: try store.importDocument(PolicyDocument(json: Data("{\"policies\":[{\"name\":\"\(text)\"}]}".utf8)))
+                    case 0: try store.perform(.createPolicy(named: text))
+                    case 1: try store.perform(.modifyPolicy(named: text) { _ in })
+                    default: try store.perform(.importDocument(PolicyDocument(json: Data("{\"policies\":[{\"name\":\"\(text)\"}]}".utf8))))
                     }
                 } catch {
                     let message = String(describing: error)
@@ -202,9 +202,9 @@ import Testing
         #expect(acceptedNames.isEmpty, "the schema stored names that are not UTF-8: \(acceptedNames)")
         // The library reads every row without crashing, and lists and exports them.
         let store = try PolicyStore(path: path)
-        let policies = try store.policies(limit: 1_000)
-        _ = try store.export()
-        let findings = try store.checkIntegrity()
+        let policies = try store.perform(.policies(limit: 1_000))
+        _ = try store.perform(.export())
+        let findings = try store.perform(.checkIntegrity())
         let check = try Subprocess.run(try Binaries.policyctl, ["--db", path, "check"])
         print("[reliability] invalid UTF-8 from the shell: names refused for all \(sequences.count) sequences; descriptions stored for \(acceptedDescriptions) (read back as \(policies.filter { $0.name.hasPrefix("utf8_") }.map { $0.description.unicodeScalars.map { String($0.value, radix: 16) }.joined(separator: " ") })); checkIntegrity findings \(findings.count); policyctl check \(check.ending)")
         // What the CHECK lets through (bytes that decode to allowed characters in SQLite's

@@ -41,7 +41,7 @@ import Testing
         // The library in this process, under the umask the tests run with.
         let inProcess = scratch.path("in-process.sqlite")
         let store = try PolicyStore(path: inProcess)
-        try store.createPolicy(named: "p")
+        try store.perform(.createPolicy(named: "p"))
         for suffix in ["", "-wal", "-shm"] { found["in-process db\(suffix)"] = Self.mode(inProcess + suffix).map { String($0, radix: 8) } }
 
         let wrong = found.filter { $0.value != "600" }
@@ -182,11 +182,11 @@ import Testing
 
         let store = try PolicyStore(path: path)
         var refusal: PolicyStoreError?
-        do { try store.createPolicy(named: "victim") } catch { refusal = error }
+        do { try store.perform(.createPolicy(named: "victim")) } catch { refusal = error }
         let error = try #require(refusal, "the write went through with the trigger in place")
         #expect(String(describing: error).contains("unsafe use of") || String(describing: error).contains("no such function"), "\(error)")
         // Reads still work: the trigger only fires on insert.
-        #expect(try store.policyCount() == 2)
+        #expect(try store.perform(.policyCount()) == 2)
 
         let cli = try Subprocess.run(try Binaries.policyctl, ["--db", path, "policy", "create", "victim"])
         #expect(cli.ending == .exited(1) && cli.error.hasPrefix("error: "), "\(cli.error)")

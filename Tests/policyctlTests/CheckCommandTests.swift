@@ -18,7 +18,7 @@ import Testing
         // The shell can switch CHECK constraints off; the domain re-check still sees the name.
         try workspace.sqlite3(
             "policies.sqlite", "PRAGMA ignore_check_constraints = ON; INSERT INTO policies (name) VALUES ('bad name');")
-        let findings = try workspace.withStore { try $0.checkIntegrity() }
+        let findings = try workspace.withStore { try $0.perform(.checkIntegrity()) }
         #expect(!findings.isEmpty)
 
         let result = try workspace.run("check")

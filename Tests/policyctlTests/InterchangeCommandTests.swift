@@ -14,7 +14,7 @@ import Testing
     @Test func exportIsTheLibrarysExportByteForByteEveryTime() throws {
         let workspace = try Workspace()
         try workspace.makeSampleDatabase()
-        let libraryExport = try workspace.withStore { try $0.export() }
+        let libraryExport = try workspace.withStore { try $0.perform(.export()) }
 
         let first = try workspace.succeed("export")
         #expect(Data(first.utf8) == libraryExport)

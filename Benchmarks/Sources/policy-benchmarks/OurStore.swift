@@ -14,8 +14,8 @@ final class OurStore: StoreUnderTest {
     }
 
     func createPolicy(_ policy: PolicySpec) throws -> Policy {
-        try store.createPolicy(
-            named: policy.name, description: policy.description, xdrEnabled: policy.xdrEnabled, rulesets: policy.rulesets)
+        try store.perform(.createPolicy(
+            named: policy.name, description: policy.description, xdrEnabled: policy.xdrEnabled, rulesets: policy.rulesets))
     }
 
     func createPolicies(_ policies: [PolicySpec]) throws -> [Policy] {
@@ -27,38 +27,38 @@ final class OurStore: StoreUnderTest {
     }
 
     func duplicatePolicy(named name: String, as copyName: String) throws -> Policy {
-        try store.duplicatePolicy(named: name, as: copyName)
+        try store.perform(.duplicatePolicy(named: name, as: copyName))
     }
 
     func modifyPolicy(named name: String, expectedRevision: Int, adding: String, removing: String) throws -> Policy {
-        try store.modifyPolicy(named: name, expectedRevision: expectedRevision) { policy in
+        try store.perform(.modifyPolicy(named: name, expectedRevision: expectedRevision) { policy in
             policy.xdrEnabled.toggle()
             policy.addRuleset(adding)
             policy.removeRuleset(removing)
-        }
+        })
     }
 
     func policy(named name: String) throws -> Policy? {
-        try store.policy(named: name)
+        try store.perform(.policy(named: name))
     }
 
     func forEachPolicy(pageSize: Int, _ body: (Policy) -> Void) throws {
-        var page = try store.policies(limit: pageSize)
+        var page = try store.perform(.policies(limit: pageSize))
         while let last = page.last {
             page.forEach(body)
-            page = try store.policies(after: last.name, limit: pageSize)
+            page = try store.perform(.policies(after: last.name, limit: pageSize))
         }
     }
 
     func exportDocument() throws -> Data {
-        try store.export()
+        try store.perform(.export())
     }
 
     func exportDocument(to file: URL) throws {
-        try store.export(to: file)
+        try store.perform(.export(to: file))
     }
 
     func importDocument(_ json: Data) throws {
-        try store.importDocument(PolicyDocument(json: json))
+        try store.perform(.importDocument(PolicyDocument(json: json)))
     }
 }

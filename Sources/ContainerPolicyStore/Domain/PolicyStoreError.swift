@@ -40,8 +40,26 @@ public enum PolicyStoreError: Error, Sendable, Hashable, CustomStringConvertible
     case invalidDocument([DocumentProblem])
     /// A file the store was asked to write (an export) could not be written.
     case cannotWriteFile(path: String, reason: String)
-    /// A value outside what an operation accepts (a page size of 0, say).
-    case invalidArgument(String)
+    /// A page size outside `1...StoreTransaction.maximumPageSize`.
+    case invalidPageSize(Int)
+    /// A ``StoreTransaction`` was used after the closure it was handed to had returned. It
+    /// did not touch the database.
+    case transactionEnded
+    /// An operation inside `write` after SQLite had already rolled the whole transaction
+    /// back on an earlier error (a full disk): going on would write outside any transaction.
+    case transactionRolledBack
+    /// The store was called from inside one of its own `read` or `write` closures (or one of
+    /// another store on the same file), which would wait for itself.
+    case reentrantCall
+    /// The store was closed with ``PolicyStore/close()``.
+    case storeClosed(path: String)
+    /// The task running the transaction was cancelled: the transaction rolls back. Seen only
+    /// inside the closure of an async `read` or `write`; the async call itself throws
+    /// `CancellationError`.
+    case cancelled
+    /// The file is open in this process already, through another ``PolicyStore``, with
+    /// another value for a setting that its shared connections must keep.
+    case openedWithOtherSettings(path: String, setting: String, inUse: String, requested: String)
     /// There is no database at the path, and the store was told not to create one.
     case databaseNotFound(path: String)
     /// The file is not a database this library can use.
@@ -94,8 +112,20 @@ public enum PolicyStoreError: Error, Sendable, Hashable, CustomStringConvertible
                 + problems.map { "  \($0)" }.joined(separator: "\n")
         case .cannotWriteFile(let path, let reason):
             return "cannot write \(path) (\(reason)): check the folder exists and can be written"
-        case .invalidArgument(let message):
-            return message
+        case .invalidPageSize(let size):
+            return "a page holds 1 to \(StoreTransaction.maximumPageSize) items, not \(size)"
+        case .transactionEnded:
+            return "a transaction was used after its read or write closure had returned: do all of its work inside the closure"
+        case .transactionRolledBack:
+            return "the transaction was rolled back after an earlier error; let the write closure throw instead of going on"
+        case .reentrantCall:
+            return "the store was called from inside one of its own read or write closures: use the closure's transaction instead"
+        case .storeClosed(let path):
+            return "the store of \(path) was closed: open a new PolicyStore to use the file again"
+        case .cancelled:
+            return "the task was cancelled: the transaction rolls back"
+        case .openedWithOtherSettings(let path, let setting, let inUse, let requested):
+            return "\(path) is open in this process already with \(setting) \(inUse), and its connections are shared: open it with \(setting) \(inUse), not \(requested)"
         case .databaseNotFound(let path):
             return "there is no database at \(path): create one with a command that writes (policy create, ruleset create, import or demo), or give the right --db path"
         case .incompatibleDatabase(let path, let problem):

@@ -78,35 +78,35 @@ extension StoreTransaction {
     }
 }
 
-extension PolicyStore {
-    /// Assigns a policy to an Amazon ECS cluster, replacing the policy it had.
+extension StoreOperation {
+    /// ``StoreTransaction/assignPolicy(named:toCluster:)``: assigns a policy to an Amazon ECS
+    /// cluster, replacing the policy it had.
     ///
     /// ```swift
-    /// try store.assignPolicy(named: "web.prod", toCluster: "arn:aws:ecs:eu-west-1:123456789012:cluster/web")
+    /// try store.perform(.assignPolicy(named: "web.prod", toCluster: "arn:aws:ecs:eu-west-1:123456789012:cluster/web"))
     /// ```
-    @discardableResult
-    public func assignPolicy(named name: String, toCluster arn: String) throws(PolicyStoreError) -> Cluster {
-        try perform(.write) { try $0.assignPolicy(named: name, toCluster: arn) }
+    public static func assignPolicy(named name: String, toCluster arn: String) -> StoreOperation<Cluster> {
+        StoreOperation<Cluster>(.write) { tx throws(PolicyStoreError) in try tx.assignPolicy(named: name, toCluster: arn) }
     }
 
-    /// Removes the policy from a cluster.
-    @discardableResult
-    public func unassignCluster(arn: String) throws(PolicyStoreError) -> Cluster {
-        try perform(.write) { try $0.unassignCluster(arn: arn) }
+    /// ``StoreTransaction/unassignCluster(arn:)``: removes the policy from a cluster.
+    public static func unassignCluster(arn: String) -> StoreOperation<Cluster> {
+        StoreOperation<Cluster>(.write) { tx throws(PolicyStoreError) in try tx.unassignCluster(arn: arn) }
     }
 
-    /// The cluster with this ARN, or nil.
-    public func cluster(arn: String) throws(PolicyStoreError) -> Cluster? {
-        try perform(.singleStatement) { try $0.cluster(arn: arn) }
+    /// ``StoreTransaction/cluster(arn:)``: the cluster with this ARN, or nil.
+    public static func cluster(arn: String) -> StoreOperation<Cluster?> {
+        StoreOperation<Cluster?>(.singleStatement) { tx throws(PolicyStoreError) in try tx.cluster(arn: arn) }
     }
 
-    /// A page of clusters sorted by ARN.
-    public func clusters(after: String? = nil, limit: Int = 100) throws(PolicyStoreError) -> [Cluster] {
-        try perform(.singleStatement) { try $0.clusters(after: after, limit: limit) }
+    /// ``StoreTransaction/clusters(after:limit:)``: a page of clusters sorted by ARN.
+    public static func clusters(after: String? = nil, limit: Int = 100) -> StoreOperation<[Cluster]> {
+        StoreOperation<[Cluster]>(.singleStatement) { tx throws(PolicyStoreError) in try tx.clusters(after: after, limit: limit) }
     }
 
-    /// The ARNs of the clusters a policy is assigned to.
-    public func clusters(usingPolicy name: String) throws(PolicyStoreError) -> [String] {
-        try perform(.read) { try $0.clusters(usingPolicy: name) }
+    /// ``StoreTransaction/clusters(usingPolicy:)``: the ARNs of the clusters a policy is
+    /// assigned to.
+    public static func clusters(usingPolicy name: String) -> StoreOperation<[String]> {
+        StoreOperation<[String]>(.read) { tx throws(PolicyStoreError) in try tx.clusters(usingPolicy: name) }
     }
 }

@@ -85,30 +85,30 @@ struct PolicySnapshot {
     }
 }
 
-extension PolicyStore {
-    /// The recorded changes to a policy, oldest first.
+extension StoreOperation {
+    /// ``StoreTransaction/history(ofPolicy:)``: the recorded changes to a policy, oldest first.
     ///
     /// ```swift
-    /// for change in try store.history(ofPolicy: "web.prod") {
+    /// for change in try store.perform(.history(ofPolicy: "web.prod")) {
     ///     print(change.revision, change.action, change.actor)
     /// }
     /// ```
-    public func history(ofPolicy name: String) throws(PolicyStoreError) -> [Change] {
-        try perform(.singleStatement) { try $0.history(ofPolicy: name) }
+    public static func history(ofPolicy name: String) -> StoreOperation<[Change]> {
+        StoreOperation<[Change]>(.singleStatement) { tx throws(PolicyStoreError) in try tx.history(ofPolicy: name) }
     }
 
-    /// The recorded changes to a ruleset, oldest first.
-    public func history(ofRuleset name: String) throws(PolicyStoreError) -> [Change] {
-        try perform(.singleStatement) { try $0.history(ofRuleset: name) }
+    /// ``StoreTransaction/history(ofRuleset:)``: the recorded changes to a ruleset, oldest first.
+    public static func history(ofRuleset name: String) -> StoreOperation<[Change]> {
+        StoreOperation<[Change]>(.singleStatement) { tx throws(PolicyStoreError) in try tx.history(ofRuleset: name) }
     }
 
-    /// Restores a policy's description, XDR setting and rulesets to those of `revision`.
+    /// ``StoreTransaction/restorePolicy(named:toRevision:)``: restores a policy's
+    /// description, XDR setting and rulesets to those of `revision`.
     ///
     /// ```swift
-    /// try store.restorePolicy(named: "web.prod", toRevision: 3)
+    /// try store.perform(.restorePolicy(named: "web.prod", toRevision: 3))
     /// ```
-    @discardableResult
-    public func restorePolicy(named name: String, toRevision revision: Int) throws(PolicyStoreError) -> Policy {
-        try perform(.write) { try $0.restorePolicy(named: name, toRevision: revision) }
+    public static func restorePolicy(named name: String, toRevision revision: Int) -> StoreOperation<Policy> {
+        StoreOperation<Policy>(.write) { tx throws(PolicyStoreError) in try tx.restorePolicy(named: name, toRevision: revision) }
     }
 }

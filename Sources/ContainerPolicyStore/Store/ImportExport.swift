@@ -180,82 +180,123 @@ extension StoreTransaction {
     }
 }
 
-extension PolicyStore {
-    /// The whole store as a document, read in one transaction.
-    public func exportDocument() throws(PolicyStoreError) -> PolicyDocument {
-        try perform(.read) { try $0.exportDocument() }
+extension StoreTransaction {
+    /// Streams the export: `write` receives the JSON in pieces of about 64 KiB, in order, as
+    /// the store is read. Memory stays small whatever the size of the store. An error thrown
+    /// by `write` stops the export and is rethrown unchanged; the store's own are
+    /// ``PolicyStoreError``s.
+    ///
+    /// ```swift
+    /// try store.read { tx in try tx.export { FileHandle.standardOutput.write($0) } }
+    /// ```
+    @discardableResult
+    public func export(_ write: (Data) throws -> Void) throws -> ExportSummary {
+        try scope.checkUsable()
+        do {
+            return try exportJSON { chunk in
+                do {
+                    try write(chunk)
+                } catch {
+                    throw CallerError(error: error)
+                }
+            }
+        } catch let error as CallerError {
+            throw error.error
+        } catch {
+            throw PolicyStoreError(error, path: scope.path)
+        }
+    }
+
+    /// Writes the export to a file, replacing it only once the whole document is written.
+    public func export(to url: URL) throws(PolicyStoreError) -> ExportSummary {
+        try scope.checkUsable()
+        let temporary = url.deletingLastPathComponent()
+            .appendingPathComponent(".\(url.lastPathComponent).\(UUID().uuidString).partial")
+        do {
+            guard FileManager.default.createFile(atPath: temporary.path, contents: nil) else {
+                throw CallerError(error: CocoaError(.fileWriteNoPermission))
+            }
+            let file: FileHandle
+            do {
+                file = try FileHandle(forWritingTo: temporary)
+            } catch {
+                throw CallerError(error: error)
+            }
+            defer { try? file.close() }
+            let summary = try exportJSON { chunk in
+                do {
+                    try file.write(contentsOf: chunk)
+                } catch {
+                    throw CallerError(error: error)
+                }
+            }
+            do {
+                try file.synchronize()
+                // rename(2) replaces the old file in one step, never leaving half a document.
+                guard rename(temporary.path, url.path) == 0 else {
+                    throw CocoaError(.fileWriteUnknown, userInfo: [NSLocalizedDescriptionKey: String(cString: strerror(errno))])
+                }
+            } catch {
+                throw CallerError(error: error)
+            }
+            return summary
+        } catch let fileError as CallerError {
+            try? FileManager.default.removeItem(at: temporary)
+            throw .cannotWriteFile(path: url.path, reason: fileError.error.localizedDescription)
+        } catch {
+            try? FileManager.default.removeItem(at: temporary)
+            throw PolicyStoreError(error, path: scope.path)
+        }
+    }
+}
+
+extension StoreOperation {
+    /// ``StoreTransaction/exportDocument()``: the whole store as a document, read in one
+    /// transaction.
+    public static func exportDocument() -> StoreOperation<PolicyDocument> {
+        StoreOperation<PolicyDocument>(.read) { tx throws(PolicyStoreError) in try tx.exportDocument() }
     }
 
     /// The whole store as deterministic JSON: two exports of the same state are byte-identical.
     ///
     /// ```swift
-    /// let json = try store.export()
+    /// let json = try store.perform(.export())
     /// ```
-    public func export() throws(PolicyStoreError) -> Data {
-        var data = Data()
-        try export { data.append($0) }
-        return data
-    }
-
-    /// Streams the export: `write` receives the JSON in pieces of about 64 KiB, in order, as
-    /// the store is read in one transaction. Memory stays small whatever the size of the store.
-    ///
-    /// ```swift
-    /// try store.export { FileHandle.standardOutput.write($0) }
-    /// ```
-    @discardableResult
-    public func export(_ write: (Data) throws -> Void) throws(PolicyStoreError) -> ExportSummary {
-        try perform(.read) { try $0.exportJSON(write) }
-    }
-
-    /// Writes the export to a file, replacing it only once the whole document is written.
-    ///
-    /// ```swift
-    /// try store.export(to: URL(fileURLWithPath: "policies.json"))
-    /// ```
-    @discardableResult
-    public func export(to url: URL) throws(PolicyStoreError) -> ExportSummary {
-        let temporary = url.deletingLastPathComponent()
-            .appendingPathComponent(".\(url.lastPathComponent).\(UUID().uuidString).partial")
-        var fileError: (any Error)?
-        do {
-            guard FileManager.default.createFile(atPath: temporary.path, contents: nil) else {
-                throw CocoaError(.fileWriteNoPermission)
+    public static func export() -> StoreOperation<Data> {
+        StoreOperation<Data>(.read) { tx throws(PolicyStoreError) in
+            var data = Data()
+            do {
+                try tx.export { data.append($0) }
+            } catch {
+                // Appending to `data` throws nothing: every error is the store's.
+                throw PolicyStoreError(error, path: tx.scope.path)
             }
-            let file = try FileHandle(forWritingTo: temporary)
-            defer { try? file.close() }
-            let summary = try export { chunk in
-                do {
-                    try file.write(contentsOf: chunk)
-                } catch {
-                    fileError = error
-                    throw error
-                }
-            }
-            try file.synchronize()
-            // rename(2) replaces the old file in one step, never leaving half a document.
-            guard rename(temporary.path, url.path) == 0 else {
-                throw CocoaError(.fileWriteUnknown, userInfo: [NSLocalizedDescriptionKey: String(cString: strerror(errno))])
-            }
-            return summary
-        } catch let error as PolicyStoreError where fileError == nil {
-            try? FileManager.default.removeItem(at: temporary)
-            throw error
-        } catch {
-            try? FileManager.default.removeItem(at: temporary)
-            throw .cannotWriteFile(path: url.path, reason: (fileError ?? error).localizedDescription)
+            return data
         }
     }
 
-    /// Applies a document in one transaction, all or nothing; see
-    /// ``StoreTransaction/importDocument(_:prune:dryRun:)``. A dry run reads only.
+    /// ``StoreTransaction/export(to:)``: writes the export to a file, replacing it only once
+    /// the whole document is written.
+    ///
+    /// ```swift
+    /// try store.perform(.export(to: URL(fileURLWithPath: "policies.json")))
+    /// ```
+    public static func export(to url: URL) -> StoreOperation<ExportSummary> {
+        StoreOperation<ExportSummary>(.read) { tx throws(PolicyStoreError) in try tx.export(to: url) }
+    }
+
+    /// ``StoreTransaction/importDocument(_:prune:dryRun:)``: applies a document in one
+    /// transaction, all or nothing. A dry run only reads.
     ///
     /// ```swift
     /// let document = try PolicyDocument(json: Data(contentsOf: URL(fileURLWithPath: "policies.json")))
-    /// print(try store.importDocument(document, dryRun: true))
+    /// print(try store.perform(.importDocument(document, dryRun: true)))
     /// ```
-    @discardableResult
-    public func importDocument(_ document: PolicyDocument, prune: Bool = false, dryRun: Bool = false) throws(PolicyStoreError) -> ImportPlan {
-        try perform(dryRun ? .read : .write) { try $0.importDocument(document, prune: prune, dryRun: dryRun) }
+    public static func importDocument(
+        _ document: PolicyDocument, prune: Bool = false, dryRun: Bool = false
+    ) -> StoreOperation<ImportPlan> {
+        StoreOperation<ImportPlan>(dryRun ? .read : .write) { tx throws(PolicyStoreError) in
+            try tx.importDocument(document, prune: prune, dryRun: dryRun)
+        }
     }
 }

@@ -18,23 +18,28 @@ public struct IntegrityFinding: Sendable, Hashable, CustomStringConvertible {
     public var description: String { "\(check.rawValue): \(message)" }
 }
 
-extension PolicyStore {
+extension StoreOperation {
     /// Checks the whole database: SQLite's `integrity_check` and `foreign_key_check`, then
     /// every stored name, description and rule against the domain rules. An empty result
     /// means all is well.
     ///
     /// ```swift
-    /// for finding in try store.checkIntegrity() { print(finding) }
+    /// for finding in try store.perform(.checkIntegrity()) { print(finding) }
     /// ```
-    public func checkIntegrity() throws(PolicyStoreError) -> [IntegrityFinding] {
+    public static func checkIntegrity() -> StoreOperation<[IntegrityFinding]> {
         // Each check reads on its own, outside a transaction: on a damaged file SQLite fails
         // the COMMIT of a read too, which would hide what the checks found.
-        try perform(.singleStatement) { try $0.checkIntegrity() }
+        StoreOperation<[IntegrityFinding]>(.singleStatement) { tx throws(PolicyStoreError) in try tx.checkIntegrity() }
     }
 }
 
 extension StoreTransaction {
-    func checkIntegrity() throws -> [IntegrityFinding] {
+    /// What ``StoreOperation/checkIntegrity()`` finds, read in this transaction.
+    public func checkIntegrity() throws(PolicyStoreError) -> [IntegrityFinding] {
+        try readOperation { try integrityFindings() }
+    }
+
+    private func integrityFindings() throws -> [IntegrityFinding] {
         var findings: [IntegrityFinding] = []
         do {
             try connection.forEachRow("PRAGMA integrity_check") { row in

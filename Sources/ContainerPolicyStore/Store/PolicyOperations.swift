@@ -228,3 +228,76 @@ extension StoreTransaction {
         }
     }
 }
+
+extension StoreOperation {
+    /// ``StoreTransaction/createPolicy(named:description:xdrEnabled:rulesets:)``.
+    ///
+    /// ```swift
+    /// let policy = try store.perform(.createPolicy(named: "web.prod", description: "Front end", rulesets: ["baseline"]))
+    /// ```
+    public static func createPolicy(
+        named name: String, description: String = "", xdrEnabled: Bool = true, rulesets: [String] = []
+    ) -> StoreOperation<Policy> {
+        StoreOperation<Policy>(.write) { tx throws(PolicyStoreError) in
+            try tx.createPolicy(named: name, description: description, xdrEnabled: xdrEnabled, rulesets: rulesets)
+        }
+    }
+
+    /// ``StoreTransaction/duplicatePolicy(named:as:)``: by default the copy is named with
+    /// `Policy` appended.
+    ///
+    /// ```swift
+    /// let copy = try store.perform(.duplicatePolicy(named: "web"))   // "webPolicy"
+    /// ```
+    public static func duplicatePolicy(named name: String, as newName: String? = nil) -> StoreOperation<Policy> {
+        StoreOperation<Policy>(.write) { tx throws(PolicyStoreError) in try tx.duplicatePolicy(named: name, as: newName) }
+    }
+
+    /// ``StoreTransaction/modifyPolicy(named:expectedRevision:_:)``.
+    ///
+    /// ```swift
+    /// try store.perform(.modifyPolicy(named: "web.prod", expectedRevision: 3) { $0.xdrEnabled = false })
+    /// ```
+    public static func modifyPolicy(
+        named name: String, expectedRevision: Int? = nil, _ edit: @escaping @Sendable (inout PolicyEdit) -> Void
+    ) -> StoreOperation<Policy> {
+        StoreOperation<Policy>(.write) { tx throws(PolicyStoreError) in
+            try tx.modifyPolicy(named: name, expectedRevision: expectedRevision, edit)
+        }
+    }
+
+    /// ``StoreTransaction/deletePolicy(named:)``.
+    public static func deletePolicy(named name: String) -> StoreOperation<Void> {
+        StoreOperation<Void>(.write) { tx throws(PolicyStoreError) in try tx.deletePolicy(named: name) }
+    }
+
+    /// ``StoreTransaction/policy(named:)``: the policy with this name, ignoring letter case, or nil.
+    public static func policy(named name: String) -> StoreOperation<Policy?> {
+        StoreOperation<Policy?>(.singleStatement) { tx throws(PolicyStoreError) in try tx.policy(named: name) }
+    }
+
+    /// ``StoreTransaction/policies(after:limit:)``: a page of policies sorted by name; pass
+    /// the last name of a page as `after` for the next.
+    ///
+    /// ```swift
+    /// var page = try store.perform(.policies(limit: 50))
+    /// while let last = page.last {
+    ///     page.forEach { print($0.name) }
+    ///     page = try store.perform(.policies(after: last.name, limit: 50))
+    /// }
+    /// ```
+    public static func policies(after: String? = nil, limit: Int = 100) -> StoreOperation<[Policy]> {
+        StoreOperation<[Policy]>(.singleStatement) { tx throws(PolicyStoreError) in try tx.policies(after: after, limit: limit) }
+    }
+
+    /// ``StoreTransaction/policyCount()``.
+    public static func policyCount() -> StoreOperation<Int> {
+        StoreOperation<Int>(.singleStatement) { tx throws(PolicyStoreError) in try tx.policyCount() }
+    }
+
+    /// ``StoreTransaction/policies(usingRuleset:)``: the names of the policies that link the
+    /// ruleset, sorted.
+    public static func policies(usingRuleset name: String) -> StoreOperation<[String]> {
+        StoreOperation<[String]>(.read) { tx throws(PolicyStoreError) in try tx.policies(usingRuleset: name) }
+    }
+}

@@ -4,31 +4,32 @@ import Synchronization
 /// The policy database: opens (or creates) a SQLite file, brings its schema up to date, and
 /// runs every operation as one transaction, all or nothing.
 ///
-/// `PolicyStore` is `Sendable`: share one store between tasks and threads. Its connection is
-/// used by one caller at a time.
+/// `PolicyStore` is `Sendable`: share one store between tasks and threads. Writes run one at
+/// a time, in the order they were asked for; reads of a WAL file run beside them and beside
+/// each other, each on one snapshot. From async code, `await` the same calls: they suspend
+/// instead of blocking a thread, and a cancelled task stops waiting.
 ///
 /// ```swift
 /// let store = try PolicyStore(path: "policies.sqlite")
-/// try store.createRuleset(named: "baseline", rules: [RuleReference(id: "TM-00000001", mitigation: .terminate)])
-/// try store.createPolicy(named: "web.prod", description: "Front end", rulesets: ["baseline"])
-/// let copy = try store.duplicatePolicy(named: "web.prod")   // "web.prodPolicy"
+/// try store.perform(.createRuleset(named: "baseline", rules: [RuleReference(id: "TM-00000001", mitigation: .terminate)]))
+/// try store.perform(.createPolicy(named: "web.prod", description: "Front end", rulesets: ["baseline"]))
+/// let copy = try store.perform(.duplicatePolicy(named: "web.prod"))   // "web.prodPolicy"
 /// ```
 public final class PolicyStore: Sendable {
     /// The file's path, or `:memory:`.
     public let path: String
-    /// Used only while holding `lock`: SQLite connections are opened without their own mutex.
-    private nonisolated(unsafe) let connection: Connection
-    private let lock = NSLock()
-    /// The thread holding `lock`, 0 for none: how a call from inside the store's own closure
-    /// is told apart from a call waiting its turn.
-    private let lockOwner = Atomic<UInt>(0)
+    private let database: SharedDatabase
     private let actor: String
+    private let isClosed = Atomic<Bool>(false)
 
     /// Opens the database at `path`, creating it (mode 0600) when it is missing and
     /// `options.createIfMissing` allows, and applies any pending migration.
     ///
     /// Throws ``PolicyStoreError/incompatibleDatabase(path:_:)`` for a file that is not a
     /// policy database of a version this library knows; such a file is left untouched.
+    ///
+    /// Stores opened on the same file in one process share its connections: its writes
+    /// queue in one line, and the first store's busy timeout applies.
     public convenience init(path: String, options: StoreOptions = StoreOptions()) throws(PolicyStoreError) {
         var isFolder: ObjCBool = false
         let exists = FileManager.default.fileExists(atPath: path, isDirectory: &isFolder)
@@ -36,175 +37,350 @@ public final class PolicyStore: Sendable {
         if !exists, options.readOnly || !options.createIfMissing {
             throw .databaseNotFound(path: path)
         }
-        try self.init(location: .file(path: path), path: path, options: options)
-    }
-
-    /// A private database in memory, gone when the store is released. For tests and tools
-    /// that only compute.
-    public static func inMemory(options: StoreOptions = StoreOptions()) throws(PolicyStoreError) -> PolicyStore {
-        try PolicyStore(location: .memory, path: ":memory:", options: options)
-    }
-
-    private init(location: DatabaseLocation, path: String, options: StoreOptions) throws(PolicyStoreError) {
-        self.path = path
-        self.actor = options.actor
-        let opened: Connection
+        let database: SharedDatabase
         do {
-            opened = try Connection(
-                location,
-                options: ConnectionOptions(
-                    readOnly: options.readOnly,
-                    createIfMissing: options.createIfMissing,
-                    busyTimeoutMilliseconds: options.busyTimeoutMilliseconds))
-            try Migrator().prepare(
-                opened, readOnly: options.readOnly,
-                journal: JournalSettings(mode: options.journalMode.rawValue, synchronous: options.synchronous.rawValue))
+            database = try SharedDatabase.open(
+                path: path, options: Self.connectionOptions(options), readerCount: max(1, options.maximumReaderCount),
+                settings: ["synchronous": options.synchronous.rawValue],
+                prepare: { try Self.prepare($0, options: options) },
+                isWAL: { connection in
+                    try connection.queryFirst("PRAGMA journal_mode") { $0.text(0).lowercased() } == "wal"
+                })
+        } catch let conflict as SharedDatabaseConflict {
+            throw .openedWithOtherSettings(
+                path: path, setting: conflict.setting, inUse: conflict.inUse, requested: conflict.requested)
         } catch {
-            throw Self.storeError(error, path: path)
+            throw PolicyStoreError(error, path: path)
         }
-        connection = opened
+        self.init(database: database, path: path, actor: options.actor)
     }
+
+    /// A private database in memory, gone when the store is closed or released. For tests
+    /// and tools that only compute.
+    public static func inMemory(options: StoreOptions = StoreOptions()) throws(PolicyStoreError) -> PolicyStore {
+        do {
+            let database = try SharedDatabase.inMemory(options: connectionOptions(options)) {
+                try prepare($0, options: options)
+            }
+            return PolicyStore(database: database, path: ":memory:", actor: options.actor)
+        } catch {
+            throw PolicyStoreError(error, path: ":memory:")
+        }
+    }
+
+    private init(database: SharedDatabase, path: String, actor: String) {
+        self.database = database
+        self.path = path
+        self.actor = actor
+    }
+
+    private static func connectionOptions(_ options: StoreOptions) -> ConnectionOptions {
+        ConnectionOptions(readOnly: options.readOnly, createIfMissing: options.createIfMissing, busyTimeout: options.busyTimeout)
+    }
+
+    private static func prepare(_ connection: Connection, options: StoreOptions) throws {
+        try Migrator().prepare(
+            connection, readOnly: options.readOnly,
+            journal: JournalSettings(mode: options.journalMode.rawValue, synchronous: options.synchronous.rawValue))
+    }
+
+    /// Closes the store: work already running or waiting finishes, then the file's
+    /// connections close (unless another open store of the same file still uses them).
+    /// Every later call throws ``PolicyStoreError/storeClosed(path:)``. Closing twice does
+    /// nothing; a store also closes when it is released.
+    ///
+    /// ```swift
+    /// let store = try PolicyStore(path: databasePath)
+    /// store.close()
+    /// ```
+    public func close() {
+        guard !isClosed.exchange(true, ordering: .acquiringAndReleasing) else { return }
+        database.release()
+    }
+
+    deinit {
+        close()
+    }
+
+    // MARK: Transactions
 
     /// Runs `body` in one write transaction: it commits when `body` returns and rolls back,
     /// leaving the database as it was, when `body` throws. Each operation of `tx` is all or
-    /// nothing on its own too, and throws ``PolicyStoreError``; an error of your own is
-    /// rethrown as it is.
+    /// nothing on its own too. Mark the closure `throws(PolicyStoreError)` to catch the
+    /// store's errors by case:
     ///
     /// ```swift
-    /// try store.write { tx in
-    ///     try tx.createRuleset(named: "strict")
-    ///     try tx.modifyPolicy(named: "web.prod") { $0.addRuleset("strict") }
+    /// do {
+    ///     try store.write { tx throws(PolicyStoreError) in
+    ///         try tx.createRuleset(named: "strict")
+    ///         try tx.modifyPolicy(named: "web.prod", expectedRevision: 1) { $0.addRuleset("strict") }
+    ///     }
+    /// } catch .revisionConflict(_, let name, _, let actual) {
+    ///     print("\(name) is at revision \(actual) now")
+    /// } catch {
+    ///     print(error)
     /// }
     /// ```
     ///
     /// `actor`, when given, is recorded in the history for these changes instead of
-    /// `StoreOptions.actor`. Do not keep `tx` beyond the closure, and do not call the store
-    /// itself from inside it (that is refused with ``PolicyStoreError/invalidArgument(_:)``):
-    /// use `tx`.
+    /// `StoreOptions.actor`. `tx` cannot leave the closure. Calling the store itself from
+    /// inside the closure is refused with ``PolicyStoreError/reentrantCall``: use `tx`.
     @discardableResult
-    public func write<T: Sendable>(actor: String? = nil, _ body: (StoreTransaction) throws -> T) throws -> T {
-        try run(.write(actor: actor ?? self.actor), isolatingOperations: true, body)
+    public func write<T>(
+        actor: String? = nil, _ body: (borrowing StoreTransaction) throws(PolicyStoreError) -> T
+    ) throws(PolicyStoreError) -> T {
+        do {
+            return try run(.write(actor: actor ?? self.actor), isolatingOperations: true) { tx in try body(tx) }
+        } catch {
+            throw PolicyStoreError(error, path: path)
+        }
     }
 
-    /// Runs `body` in one read transaction, so every read sees the same state. The
-    /// connection is read-only meanwhile: a write through `tx` fails.
+    /// The same, for a closure that may throw errors of its own: they are rethrown
+    /// unchanged, and the store's own errors are ``PolicyStoreError``s.
+    @discardableResult
+    public func write<T>(actor: String? = nil, _ body: (borrowing StoreTransaction) throws -> T) throws -> T {
+        try rethrowingCallerErrors {
+            try run(.write(actor: actor ?? self.actor), isolatingOperations: true) { tx in
+                do {
+                    return try body(tx)
+                } catch {
+                    throw CallerError(error: error)
+                }
+            }
+        }
+    }
+
+    /// Runs `body` in one read transaction, so every read sees the same state. A write
+    /// through `tx` fails.
     ///
     /// ```swift
-    /// let (count, first) = try store.read { tx in (try tx.policyCount(), try tx.policies(limit: 1).first) }
+    /// let (count, first) = try store.read { tx throws(PolicyStoreError) in
+    ///     (try tx.policyCount(), try tx.policies(limit: 1).first)
+    /// }
     /// ```
-    public func read<T: Sendable>(_ body: (StoreTransaction) throws -> T) throws -> T {
-        try run(.read(readOnly: true), isolatingOperations: true, body)
+    public func read<T>(_ body: (borrowing StoreTransaction) throws(PolicyStoreError) -> T) throws(PolicyStoreError) -> T {
+        do {
+            return try run(.read(snapshot: true), isolatingOperations: true) { tx in try body(tx) }
+        } catch {
+            throw PolicyStoreError(error, path: path)
+        }
     }
+
+    /// The same, for a closure that may throw errors of its own, rethrown unchanged.
+    public func read<T>(_ body: (borrowing StoreTransaction) throws -> T) throws -> T {
+        try rethrowingCallerErrors {
+            try run(.read(snapshot: true), isolatingOperations: true) { tx in
+                do {
+                    return try body(tx)
+                } catch {
+                    throw CallerError(error: error)
+                }
+            }
+        }
+    }
+
+    /// Performs one operation as a transaction of its own.
+    ///
+    /// ```swift
+    /// let policy = try store.perform(.policy(named: "web.prod"))
+    /// ```
+    @discardableResult
+    public func perform<Result>(_ operation: StoreOperation<Result>) throws(PolicyStoreError) -> Result {
+        do {
+            return try run(access(of: operation), isolatingOperations: false) { tx in try operation.body(tx) }
+        } catch {
+            throw PolicyStoreError(error, path: path)
+        }
+    }
+
+    // MARK: Async
+
+    /// ``write(actor:_:)`` from async code: suspends while other writes of this process run
+    /// before it, then runs `body` on the store's writer queue.
+    ///
+    /// Cancelling the task while it waits throws `CancellationError` and writes nothing;
+    /// cancelling it while `body` runs interrupts the statement running, makes every later
+    /// operation of `tx` throw ``PolicyStoreError/cancelled``, rolls the transaction back,
+    /// and throws `CancellationError`. Other errors are ``PolicyStoreError``s, or the
+    /// closure's own, unchanged.
+    ///
+    /// ```swift
+    /// let policy = try await store.write { tx in
+    ///     try tx.modifyPolicy(named: "web.prod") { $0.xdrEnabled = true }
+    /// }
+    /// ```
+    @discardableResult
+    public func write<T: Sendable>(
+        actor: String? = nil, _ body: @escaping @Sendable (borrowing StoreTransaction) throws -> T
+    ) async throws -> T {
+        try await runSuspending(.write(actor: actor ?? self.actor), isolatingOperations: true, body)
+    }
+
+    /// ``read(_:)`` from async code: on a WAL file it never waits for a write, and it sees
+    /// the last commit before it began, all through the closure.
+    ///
+    /// ```swift
+    /// let names = try await store.read { tx in try tx.policies(limit: 50).map(\.name) }
+    /// ```
+    public func read<T: Sendable>(_ body: @escaping @Sendable (borrowing StoreTransaction) throws -> T) async throws -> T {
+        try await runSuspending(.read(snapshot: true), isolatingOperations: true, body)
+    }
+
+    /// ``perform(_:)`` from async code. Throws ``PolicyStoreError``, or `CancellationError`
+    /// when the task is cancelled before the operation commits.
+    ///
+    /// ```swift
+    /// let copy = try await store.perform(.duplicatePolicy(named: "web.prod"))
+    /// ```
+    @discardableResult
+    public func perform<Result>(_ operation: StoreOperation<Result>) async throws -> Result {
+        try await runSuspending(access(of: operation), isolatingOperations: false) { tx in try operation.body(tx) }
+    }
+
+    // MARK: Running
 
     /// What a transaction of the store is for.
-    enum Purpose {
-        case read(readOnly: Bool)
-        case write(actor: String)
-        /// Statements that each run as a transaction of their own: no BEGIN and COMMIT.
-        case singleStatement
-    }
-
-    /// How one of the store's own operations reaches the database.
     enum Access {
-        case write
-        /// Several statements that must see one state.
-        case read
-        /// A read of one statement (or of statements that need not see one state).
-        case singleStatement
+        case write(actor: String)
+        /// With `snapshot`, every statement sees one state (BEGIN ... COMMIT); without, each
+        /// statement is a transaction of its own, which saves the BEGIN and COMMIT of reads
+        /// that need no common state.
+        case read(snapshot: Bool)
     }
 
-    private func run<T: Sendable>(
-        _ purpose: Purpose, isolatingOperations: Bool, _ body: (StoreTransaction) throws -> T
-    ) throws -> T {
-        // The lock is not reentrant: a call from inside a closure of this store, on the
-        // thread that holds it, would wait for itself forever.
-        let thread = currentThreadID()
-        guard lockOwner.load(ordering: .acquiring) != thread else {
-            throw PolicyStoreError.invalidArgument(
-                "the store was called from inside one of its own read or write closures: use the closure's transaction instead")
+    private func access<Result>(of operation: StoreOperation<Result>) -> Access {
+        switch operation.access {
+        case .write: return .write(actor: actor)
+        case .read: return .read(snapshot: true)
+        case .singleStatement: return .read(snapshot: false)
         }
-        return try lock.withLock {
-            lockOwner.store(thread, ordering: .releasing)
-            defer { lockOwner.store(0, ordering: .releasing) }
-            let transaction = StoreTransaction(connection: connection, path: path, isolatesOperations: isolatingOperations)
-            do {
-                switch purpose {
-                case .singleStatement:
-                    return try body(transaction)
-                case .read(let readOnly):
-                    return try connection.transaction(.deferred) {
-                        guard readOnly else { return try body(transaction) }
-                        try connection.run("PRAGMA query_only = ON")
-                        defer { try? connection.run("PRAGMA query_only = OFF") }
-                        return try body(transaction)
-                    }
-                case .write(let actor):
-                    return try connection.transaction(.immediate) {
-                        // Tells the history's triggers who writes, and that the store records
-                        // its own operations. REPLACE also clears a row someone left behind.
-                        try connection.run(
-                            "INSERT OR REPLACE INTO write_context (id, actor, recorded_by_library) VALUES (1, ?, 1)",
-                            [SQLValue(actor)])
-                        let result = try body(transaction)
-                        try connection.run("DELETE FROM write_context")
-                        return result
+    }
+
+    private func pool(for access: Access) throws -> ConnectionPool {
+        guard !isClosed.load(ordering: .acquiring) else { throw PolicyStoreError.storeClosed(path: path) }
+        if case .write = access {
+            guard let writer = database.writer else {
+                throw PolicyStoreError.readOnlyDatabase(
+                    path: path, SQLiteError(code: .readOnly, message: "the store was opened with readOnly"))
+            }
+            return writer
+        }
+        return database.readPool
+    }
+
+    /// Runs `body` as one transaction on the calling thread, after the work queued before it.
+    private func run<T>(
+        _ access: Access, isolatingOperations: Bool, _ body: (borrowing StoreTransaction) throws -> T
+    ) throws -> T {
+        let pool = try pool(for: access)
+        return try database.asCaller {
+            try pool.withConnection { connection in
+                try transact(connection, access, isolatingOperations: isolatingOperations, cancellation: nil, body)
+            }
+        }
+    }
+
+    private func runSuspending<T: Sendable>(
+        _ access: Access, isolatingOperations: Bool, _ body: @escaping @Sendable (borrowing StoreTransaction) throws -> T
+    ) async throws -> T {
+        do {
+            let pool = try pool(for: access)
+            try Task.checkCancellation()
+            let cancellation = Cancellation()
+            return try await withTaskCancellationHandler {
+                try await pool.withConnection { connection in
+                    try self.database.asCaller {
+                        try self.transact(
+                            connection, access, isolatingOperations: isolatingOperations, cancellation: cancellation,
+                            self.callersOwn(body))
                     }
                 }
-            } catch let error as SQLiteError {
-                throw Self.storeError(error, path: path)
+            } onCancel: {
+                cancellation.cancel()
             }
-        }
-    }
-
-    /// Runs one of the store's own operations as a transaction of its own. Its errors are
-    /// all ``PolicyStoreError``.
-    func perform<T: Sendable>(_ access: Access, _ body: (StoreTransaction) throws -> T) throws(PolicyStoreError) -> T {
-        do {
-            let purpose: Purpose
-            switch access {
-            case .write: purpose = .write(actor: actor)
-            case .read: purpose = .read(readOnly: false)
-            case .singleStatement: purpose = .singleStatement
-            }
-            return try run(purpose, isolatingOperations: false, body)
+        } catch let error as CallerError {
+            if case PolicyStoreError.cancelled = error.error { throw CancellationError() }
+            throw error.error
+        } catch is CancellationError {
+            throw CancellationError()
         } catch {
-            throw Self.storeError(error, path: path)
+            let storeError = PolicyStoreError(error, path: path)
+            if case .cancelled = storeError { throw CancellationError() }
+            throw storeError
         }
     }
 
-    /// Gives tests and the store's own checks the raw connection, under the lock.
-    func withConnection<T: Sendable>(_ body: (Connection) throws -> T) throws -> T {
-        try lock.withLock { try body(connection) }
-    }
-
-    static func storeError(_ error: any Error, path: String) -> PolicyStoreError {
-        switch error {
-        case let error as PolicyStoreError:
-            return error
-        case let problem as DatabaseProblem:
-            return .incompatibleDatabase(path: path, problem)
-        case let error as SQLiteError:
-            switch error.code.primary {
-            case .busy, .locked: return .busy(error)
-            case .readOnly: return .readOnlyDatabase(path: path, error)
-            case .notADatabase: return .incompatibleDatabase(path: path, .notADatabase)
-            case .corrupt: return .incompatibleDatabase(path: path, .damaged)
-            case .full: return .diskFull(path: path, error)
-            // SQLite cannot grow the shared-memory file of a WAL database: its disk is full.
-            case .ioError where error.code == .ioErrorShmSize: return .diskFull(path: path, error)
-            default: return .sqlite(error)
+    private func transact<T>(
+        _ connection: Connection, _ access: Access, isolatingOperations: Bool, cancellation: Cancellation?,
+        _ body: (borrowing StoreTransaction) throws -> T
+    ) throws -> T {
+        let scope = TransactionScope(
+            connection: connection, path: path, isolatesOperations: isolatingOperations, cancellation: cancellation)
+        defer { scope.end() }
+        cancellation?.attach(connection)
+        defer { cancellation?.detach() }
+        let transaction = StoreTransaction(scope: scope)
+        switch access {
+        case .read(snapshot: false):
+            return try body(transaction)
+        case .read(snapshot: true):
+            return try connection.transaction(.deferred) {
+                // A reader connection is read-only already; the writer, reading for a private
+                // in-memory database or a rollback journal, is made so for the transaction.
+                let sharesTheWriter = database.readers == nil
+                if sharesTheWriter { try connection.run("PRAGMA query_only = ON") }
+                defer { if sharesTheWriter { try? connection.run("PRAGMA query_only = OFF") } }
+                return try body(transaction)
             }
-        default:
-            // Not reached: the store's own operations throw only the errors above.
-            return .sqlite(SQLiteError(code: .error, message: String(describing: error)))
+        case .write(let actor):
+            return try connection.transaction(.immediate) {
+                // Tells the history's triggers who writes, and that the store records its
+                // own operations. REPLACE also clears a row someone left behind.
+                try connection.run(
+                    "INSERT OR REPLACE INTO write_context (id, actor, recorded_by_library) VALUES (1, ?, 1)",
+                    [SQLValue(actor)])
+                let result = try body(transaction)
+                try connection.run("DELETE FROM write_context")
+                // The last moment a cancelled task can still roll the transaction back; from
+                // here it commits, and a cancellation that comes later is too late.
+                if cancellation?.detach() == true { throw PolicyStoreError.cancelled }
+                return result
+            }
         }
     }
-}
 
-private func currentThreadID() -> UInt {
-    #if canImport(Darwin)
-    UInt(bitPattern: pthread_self())
-    #else
-    UInt(pthread_self())
-    #endif
+    // MARK: Errors of the caller's own
+
+    /// `body`, with whatever it throws marked as the caller's.
+    private func callersOwn<T>(
+        _ body: @escaping @Sendable (borrowing StoreTransaction) throws -> T
+    ) -> @Sendable (borrowing StoreTransaction) throws -> T {
+        { tx in
+            do {
+                return try body(tx)
+            } catch {
+                throw CallerError(error: error)
+            }
+        }
+    }
+
+    private func rethrowingCallerErrors<T>(_ body: () throws -> T) throws -> T {
+        do {
+            return try body()
+        } catch let error as CallerError {
+            throw error.error
+        } catch {
+            throw PolicyStoreError(error, path: path)
+        }
+    }
+
+    // MARK: For tests and the store's own checks
+
+    /// Gives tests the raw connection that writes (or, read-only, one that reads), as a
+    /// caller of the store.
+    func withConnection<T>(_ body: (Connection) throws -> T) throws -> T {
+        let pool = database.writer ?? database.readPool
+        return try database.asCaller { try pool.withConnection(body) }
+    }
 }

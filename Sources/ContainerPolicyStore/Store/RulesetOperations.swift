@@ -211,3 +211,53 @@ struct RuleChanges {
 
     var isEmpty: Bool { added.isEmpty && removed.isEmpty && remitigated.isEmpty }
 }
+
+extension StoreOperation {
+    /// ``StoreTransaction/createRuleset(named:description:rules:)``.
+    ///
+    /// ```swift
+    /// try store.perform(.createRuleset(named: "baseline", rules: [RuleReference(id: "TM-00000001", mitigation: .terminate)]))
+    /// ```
+    public static func createRuleset(
+        named name: String, description: String = "", rules: [RuleReference] = []
+    ) -> StoreOperation<Ruleset> {
+        StoreOperation<Ruleset>(.write) { tx throws(PolicyStoreError) in
+            try tx.createRuleset(named: name, description: description, rules: rules)
+        }
+    }
+
+    /// ``StoreTransaction/duplicateRuleset(named:as:)``: by default the copy is named with
+    /// `Copy` appended.
+    public static func duplicateRuleset(named name: String, as newName: String? = nil) -> StoreOperation<Ruleset> {
+        StoreOperation<Ruleset>(.write) { tx throws(PolicyStoreError) in try tx.duplicateRuleset(named: name, as: newName) }
+    }
+
+    /// ``StoreTransaction/modifyRuleset(named:expectedRevision:_:)``.
+    public static func modifyRuleset(
+        named name: String, expectedRevision: Int? = nil, _ edit: @escaping @Sendable (inout RulesetEdit) -> Void
+    ) -> StoreOperation<Ruleset> {
+        StoreOperation<Ruleset>(.write) { tx throws(PolicyStoreError) in
+            try tx.modifyRuleset(named: name, expectedRevision: expectedRevision, edit)
+        }
+    }
+
+    /// ``StoreTransaction/deleteRuleset(named:)``: refused while a policy uses it.
+    public static func deleteRuleset(named name: String) -> StoreOperation<Void> {
+        StoreOperation<Void>(.write) { tx throws(PolicyStoreError) in try tx.deleteRuleset(named: name) }
+    }
+
+    /// ``StoreTransaction/ruleset(named:)``: the ruleset with this name, ignoring letter case, or nil.
+    public static func ruleset(named name: String) -> StoreOperation<Ruleset?> {
+        StoreOperation<Ruleset?>(.singleStatement) { tx throws(PolicyStoreError) in try tx.ruleset(named: name) }
+    }
+
+    /// ``StoreTransaction/rulesets(after:limit:)``: a page of rulesets sorted by name.
+    public static func rulesets(after: String? = nil, limit: Int = 100) -> StoreOperation<[Ruleset]> {
+        StoreOperation<[Ruleset]>(.singleStatement) { tx throws(PolicyStoreError) in try tx.rulesets(after: after, limit: limit) }
+    }
+
+    /// ``StoreTransaction/rulesetCount()``.
+    public static func rulesetCount() -> StoreOperation<Int> {
+        StoreOperation<Int>(.singleStatement) { tx throws(PolicyStoreError) in try tx.rulesetCount() }
+    }
+}

@@ -7,8 +7,9 @@
 /// let store = try PolicyStore(path: "policies.sqlite", options: options)
 /// ```
 public struct StoreOptions: Sendable, Hashable {
-    /// How long a write waits for another connection's write to finish before it fails
-    /// with ``PolicyStoreError/busy(_:)``. Default 5 seconds.
+    /// How long a write waits for another process's write to finish before it fails with
+    /// ``PolicyStoreError/busy(_:)``. Default 5 seconds. (Writes of one process wait for each
+    /// other in the store's own queue, in order, with no timeout.)
     public var busyTimeout: Duration = .seconds(5)
     /// Open for reading only: nothing is created, migrated or written.
     public var readOnly = false
@@ -20,6 +21,9 @@ public struct StoreOptions: Sendable, Hashable {
     public var journalMode: JournalMode = .wal
     /// How hard SQLite works to make each commit durable.
     public var synchronous: Synchronous = .full
+    /// How many read-only connections a WAL file may use at once, so that that many reads
+    /// run side by side, and none waits for a write. Default 4.
+    public var maximumReaderCount = 4
     /// Who makes the changes, recorded with each one in the history (`changes.actor`).
     /// Empty means unknown, as for a change made from the shell.
     public var actor = ""
@@ -41,11 +45,5 @@ public struct StoreOptions: Sendable, Hashable {
         /// In WAL mode, still never corrupt, but the last commits before a power cut (not a
         /// process crash) may be rolled back. Faster commits.
         case normal = "NORMAL"
-    }
-
-    var busyTimeoutMilliseconds: Int32 {
-        let (seconds, attoseconds) = busyTimeout.components
-        let milliseconds = seconds * 1_000 + attoseconds / 1_000_000_000_000_000
-        return Int32(clamping: max(0, milliseconds))
     }
 }

@@ -1,6 +1,9 @@
+import Synchronization
+
 /// The store's operations inside one transaction, handed to the closure of
-/// ``PolicyStore/write(actor:_:)`` (and, for reading only, of ``PolicyStore/read(_:)``).
-/// Everything done through one `StoreTransaction` commits together or not at all.
+/// ``PolicyStore/write(actor:_:)-(_,(borrowing StoreTransaction) throws(PolicyStoreError) -> T)``
+/// (and, for reading only, of `read`). Everything done through one `StoreTransaction`
+/// commits together or not at all.
 ///
 /// ```swift
 /// try store.write { tx in
@@ -11,46 +14,78 @@
 ///
 /// Inside `write`, each operation is also all or nothing on its own: one that throws leaves
 /// the transaction as it was before it, so a caller may catch its error and go on.
-public struct StoreTransaction {
-    let connection: Connection
-    /// The database's path, for errors.
-    let path: String
-    /// Whether each write operation runs in a savepoint of its own: true inside a caller's
-    /// `write` closure, false when the store runs a single operation as its whole transaction.
-    let isolatesOperations: Bool
+///
+/// A transaction lives only as long as its closure. It is non-copyable and lent to the
+/// closure (`borrowing`), so the compiler refuses to store it or let it escape; pass it on to
+/// functions of your own as `borrowing StoreTransaction`. Should one be used later all the
+/// same (through unsafe code), it throws ``PolicyStoreError/transactionEnded`` and does not
+/// touch the database.
+public struct StoreTransaction: ~Copyable {
+    let scope: TransactionScope
 
     /// Most rows a single page of a listing returns.
     public static let maximumPageSize = 10_000
 
+    var connection: Connection { scope.connection }
+
     static func checkPageSize(_ limit: Int) throws(PolicyStoreError) {
-        guard (1...maximumPageSize).contains(limit) else {
-            throw .invalidArgument("a page holds 1 to \(maximumPageSize) items, not \(limit)")
-        }
+        guard (1...maximumPageSize).contains(limit) else { throw .invalidPageSize(limit) }
     }
 
     /// Runs one read operation, with its errors as ``PolicyStoreError``.
     func readOperation<T>(_ body: () throws -> T) throws(PolicyStoreError) -> T {
+        try scope.checkUsable()
         do {
             return try body()
         } catch {
-            throw PolicyStore.storeError(error, path: path)
+            throw PolicyStoreError(error, path: scope.path)
         }
     }
 
     /// Runs one write operation: in a savepoint when operations are isolated, with its
     /// errors as ``PolicyStoreError``.
     func writeOperation<T>(_ body: () throws -> T) throws(PolicyStoreError) -> T {
+        try scope.checkUsable()
         do {
             // SQLite ends the whole transaction by itself after some errors (a full disk):
             // writing on would then commit statement by statement.
             guard connection.isInTransaction else {
-                throw PolicyStoreError.invalidArgument(
-                    "the transaction was rolled back after an earlier error; let the write closure throw instead of going on")
+                throw PolicyStoreError.transactionRolledBack
             }
-            return try isolatesOperations ? connection.transaction(.immediate, body) : body()
+            return try scope.isolatesOperations ? connection.transaction(.immediate, body) : body()
         } catch {
-            throw PolicyStore.storeError(error, path: path)
+            throw PolicyStoreError(error, path: scope.path)
         }
+    }
+}
+
+/// What a ``StoreTransaction`` works in: its connection, for as long as its closure runs.
+final class TransactionScope {
+    let connection: Connection
+    /// The database's path, for errors.
+    let path: String
+    /// Whether each write operation runs in a savepoint of its own: true inside a caller's
+    /// `write` closure, false when the store runs a single operation as its whole transaction.
+    let isolatesOperations: Bool
+    let cancellation: Cancellation?
+    /// Atomic, since unsafe code could use a leaked transaction from another thread.
+    private let isOpen = Atomic<Bool>(true)
+
+    init(connection: Connection, path: String, isolatesOperations: Bool, cancellation: Cancellation?) {
+        self.connection = connection
+        self.path = path
+        self.isolatesOperations = isolatesOperations
+        self.cancellation = cancellation
+    }
+
+    /// Called when the closure returns: every later use of the transaction is refused.
+    func end() {
+        isOpen.store(false, ordering: .releasing)
+    }
+
+    func checkUsable() throws(PolicyStoreError) {
+        guard isOpen.load(ordering: .acquiring) else { throw .transactionEnded }
+        if cancellation?.isCancelled == true { throw .cancelled }
     }
 }
 

@@ -239,7 +239,7 @@ struct CrashHarness {
         }
         // 3. The state.
         let store = try PolicyStore(path: path, options: storeOptions)
-        let actual = StoreModel(try store.exportDocument())
+        let actual = StoreModel(try store.perform(.exportDocument()))
         if actual == before {
             model = before
         } else if let after, actual == after {

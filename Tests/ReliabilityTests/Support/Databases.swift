@@ -11,9 +11,9 @@ enum Databases {
         var options = StoreOptions()
         options.journalMode = journal
         let store = try PolicyStore(path: path, options: options)
-        try store.createRuleset(named: "baseline", description: "every cluster", rules: [RuleReference(id: "TM-00000001", mitigation: .terminate)])
-        try store.createPolicy(named: "web.prod", description: "front end", rulesets: ["baseline"])
-        try store.duplicatePolicy(named: "web.prod")
+        try store.perform(.createRuleset(named: "baseline", description: "every cluster", rules: [RuleReference(id: "TM-00000001", mitigation: .terminate)]))
+        try store.perform(.createPolicy(named: "web.prod", description: "front end", rulesets: ["baseline"]))
+        try store.perform(.duplicatePolicy(named: "web.prod"))
     }
 
     /// The rows of every table, read with the sqlite3 shell: equal before and after means
