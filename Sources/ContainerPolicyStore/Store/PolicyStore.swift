@@ -217,6 +217,16 @@ public final class PolicyStore: Sendable {
         try await runSuspending(.write(actor: actor ?? self.actor), isolatingOperations: true, body)
     }
 
+    /// The same, for a closure marked `throws(PolicyStoreError)`. (Without this overload such
+    /// a closure would be converted to the one above, which Swift 6.3's compiler cannot do
+    /// for a borrowed non-copyable parameter: it crashes.)
+    @discardableResult
+    public func write<T: Sendable>(
+        actor: String? = nil, _ body: @escaping @Sendable (borrowing StoreTransaction) throws(PolicyStoreError) -> T
+    ) async throws -> T {
+        try await runSuspending(.write(actor: actor ?? self.actor), isolatingOperations: true) { tx in try body(tx) }
+    }
+
     /// ``read(_:)`` from async code: on a WAL file it never waits for a write, and it sees
     /// the last commit before it began, all through the closure.
     ///
@@ -225,6 +235,13 @@ public final class PolicyStore: Sendable {
     /// ```
     public func read<T: Sendable>(_ body: @escaping @Sendable (borrowing StoreTransaction) throws -> T) async throws -> T {
         try await runSuspending(.read(snapshot: true), isolatingOperations: true, body)
+    }
+
+    /// The same, for a closure marked `throws(PolicyStoreError)`.
+    public func read<T: Sendable>(
+        _ body: @escaping @Sendable (borrowing StoreTransaction) throws(PolicyStoreError) -> T
+    ) async throws -> T {
+        try await runSuspending(.read(snapshot: true), isolatingOperations: true) { tx in try body(tx) }
     }
 
     /// ``perform(_:)`` from async code. Throws ``PolicyStoreError``, or `CancellationError`
