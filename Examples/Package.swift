@@ -14,6 +14,10 @@ let package = Package(
             name: "ruleset-usage",
             dependencies: [.product(name: "ContainerPolicyStore", package: "ContainerPolicyStore")]
         ),
+        .executableTarget(
+            name: "concurrent-editors",
+            dependencies: [.product(name: "ContainerPolicyStore", package: "ContainerPolicyStore")]
+        ),
     ],
     swiftLanguageModes: [.v6]
 )
