@@ -97,7 +97,7 @@ final class TemplateBuilder {
     }
 
     private func template(
-        named name: String, policyCount: Int = 0, _ fill: (StoreTransaction) throws -> Void
+        named name: String, policyCount: Int = 0, _ fill: (borrowing StoreTransaction) throws -> Void
     ) throws -> StoreTemplate {
         if let template = built[name] { return template }
         let path = directory.appendingPathComponent("template-\(name).sqlite").path
@@ -105,13 +105,13 @@ final class TemplateBuilder {
         options.synchronous = synchronous == .full ? .full : .normal
         let store = try PolicyStore(path: path, options: options)
         try store.write { tx in try fill(tx) }
-        let revision = policyCount > 0 ? try store.policy(named: Fixture.policyName(0))?.revision ?? 0 : 0
+        let revision = policyCount > 0 ? try store.perform(.policy(named: Fixture.policyName(0)))?.revision ?? 0 : 0
         let template = StoreTemplate(path: path, policyCount: policyCount, policyRevision: revision)
         built[name] = template
         return template
     }
 
-    private static func createRulesets(_ tx: StoreTransaction) throws {
+    private static func createRulesets(_ tx: borrowing StoreTransaction) throws {
         for index in 0..<Fixture.rulesetCount {
             try tx.createRuleset(
                 named: Fixture.rulesetName(index), description: "Ruleset \(index) of the benchmark",

@@ -94,10 +94,10 @@ struct Runner {
     private static func tallyStore(at path: String) throws -> Tally {
         let store = try PolicyStore(path: path)
         var tally = Tally()
-        var page = try store.policies(limit: 1_000)
+        var page = try store.perform(.policies(limit: 1_000))
         while let last = page.last {
             page.forEach { tally.add($0) }
-            page = try store.policies(after: last.name, limit: 1_000)
+            page = try store.perform(.policies(after: last.name, limit: 1_000))
         }
         return tally
     }

@@ -141,7 +141,7 @@ func makeWorkloads(_ scale: Scale, numbers: Set<Int>, templates: TemplateBuilder
     }
     if numbers.contains(7) {
         let source = try templates.store(policies: scale.interchangeSize)
-        let document = try PolicyStore(path: source.path).export()
+        let document = try PolicyStore(path: source.path).perform(.export())
         workloads.append(Workload(
             number: 7, title: "export the whole store", storeSize: scale.interchangeSize,
             operations: scale.interchangeSize + 1, template: source, writes: false
