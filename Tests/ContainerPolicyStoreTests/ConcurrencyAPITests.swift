@@ -237,12 +237,16 @@ import Testing
         #expect(try store.perform(.policy(named: "api")) != nil)
     }
 
-    @Test func aSecondOpenerMustKeepTheSharedSettings() throws {
-        var options = StoreOptions()
-        options.synchronous = .normal
-        #expect(throws: PolicyStoreError.openedWithOtherSettings(path: path, setting: "synchronous", inUse: "FULL", requested: "NORMAL")) {
-            _ = try PolicyStore(path: path, options: options)
-        }
+    @Test func theSharedWriterKeepsTheStrongestDurabilityAskedFor() throws {
+        var normal = StoreOptions()
+        normal.synchronous = .normal
+        let normalPath = directory.path("normal.sqlite")
+        let first = try PolicyStore(path: normalPath, options: normal)
+        #expect(try first.withConnection { try $0.queryFirst("PRAGMA synchronous") { $0.int(0) } } == 1)
+        let second = try PolicyStore(path: normalPath)
+        #expect(try first.withConnection { try $0.queryFirst("PRAGMA synchronous") { $0.int(0) } } == 2)
+        _ = try PolicyStore(path: normalPath, options: normal)
+        #expect(try second.withConnection { try $0.queryFirst("PRAGMA synchronous") { $0.int(0) } } == 2)
     }
 
     @Test func anotherConnectionsLockIsWaitedForUpToTheBusyTimeout() throws {

@@ -73,6 +73,19 @@ import Testing
         }
         #expect(try store.perform(.policy(named: "web.prod"))?.rulesets == ["baseline", "strict"])
 
+        let revisionShownToTheUser = 1
+        do {
+            try store.write { tx throws(PolicyStoreError) in
+                try tx.modifyPolicy(named: "web.prod", expectedRevision: revisionShownToTheUser) { $0.xdrEnabled = false }
+                try tx.createRuleset(named: "audit")
+            }
+        } catch .revisionConflict(_, let name, let expected, let actual) {
+            print("\(name) is at revision \(actual), not \(expected)")
+        } catch {
+            print("error: \(error)")
+        }
+        #expect(try store.perform(.ruleset(named: "audit")) == nil, "the conflict rolled the whole write back")
+
         var page = try store.perform(.policies(limit: 50))
         while let last = page.last {
             for policy in page {
@@ -128,6 +141,51 @@ import Testing
         }
         try store.perform(.unassignCluster(arn: arn))
         #expect(try store.perform(.policy(named: "web.prod")) != nil)
+    }
+
+    @Test func concurrency() async throws {
+        let store = try PolicyStore(path: databasePath)
+        try await store.perform(.createRuleset(named: "baseline"))
+        try await store.perform(.createPolicy(named: "web.prod", rulesets: ["baseline"]))
+
+        let names = try await store.read { tx in try tx.policies(limit: 50).map(\.name) }
+        let canary = try await store.perform(.duplicatePolicy(named: "web.prod", as: "web.canary"))
+        print(names.count, canary.name)
+        #expect(names == ["web.prod"])
+
+        func addRuleset(_ ruleset: String, to policy: String, in store: PolicyStore) async throws {
+            while true {
+                guard let seen = try await store.perform(.policy(named: policy)) else { return }
+                do {
+                    try await store.perform(.modifyPolicy(named: policy, expectedRevision: seen.revision) {
+                        $0.rulesets = seen.rulesets + [ruleset]
+                    })
+                    return
+                } catch PolicyStoreError.revisionConflict {
+                    continue
+                }
+            }
+        }
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            for index in 0..<6 {
+                group.addTask {
+                    try await store.perform(.createRuleset(named: "r\(index)"))
+                    try await addRuleset("r\(index)", to: "web.prod", in: store)
+                }
+            }
+            try await group.waitForAll()
+        }
+        #expect(try await store.perform(.policy(named: "web.prod"))?.rulesets.count == 7)
+
+        let document = PolicyDocument(policies: (0..<20_000).map { PolicyDocument.PolicyEntry(name: "imported\($0)") })
+        let importing = Task { try await store.perform(.importDocument(document)) }
+        importing.cancel()
+        do {
+            _ = try await importing.value
+        } catch is CancellationError {
+            print("cancelled: nothing was imported")
+        }
+        #expect(try await store.perform(.policyCount()) == 2)
     }
 
     @Test func exportToAFile() throws {

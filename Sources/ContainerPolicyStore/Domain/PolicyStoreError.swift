@@ -57,9 +57,6 @@ public enum PolicyStoreError: Error, Sendable, Hashable, CustomStringConvertible
     /// inside the closure of an async `read` or `write`; the async call itself throws
     /// `CancellationError`.
     case cancelled
-    /// The file is open in this process already, through another ``PolicyStore``, with
-    /// another value for a setting that its shared connections must keep.
-    case openedWithOtherSettings(path: String, setting: String, inUse: String, requested: String)
     /// There is no database at the path, and the store was told not to create one.
     case databaseNotFound(path: String)
     /// The file is not a database this library can use.
@@ -124,8 +121,6 @@ public enum PolicyStoreError: Error, Sendable, Hashable, CustomStringConvertible
             return "the store of \(path) was closed: open a new PolicyStore to use the file again"
         case .cancelled:
             return "the task was cancelled: the transaction rolls back"
-        case .openedWithOtherSettings(let path, let setting, let inUse, let requested):
-            return "\(path) is open in this process already with \(setting) \(inUse), and its connections are shared: open it with \(setting) \(inUse), not \(requested)"
         case .databaseNotFound(let path):
             return "there is no database at \(path): create one with a command that writes (policy create, ruleset create, import or demo), or give the right --db path"
         case .incompatibleDatabase(let path, let problem):

@@ -13,9 +13,10 @@ final class SharedDatabase: Sendable {
     /// in-memory database, or a file with a rollback journal, where a reader would block
     /// the writer's commit anyway).
     let readers: ConnectionPool?
-    /// The settings that every opener must agree on, as `name=value`.
-    let settings: [String: String]
     private let key: Key?
+    /// The writer's `PRAGMA synchronous` level (1 NORMAL, 2 FULL): the strongest any opener
+    /// asked for, so that no opener gets less durability than it asked for.
+    private let synchronousLevel: Mutex<Int>
     /// The threads running a caller's closure now, to refuse a call into the same database
     /// from inside one, which would wait for itself.
     private let callerThreads = Mutex<Set<UInt>>([])
@@ -26,11 +27,11 @@ final class SharedDatabase: Sendable {
         readers ?? writer!
     }
 
-    private init(key: Key?, writer: ConnectionPool?, readers: ConnectionPool?, settings: [String: String]) {
+    private init(key: Key?, writer: ConnectionPool?, readers: ConnectionPool?, synchronousLevel: Int) {
         self.key = key
         self.writer = writer
         self.readers = readers
-        self.settings = settings
+        self.synchronousLevel = Mutex(synchronousLevel)
     }
 
     // MARK: Opening and closing
@@ -56,16 +57,16 @@ final class SharedDatabase: Sendable {
     ///
     /// - Parameters:
     ///   - readerCount: how many read-only connections a WAL file may have at once.
+    ///   - synchronousLevel: the `PRAGMA synchronous` level that `prepare` sets (1 NORMAL,
+    ///     2 FULL). An opener of a file open already gets at least its level: see
+    ///     ``strengthenSynchronous(to:)``.
     ///   - isWAL: reads the journal mode of the prepared first connection.
-    ///   - settings: what every opener of the file must agree on; a mismatch throws
-    ///     ``SharedDatabaseConflict``.
     static func open(
-        path: String, options: ConnectionOptions, readerCount: Int, settings: [String: String],
+        path: String, options: ConnectionOptions, readerCount: Int, synchronousLevel: Int,
         prepare: (Connection) throws -> Void, isWAL: (Connection) throws -> Bool
     ) throws -> SharedDatabase {
         try openFiles.withLock { (openFiles: inout [Key: Entry]) throws -> SharedDatabase in
             if let key = Self.key(path, readOnly: options.readOnly), var entry = openFiles[key] {
-                try entry.database.checkAgreement(settings)
                 entry.openers += 1
                 openFiles[key] = entry
                 return entry.database
@@ -83,7 +84,7 @@ final class SharedDatabase: Sendable {
                 if options.readOnly {
                     let readers = ConnectionPool(
                         capacity: readerCount, label: label + " (readers)", first: first, makeConnection: openReader)
-                    database = SharedDatabase(key: key, writer: nil, readers: readers, settings: settings)
+                    database = SharedDatabase(key: key, writer: nil, readers: readers, synchronousLevel: synchronousLevel)
                 } else {
                     let writer = ConnectionPool(capacity: 1, label: label + " (writer)", first: first) {
                         preconditionFailure("the writer pool holds its one connection from the start")
@@ -91,7 +92,7 @@ final class SharedDatabase: Sendable {
                     let readers = try isWAL(first)
                         ? ConnectionPool(capacity: readerCount, label: label + " (readers)", makeConnection: openReader)
                         : nil
-                    database = SharedDatabase(key: key, writer: writer, readers: readers, settings: settings)
+                    database = SharedDatabase(key: key, writer: writer, readers: readers, synchronousLevel: synchronousLevel)
                 }
                 if let key { openFiles[key] = Entry(database: database, openers: 1) }
             } catch {
@@ -114,7 +115,7 @@ final class SharedDatabase: Sendable {
         let writer = ConnectionPool(capacity: 1, label: "ContainerPolicyStore :memory:", first: connection) {
             preconditionFailure("an in-memory database has one connection")
         }
-        return SharedDatabase(key: nil, writer: writer, readers: nil, settings: [:])
+        return SharedDatabase(key: nil, writer: writer, readers: nil, synchronousLevel: 0)
     }
 
     /// Ends one opener's use. The last one closes the connections once the work already
@@ -144,9 +145,19 @@ final class SharedDatabase: Sendable {
         return Key(device: UInt64(status.st_dev), inode: UInt64(status.st_ino), readOnly: readOnly)
     }
 
-    private func checkAgreement(_ requested: [String: String]) throws {
-        for (name, value) in requested.sorted(by: { $0.key < $1.key }) where settings[name] != value {
-            throw SharedDatabaseConflict(setting: name, inUse: settings[name] ?? "unset", requested: value)
+    /// Raises the writer's `PRAGMA synchronous` to `level` when it is lower: a second opener
+    /// of the file that asks for more durability gets it, for every opener. Waits its turn
+    /// behind the writes queued before it, and only then.
+    func strengthenSynchronous(to level: Int) throws {
+        guard let writer, synchronousLevel.withLock({ $0 < level }) else { return }
+        try asCaller {
+            try writer.withConnection { connection in
+                try synchronousLevel.withLock { current in
+                    guard current < level else { return }
+                    try connection.execute("PRAGMA synchronous = \(level)")
+                    current = level
+                }
+            }
         }
     }
 
@@ -171,13 +182,6 @@ final class SharedDatabase: Sendable {
 
 /// A call into a database from inside one of its own closures, on the same thread.
 struct ReentrantDatabaseCall: Error {}
-
-/// A second opener of a file asked for a setting other than the one its connections use.
-struct SharedDatabaseConflict: Error {
-    let setting: String
-    let inUse: String
-    let requested: String
-}
 
 private func currentThreadID() -> UInt {
     #if canImport(Darwin)

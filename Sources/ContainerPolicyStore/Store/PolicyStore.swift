@@ -28,8 +28,9 @@ public final class PolicyStore: Sendable {
     /// Throws ``PolicyStoreError/incompatibleDatabase(path:_:)`` for a file that is not a
     /// policy database of a version this library knows; such a file is left untouched.
     ///
-    /// Stores opened on the same file in one process share its connections: its writes
-    /// queue in one line, and the first store's busy timeout applies.
+    /// Stores opened on the same file in one process share its connections: their writes
+    /// queue in one line, the first store's busy timeout applies, and the strongest
+    /// `synchronous` any of them asked for.
     public convenience init(path: String, options: StoreOptions = StoreOptions()) throws(PolicyStoreError) {
         var isFolder: ObjCBool = false
         let exists = FileManager.default.fileExists(atPath: path, isDirectory: &isFolder)
@@ -41,14 +42,12 @@ public final class PolicyStore: Sendable {
         do {
             database = try SharedDatabase.open(
                 path: path, options: Self.connectionOptions(options), readerCount: max(1, options.maximumReaderCount),
-                settings: ["synchronous": options.synchronous.rawValue],
+                synchronousLevel: options.synchronous.level,
                 prepare: { try Self.prepare($0, options: options) },
                 isWAL: { connection in
                     try connection.queryFirst("PRAGMA journal_mode") { $0.text(0).lowercased() } == "wal"
                 })
-        } catch let conflict as SharedDatabaseConflict {
-            throw .openedWithOtherSettings(
-                path: path, setting: conflict.setting, inUse: conflict.inUse, requested: conflict.requested)
+            try database.strengthenSynchronous(to: options.synchronous.level)
         } catch {
             throw PolicyStoreError(error, path: path)
         }
