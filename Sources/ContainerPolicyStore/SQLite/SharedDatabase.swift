@@ -14,9 +14,9 @@ final class SharedDatabase: Sendable {
     /// the writer's commit anyway).
     let readers: ConnectionPool?
     private let key: Key?
-    /// The writer's `PRAGMA synchronous` level (1 NORMAL, 2 FULL): the strongest any opener
-    /// asked for, so that no opener gets less durability than it asked for.
-    private let synchronousLevel: Mutex<Int>
+    /// Whether the writer runs with `PRAGMA synchronous = FULL`: once one opener asked for
+    /// it, every opener gets it, so that none gets less durability than it asked for.
+    private let synchronousIsFull: Mutex<Bool>
     /// The threads running a caller's closure now, to refuse a call into the same database
     /// from inside one, which would wait for itself.
     private let callerThreads = Mutex<Set<UInt>>([])
@@ -27,11 +27,11 @@ final class SharedDatabase: Sendable {
         readers ?? writer!
     }
 
-    private init(key: Key?, writer: ConnectionPool?, readers: ConnectionPool?, synchronousLevel: Int) {
+    private init(key: Key?, writer: ConnectionPool?, readers: ConnectionPool?, synchronousIsFull: Bool) {
         self.key = key
         self.writer = writer
         self.readers = readers
-        self.synchronousLevel = Mutex(synchronousLevel)
+        self.synchronousIsFull = Mutex(synchronousIsFull)
     }
 
     // MARK: Opening and closing
@@ -57,12 +57,11 @@ final class SharedDatabase: Sendable {
     ///
     /// - Parameters:
     ///   - readerCount: how many read-only connections a WAL file may have at once.
-    ///   - synchronousLevel: the `PRAGMA synchronous` level that `prepare` sets (1 NORMAL,
-    ///     2 FULL). An opener of a file open already gets at least its level: see
-    ///     ``strengthenSynchronous(to:)``.
+    ///   - synchronousIsFull: whether `prepare` sets `PRAGMA synchronous = FULL`. An opener
+    ///     of a file open already that needs FULL gets it: see ``makeSynchronousFull()``.
     ///   - isWAL: reads the journal mode of the prepared first connection.
     static func open(
-        path: String, options: ConnectionOptions, readerCount: Int, synchronousLevel: Int,
+        path: String, options: ConnectionOptions, readerCount: Int, synchronousIsFull: Bool,
         prepare: (Connection) throws -> Void, isWAL: (Connection) throws -> Bool
     ) throws -> SharedDatabase {
         try openFiles.withLock { (openFiles: inout [Key: Entry]) throws -> SharedDatabase in
@@ -84,7 +83,7 @@ final class SharedDatabase: Sendable {
                 if options.readOnly {
                     let readers = ConnectionPool(
                         capacity: readerCount, label: label + " (readers)", first: first, makeConnection: openReader)
-                    database = SharedDatabase(key: key, writer: nil, readers: readers, synchronousLevel: synchronousLevel)
+                    database = SharedDatabase(key: key, writer: nil, readers: readers, synchronousIsFull: synchronousIsFull)
                 } else {
                     let writer = ConnectionPool(capacity: 1, label: label + " (writer)", first: first) {
                         preconditionFailure("the writer pool holds its one connection from the start")
@@ -92,7 +91,7 @@ final class SharedDatabase: Sendable {
                     let readers = try isWAL(first)
                         ? ConnectionPool(capacity: readerCount, label: label + " (readers)", makeConnection: openReader)
                         : nil
-                    database = SharedDatabase(key: key, writer: writer, readers: readers, synchronousLevel: synchronousLevel)
+                    database = SharedDatabase(key: key, writer: writer, readers: readers, synchronousIsFull: synchronousIsFull)
                 }
                 if let key { openFiles[key] = Entry(database: database, openers: 1) }
             } catch {
@@ -115,7 +114,7 @@ final class SharedDatabase: Sendable {
         let writer = ConnectionPool(capacity: 1, label: "ContainerPolicyStore :memory:", first: connection) {
             preconditionFailure("an in-memory database has one connection")
         }
-        return SharedDatabase(key: nil, writer: writer, readers: nil, synchronousLevel: 0)
+        return SharedDatabase(key: nil, writer: writer, readers: nil, synchronousIsFull: false)
     }
 
     /// Ends one opener's use. The last one closes the connections once the work already
@@ -145,17 +144,17 @@ final class SharedDatabase: Sendable {
         return Key(device: UInt64(status.st_dev), inode: UInt64(status.st_ino), readOnly: readOnly)
     }
 
-    /// Raises the writer's `PRAGMA synchronous` to `level` when it is lower: a second opener
-    /// of the file that asks for more durability gets it, for every opener. Waits its turn
-    /// behind the writes queued before it, and only then.
-    func strengthenSynchronous(to level: Int) throws {
-        guard let writer, synchronousLevel.withLock({ $0 < level }) else { return }
+    /// Sets the writer's `PRAGMA synchronous` to FULL unless it is already: an opener of a
+    /// file open already that asks for FULL gets it, and so do the others. Only then does it
+    /// wait, behind the writes queued before it.
+    func makeSynchronousFull() throws {
+        guard let writer, !synchronousIsFull.withLock({ $0 }) else { return }
         try asCaller {
             try writer.withConnection { connection in
-                try synchronousLevel.withLock { current in
-                    guard current < level else { return }
-                    try connection.execute("PRAGMA synchronous = \(level)")
-                    current = level
+                try synchronousIsFull.withLock { isFull in
+                    guard !isFull else { return }
+                    try connection.execute("PRAGMA synchronous = FULL")
+                    isFull = true
                 }
             }
         }

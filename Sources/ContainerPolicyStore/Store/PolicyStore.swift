@@ -42,12 +42,12 @@ public final class PolicyStore: Sendable {
         do {
             database = try SharedDatabase.open(
                 path: path, options: Self.connectionOptions(options), readerCount: max(1, options.maximumReaderCount),
-                synchronousLevel: options.synchronous.level,
+                synchronousIsFull: options.synchronous == .full,
                 prepare: { try Self.prepare($0, options: options) },
                 isWAL: { connection in
                     try connection.queryFirst("PRAGMA journal_mode") { $0.text(0).lowercased() } == "wal"
                 })
-            try database.strengthenSynchronous(to: options.synchronous.level)
+            if options.synchronous == .full { try database.makeSynchronousFull() }
         } catch {
             throw PolicyStoreError(error, path: path)
         }

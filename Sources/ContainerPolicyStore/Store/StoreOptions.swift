@@ -45,13 +45,5 @@ public struct StoreOptions: Sendable, Hashable {
         /// In WAL mode, still never corrupt, but the last commits before a power cut (not a
         /// process crash) may be rolled back. Faster commits.
         case normal = "NORMAL"
-
-        /// The number `PRAGMA synchronous` reads back.
-        var level: Int {
-            switch self {
-            case .normal: return 1
-            case .full: return 2
-            }
-        }
     }
 }
