@@ -72,15 +72,11 @@ import Testing
 
         // Only the refusals the design allows, and never a busy error: not one that comes
         // early (a transaction that did not take the write lock first), and not one after the
-        // whole 5 s timeout either. The latter happens under heavy load in the long mode:
-        // SQLite's busy handler polls, so a waiting writer can lose the lock to newcomers
-        // again and again (Docs/reliability.md, bug 7); it is recorded as a known issue.
+        // whole 5 s timeout either: a writer starved of the lock (Docs/reliability.md, bug 6).
         let unexpected = threads.flatMap(\.unexpected)
         #expect(unexpected.isEmpty, "\(unexpected.prefix(5))")
         let starved = threads.flatMap(\.starved)
-        withKnownIssue("writes starved of the lock for the whole busy timeout (SQLite's polling busy handler is not fair)", isIntermittent: true) {
-            #expect(starved.isEmpty, "\(starved.count) writes gave up after the busy timeout: \(starved.prefix(5))")
-        }
+        #expect(starved.isEmpty, "\(starved.count) writes gave up after the busy timeout: \(starved.prefix(5))")
 
         // No lost update.
         let store = try PolicyStore(path: path)
