@@ -11,7 +11,7 @@ struct CheckCommand: ParsableCommand {
     @OptionGroup var database: DatabaseOption
 
     func run() throws {
-        let store = try database.existingStore()
+        let store = try database.readingStore()
         let findings = try exitOnRefusal { try store.perform(.checkIntegrity()) }
         guard !findings.isEmpty else {
             print("ok: \(store.path) passed integrity_check, foreign_key_check and the domain checks.")

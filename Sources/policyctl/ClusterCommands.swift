@@ -51,7 +51,7 @@ struct ClusterCommand: ParsableCommand {
         var json = false
 
         func run() throws {
-            let store = try database.existingStore()
+            let store = try database.readingStore()
             let output: any ListOutput<Cluster> = json ? JSONList(key: "clusters", document: ClusterJSON.init) : ClusterTable()
             try printListing(output, name: \.arn) { after, limit in
                 try store.perform(.clusters(after: after, limit: limit))

@@ -44,23 +44,46 @@ struct DatabaseOption: ParsableArguments {
         return options
     }
 
-    /// Opens the database, which must exist: commands that only read or change existing
-    /// objects never create a file.
+    /// Opens the database, which must exist, for a command that changes existing objects:
+    /// such commands never create a file.
     func existingStore() throws(ExitCode) -> PolicyStore {
         var options = storeOptions
         options.createIfMissing = false
         return try exitOnRefusal { try PolicyStore(path: path, options: options) }
     }
 
+    /// Opens the database, which must exist, for a command that only reads. A file whose
+    /// schema was changed outside the library is opened read-only, with a warning that names
+    /// the changes: it can be read (and exported, and checked), not written.
+    func readingStore() throws(ExitCode) -> PolicyStore {
+        var options = storeOptions
+        options.createIfMissing = false
+        return try exitOnRefusal {
+            do {
+                return try PolicyStore(path: path, options: options)
+            } catch PolicyStoreError.incompatibleDatabase(_, .alteredSchema(let differences)) {
+                options.readOnly = true
+                let store = try PolicyStore(path: path, options: options)
+                let shown = differences.map(\.description).joined(separator: "; ")
+                FileHandle.standardError.write(Data(
+                    "warning: the schema of \(path) was changed outside ContainerPolicyStore (\(shown)): reading it read-only; commands that write refuse it, and 'policyctl check' lists the changes\n".utf8))
+                return store
+            }
+        }
+    }
+
     /// Runs the operation of a command that may create the database file (a create, an
     /// import), creating the file when it is missing.
     ///
-    /// A refused operation must not leave a new empty file behind, so against a missing file
-    /// the operation is first rehearsed on an empty in-memory store, which is what a new file
-    /// starts as. `operation` may therefore run twice: it must not print.
+    /// A refused operation must not leave a new file behind, nor turn an empty one into a
+    /// database, so against a missing or empty file the operation is first rehearsed on an
+    /// empty in-memory store, which is what a new file starts as. `operation` may therefore
+    /// run twice: it must not print.
     func create<Result>(_ operation: (PolicyStore) throws -> Result) throws(ExitCode) -> Result {
         try exitOnRefusal {
-            if !FileManager.default.fileExists(atPath: path) {
+            // An empty file is what a new database starts as, too (`touch policies.sqlite`).
+            let size = (try? FileManager.default.attributesOfItem(atPath: path)[.size] as? NSNumber)?.intValue
+            if size == nil || size == 0 {
                 _ = try operation(PolicyStore.inMemory(options: storeOptions))
             }
             return try operation(PolicyStore(path: path, options: storeOptions))

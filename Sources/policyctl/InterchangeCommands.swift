@@ -17,7 +17,7 @@ struct ExportCommand: ParsableCommand {
     var outputPath: String?
 
     func run() throws {
-        let store = try database.existingStore()
+        let store = try database.readingStore()
         guard let outputPath else {
             // Streamed: the export of a large store never sits whole in memory.
             _ = try exitOnRefusal { try store.read { tx in try tx.export { FileHandle.standardOutput.write($0) } } }
@@ -59,7 +59,7 @@ struct ImportCommand: ParsableCommand {
         let document = try exitOnRefusal { try PolicyDocument(json: data) }
         let plan: ImportPlan
         if dryRun {
-            let store = try database.existingStore()
+            let store = try database.readingStore()
             plan = try exitOnRefusal { try store.perform(.importDocument(document, prune: prune, dryRun: true)) }
         } else {
             plan = try database.create { try $0.perform(.importDocument(document, prune: prune)) }

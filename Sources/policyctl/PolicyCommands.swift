@@ -114,7 +114,7 @@ struct PolicyCommand: ParsableCommand {
         var json = false
 
         func run() throws {
-            let store = try database.existingStore()
+            let store = try database.readingStore()
             let output: any ListOutput<Policy> = json ? JSONList(key: "policies") { PolicyJSON($0) } : PolicyTable()
             try printListing(output, name: \.name) { after, limit in
                 try store.perform(.policies(after: after, limit: limit))
@@ -132,7 +132,7 @@ struct PolicyCommand: ParsableCommand {
         var json = false
 
         func run() throws {
-            let store = try database.existingStore()
+            let store = try database.readingStore()
             let (policy, clusters) = try exitOnRefusal {
                 try store.read { tx in
                     guard let policy = try tx.policy(named: name) else { throw PolicyStoreError.notFound(.policy, name: name) }
@@ -155,7 +155,7 @@ struct PolicyCommand: ParsableCommand {
         var json = false
 
         func run() throws {
-            let store = try database.existingStore()
+            let store = try database.readingStore()
             try printHistory(
                 of: .policy, named: name, json: json,
                 changes: { try store.perform(.history(ofPolicy: name)) }, exists: { try store.perform(.policy(named: name)) != nil })

@@ -113,7 +113,7 @@ struct RulesetCommand: ParsableCommand {
         var json = false
 
         func run() throws {
-            let store = try database.existingStore()
+            let store = try database.readingStore()
             let output: any ListOutput<Ruleset> = json ? JSONList(key: "rulesets", document: RulesetJSON.init) : RulesetTable()
             try printListing(output, name: \.name) { after, limit in
                 try store.perform(.rulesets(after: after, limit: limit))
@@ -132,7 +132,7 @@ struct RulesetCommand: ParsableCommand {
         var json = false
 
         func run() throws {
-            let store = try database.existingStore()
+            let store = try database.readingStore()
             let ruleset = try exitOnRefusal {
                 guard let ruleset = try store.perform(.ruleset(named: name)) else { throw PolicyStoreError.notFound(.ruleset, name: name) }
                 return ruleset
@@ -158,7 +158,7 @@ struct RulesetCommand: ParsableCommand {
         var json = false
 
         func run() throws {
-            let store = try database.existingStore()
+            let store = try database.readingStore()
             try printHistory(
                 of: .ruleset, named: name, json: json,
                 changes: { try store.perform(.history(ofRuleset: name)) }, exists: { try store.perform(.ruleset(named: name)) != nil })

@@ -72,7 +72,7 @@ import Testing
         let journal = JournalSettings(mode: "WAL", synchronous: "FULL")
         do {
             let connection = try Connection(.file(path: path), options: ConnectionOptions())
-            try first.prepare(connection, readOnly: false, journal: journal)
+            try first.prepare(connection, readOnly: false, initializeEmpty: true, journal: journal)
         }
         var readOnly = StoreOptions()
         readOnly.readOnly = true

@@ -252,7 +252,10 @@ import Testing
         }
         #expect(Timestamp.text(from: web.createdAt) == text)
         for sample in ["1970-01-01T00:00:00.000Z", "2000-02-29T23:59:59.999Z", "2026-11-29T05:07:21.123Z", "1969-12-31T23:59:59.001Z"] {
-            #expect(Timestamp.text(from: Timestamp.date(from: sample)) == sample)
+            #expect(Timestamp.date(from: sample).map(Timestamp.text(from:)) == sample)
+        }
+        for malformed in ["", "2026-11-29 05:07:21.123Z", "2026-11-29T05:07:21.12Z", "2026-11-29T05:07:21.123", "2026-1a-29T05:07:21.123Z"] {
+            #expect(Timestamp.date(from: malformed) == nil, "\(malformed)")
         }
     }
 

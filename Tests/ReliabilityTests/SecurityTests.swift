@@ -112,6 +112,7 @@ import Testing
         .init(file: "Schema/Migrator.swift", argument: "\"PRAGMA synchronous = \\(…)\"", reason: "journal.synchronous is StoreOptions.Synchronous.rawValue (FULL, NORMAL); a PRAGMA takes no bound value"),
         .init(file: "Schema/Migrator.swift", argument: "\"PRAGMA journal_mode = \\(…)\"", reason: "journal.mode is StoreOptions.JournalMode.rawValue (WAL, DELETE); a PRAGMA takes no bound value"),
         .init(file: "Schema/Migrator.swift", argument: "migration.sql", reason: "the embedded Migrations/*.sql, compiled into the library"),
+        .init(file: "Schema/SchemaVerification.swift", argument: "migration.sql", reason: "the embedded Migrations/*.sql, applied to a private in-memory database"),
     ]
 
     static func librarySources() throws -> [String: String] {
@@ -167,8 +168,9 @@ import Testing
 
     /// Triggers added with the sqlite3 shell: a function SQLite calls unsafe in a schema
     /// (`load_extension`, `fts3_tokenizer`, `json` in 3.40), and one that exists only in the
-    /// shell and writes a file (`writefile`). A write through the library, policyctl or
-    /// store-stress must fail with a typed error without running it, and write nothing.
+    /// shell and writes a file (`writefile`). Opening the file for writing is refused, naming
+    /// the trigger (the schema check); should a connection write all the same, its hardening
+    /// fails the write without running the function. Nothing is written.
     @Test(arguments: ["load_extension('/tmp/evil.so')", "fts3_tokenizer('simple')", "json('{}')", "writefile('PWNED', 'pwned')"])
     func aTriggerCallingAnUnsafeOrUnknownFunctionNeverRuns(call: String) throws {
         let scratch = try Scratch("evil-trigger")
@@ -180,22 +182,26 @@ import Testing
         #expect(added.ok, "\(added.error)")
         let rows = try Databases.rows(path)
 
-        let store = try PolicyStore(path: path)
-        var refusal: PolicyStoreError?
-        do { try store.perform(.createPolicy(named: "victim")) } catch { refusal = error }
-        let error = try #require(refusal, "the write went through with the trigger in place")
-        #expect(String(describing: error).contains("unsafe use of") || String(describing: error).contains("no such function"), "\(error)")
-        // Reads still work: the trigger only fires on insert.
-        #expect(try store.perform(.policyCount()) == 2)
+        let error = try #require(#expect(throws: PolicyStoreError.self) { try PolicyStore(path: path) })
+        #expect(error == .incompatibleDatabase(path: path, .alteredSchema([SchemaDifference(change: .added, type: "trigger", name: "evil")])))
+        // Read-only, the file can still be read: the trigger only fires on insert.
+        var readOnly = StoreOptions()
+        readOnly.readOnly = true
+        #expect(try PolicyStore(path: path, options: readOnly).perform(.policyCount()) == 2)
+        // Below the schema check, the hardening of every connection stops the trigger too.
+        let connection = try Connection(.file(path: path), options: ConnectionOptions())
+        let hardened = #expect(throws: SQLiteError.self) { try connection.run("INSERT INTO policies (name) VALUES ('victim')") }
+        #expect(hardened?.message.contains("unsafe use of") == true || hardened?.message.contains("no such function") == true, "\(String(describing: hardened))")
+        connection.close()
 
         let cli = try Subprocess.run(try Binaries.policyctl, ["--db", path, "policy", "create", "victim"])
         #expect(cli.ending == .exited(1) && cli.error.hasPrefix("error: "), "\(cli.error)")
         let stress = try probe(path, ["write"])
-        #expect(stress["write"]?.ok == false && stress["write"]?.error?.kind != nil, "\(stress)")
+        #expect(stress["open"]?.ok == false && stress["open"]?.error?.kind == "incompatibleDatabase.alteredSchema", "\(stress)")
 
         #expect(try Databases.rows(path) == rows, "something was written")
         #expect(!FileManager.default.fileExists(atPath: marker), "the trigger ran")
-        print("[reliability] evil trigger \(call): library → \(ErrorReport.caseName(error)): \(error); policyctl → \(cli.error.trimmingCharacters(in: .newlines)); store-stress → \(stress["write"]?.error?.kind ?? "?")")
+        print("[reliability] evil trigger \(call): library → \(ErrorReport.caseName(error)): \(error); policyctl → \(cli.error.trimmingCharacters(in: .newlines)); store-stress → \(stress["open"]?.error?.kind ?? "?")")
 
         if call.hasPrefix("json") {
             // The same trigger runs in a connection that trusts the schema (the shell's

@@ -38,11 +38,14 @@ public struct Change: Sendable, Hashable {
     /// Who made the change, as the library's caller said (`StoreOptions.actor`); empty for
     /// a change made from the shell.
     public let actor: String
+    /// Stored values of the row that break the history's format (a state that is not the
+    /// JSON the history writes, a timestamp in another format); empty for a sound row.
+    public let damage: [StoredDamage]
 
     /// A change as the history holds it.
     public init(
         sequence: Int, changedAt: Date, kind: ObjectKind, name: String, action: Action, revision: Int,
-        before: String?, after: String?, actor: String
+        before: String?, after: String?, actor: String, damage: [StoredDamage] = []
     ) {
         self.sequence = sequence
         self.changedAt = changedAt
@@ -53,5 +56,6 @@ public struct Change: Sendable, Hashable {
         self.before = before
         self.after = after
         self.actor = actor
+        self.damage = damage
     }
 }

@@ -13,12 +13,15 @@ public struct Cluster: Sendable, Hashable {
     public let policy: String?
     /// When the current policy was assigned.
     public let assignedAt: Date?
+    /// Stored values of the cluster that break the product's rules; empty for a sound one.
+    public let damage: [StoredDamage]
 
     /// A cluster as the store holds it.
-    public init(arn: String, policy: String?, assignedAt: Date?) {
+    public init(arn: String, policy: String?, assignedAt: Date?, damage: [StoredDamage] = []) {
         self.arn = arn
         self.policy = policy
         self.assignedAt = assignedAt
+        self.damage = damage
     }
 }
 

@@ -26,11 +26,13 @@ public struct Policy: Sendable, Hashable, Identifiable {
     public let updatedAt: Date
     /// When a ruleset was last added to or removed from the policy.
     public let rulesetsUpdatedAt: Date
+    /// Stored values of the policy that break the product's rules; empty for a sound one.
+    public let damage: [StoredDamage]
 
     /// A policy as the store holds it; the store makes these, callers rarely need to.
     public init(
         id: Int, name: String, description: String, xdrEnabled: Bool, rulesets: [String],
-        revision: Int, createdAt: Date, updatedAt: Date, rulesetsUpdatedAt: Date
+        revision: Int, createdAt: Date, updatedAt: Date, rulesetsUpdatedAt: Date, damage: [StoredDamage] = []
     ) {
         self.id = id
         self.name = name
@@ -41,6 +43,7 @@ public struct Policy: Sendable, Hashable, Identifiable {
         self.createdAt = createdAt
         self.updatedAt = updatedAt
         self.rulesetsUpdatedAt = rulesetsUpdatedAt
+        self.damage = damage
     }
 }
 

@@ -36,6 +36,10 @@ public enum PolicyStoreError: Error, Sendable, Hashable, CustomStringConvertible
     case invalidRule(ruleset: String, ruleID: String, RuleProblem)
     /// The description cannot be stored.
     case invalidDescription(ObjectKind, name: String, DescriptionProblem)
+    /// The object holds stored values that break the product's rules (see
+    /// ``StoredDamage``): it cannot be exported or changed until they are repaired, and it
+    /// may be deleted.
+    case damagedData(ObjectKind, name: String, [StoredDamage])
     /// A policy document (JSON) that cannot be imported; every problem, each with its path.
     case invalidDocument([DocumentProblem])
     /// A file the store was asked to write (an export) could not be written.
@@ -103,6 +107,8 @@ public enum PolicyStoreError: Error, Sendable, Hashable, CustomStringConvertible
             }
         case .invalidDescription(let kind, let name, let problem):
             return "the description of \(kind) \(quoted(name)) \(problem.explanation)"
+        case .damagedData(let kind, let name, let damage):
+            return "the \(kind) \(quoted(name)) holds stored values that break the product's rules (\(damage.map(\.description).joined(separator: "; "))): repair them in the sqlite3 shell, or delete the \(kind) and create it again"
         case .invalidDocument(let problems):
             let count = problems.count == 1 ? "1 problem" : "\(problems.count) problems"
             return "the document has \(count); fix \(problems.count == 1 ? "it" : "them") and try again:\n"

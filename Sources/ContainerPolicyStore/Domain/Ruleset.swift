@@ -24,11 +24,15 @@ public struct Ruleset: Sendable, Hashable, Identifiable {
     public let createdAt: Date
     /// When the ruleset or its rules last changed.
     public let updatedAt: Date
+    /// Stored values of the ruleset that break the product's rules (a rule whose ID or
+    /// mitigation is not one the product has, which is then not in `rules`); empty for a
+    /// sound one.
+    public let damage: [StoredDamage]
 
     /// A ruleset as the store holds it.
     public init(
         id: Int, name: String, description: String, rules: [RuleReference],
-        revision: Int, createdAt: Date, updatedAt: Date
+        revision: Int, createdAt: Date, updatedAt: Date, damage: [StoredDamage] = []
     ) {
         self.id = id
         self.name = name
@@ -37,6 +41,7 @@ public struct Ruleset: Sendable, Hashable, Identifiable {
         self.revision = revision
         self.createdAt = createdAt
         self.updatedAt = updatedAt
+        self.damage = damage
     }
 }
 

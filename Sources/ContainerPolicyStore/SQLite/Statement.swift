@@ -116,11 +116,105 @@ struct Row {
         return try body(UnsafeBufferPointer(start: sqlite3_column_text(statement, column), count: count))
     }
 
-    /// The column's text split at every `separator` byte, one `String` per part; empty for
-    /// NULL or empty text. Splitting bytes skips the grapheme breaking of `String.split`.
-    func textList(_ column: Int32, separator: UInt8) -> [String] {
+    /// The column as the JSON array of strings that `json_group_array` makes, or nil when it
+    /// is not one. The strings are exact whatever they hold: no value can pass for two, as it
+    /// could in a list joined by a separator.
+    func jsonStrings(_ column: Int32) -> [String]? {
         withUTF8(column) { bytes in
-            bytes.split(separator: separator).map { String(decoding: UnsafeBufferPointer(rebasing: $0), as: UTF8.self) }
+            var parser = JSONStringArrayParser(bytes: bytes)
+            return parser.parse()
         }
+    }
+}
+
+/// Reads `["a","b\u00e9"]`, the compact form SQLite's JSON functions write.
+private struct JSONStringArrayParser {
+    let bytes: UnsafeBufferPointer<UInt8>
+    var index = 0
+
+    mutating func parse() -> [String]? {
+        guard next() == UInt8(ascii: "[") else { return nil }
+        var strings: [String] = []
+        if peek() == UInt8(ascii: "]") {
+            index += 1
+            return index == bytes.count ? strings : nil
+        }
+        while true {
+            guard let string = parseString() else { return nil }
+            strings.append(string)
+            switch next() {
+            case UInt8(ascii: ","): continue
+            case UInt8(ascii: "]"): return index == bytes.count ? strings : nil
+            default: return nil
+            }
+        }
+    }
+
+    private func peek() -> UInt8? { index < bytes.count ? bytes[index] : nil }
+
+    private mutating func next() -> UInt8? {
+        defer { index += 1 }
+        return peek()
+    }
+
+    private mutating func parseString() -> String? {
+        guard next() == UInt8(ascii: "\"") else { return nil }
+        let start = index
+        // Most strings hold no escape: take their bytes as they are.
+        while let byte = peek(), byte != UInt8(ascii: "\""), byte != UInt8(ascii: "\\") { index += 1 }
+        if peek() == UInt8(ascii: "\"") {
+            index += 1
+            return String(decoding: UnsafeBufferPointer(rebasing: bytes[start..<(index - 1)]), as: UTF8.self)
+        }
+        var scalars = String.UnicodeScalarView()
+        scalars.append(contentsOf: String(decoding: UnsafeBufferPointer(rebasing: bytes[start..<index]), as: UTF8.self).unicodeScalars)
+        var utf8: [UInt8] = []
+        while let byte = next() {
+            switch byte {
+            case UInt8(ascii: "\""):
+                scalars.append(contentsOf: String(decoding: utf8, as: UTF8.self).unicodeScalars)
+                return String(scalars)
+            case UInt8(ascii: "\\"):
+                scalars.append(contentsOf: String(decoding: utf8, as: UTF8.self).unicodeScalars)
+                utf8 = []
+                guard let escaped = parseEscape() else { return nil }
+                scalars.append(escaped)
+            default:
+                utf8.append(byte)
+            }
+        }
+        return nil
+    }
+
+    private mutating func parseEscape() -> Unicode.Scalar? {
+        switch next() {
+        case UInt8(ascii: "\""): return "\""
+        case UInt8(ascii: "\\"): return "\\"
+        case UInt8(ascii: "/"): return "/"
+        case UInt8(ascii: "b"): return "\u{08}"
+        case UInt8(ascii: "f"): return "\u{0C}"
+        case UInt8(ascii: "n"): return "\n"
+        case UInt8(ascii: "r"): return "\r"
+        case UInt8(ascii: "t"): return "\t"
+        case UInt8(ascii: "u"):
+            guard let high = parseHex() else { return nil }
+            if (0xD800...0xDBFF).contains(high) {
+                guard next() == UInt8(ascii: "\\"), next() == UInt8(ascii: "u"), let low = parseHex(), (0xDC00...0xDFFF).contains(low)
+                else { return nil }
+                return Unicode.Scalar(0x10000 + ((high - 0xD800) << 10) + (low - 0xDC00))
+            }
+            return Unicode.Scalar(high)
+        default:
+            return nil
+        }
+    }
+
+    private mutating func parseHex() -> UInt32? {
+        var value: UInt32 = 0
+        for _ in 0..<4 {
+            guard let byte = next(), let digit = Character(Unicode.Scalar(byte)).hexDigitValue else { return nil }
+            value = value * 16 + UInt32(digit)
+        }
+        return value
     }
 }

@@ -16,6 +16,20 @@ public enum DatabaseProblem: Error, Sendable, Hashable {
     case newerSchema(found: Int, supported: Int)
     /// Needs migrations that a read-only connection cannot apply.
     case needsMigration(found: Int, required: Int)
+    /// An empty file (0 bytes, or a SQLite database with nothing in it), opened by a store that
+    /// may not create a database: it is left as it is.
+    case empty
+    /// The schema is not the one the library's migrations made: objects were added, dropped
+    /// or replaced by another program. Such a file may be opened read-only, never written.
+    case alteredSchema([SchemaDifference])
+    /// A migration's script failed on this file.
+    case migrationFailed(version: Int, name: String, message: String)
+    /// The path names a character device, a FIFO, a socket or a block device, not a file.
+    case notAFile(kind: String)
+    /// The path is a symbolic link to a file that does not exist.
+    case danglingSymbolicLink(target: String)
+    /// The path is the empty string.
+    case emptyPath
 
     var explanation: String {
         switch self {
@@ -36,6 +50,20 @@ public enum DatabaseProblem: Error, Sendable, Hashable {
             return "it was written by a newer ContainerPolicyStore (schema version \(found); this version knows up to \(supported)); upgrade the library or tool"
         case .needsMigration(let found, let required):
             return "its schema is at version \(found) and needs \(required); open it once for writing to upgrade it"
+        case .empty:
+            return "the file is empty, so it is not a policy database yet; it was left as it is (a command that writes turns it into one)"
+        case .alteredSchema(let differences):
+            let shown = differences.prefix(8).map(\.description).joined(separator: "; ")
+            let more = differences.count > 8 ? "; and \(differences.count - 8) more" : ""
+            return "its schema was changed outside this library (\(shown)\(more)); it can be opened read-only to read it, but not written: restore it from a backup, or export it read-only and import that into a new file"
+        case .migrationFailed(let version, let name, let message):
+            return "migration \(version) (\(name)) failed on it: \(message); nothing of that migration was kept"
+        case .notAFile(let kind):
+            return "it is a \(kind), not a file; give the path of a database file"
+        case .danglingSymbolicLink(let target):
+            return "it is a symbolic link to \(target), which does not exist; give the path of the database itself"
+        case .emptyPath:
+            return "the path is empty; give the path of a database file"
         }
     }
 }

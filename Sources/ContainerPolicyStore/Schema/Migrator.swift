@@ -32,12 +32,23 @@ struct Migrator {
     var latestVersion: Int { migrations.last?.version ?? 0 }
 
     /// Checks the database, sets its journal, and applies the pending migrations, each in its
-    /// own transaction. A read-only connection is only checked.
-    func prepare(_ connection: Connection, readOnly: Bool, journal: JournalSettings) throws {
-        let applied = try connection.transaction(.deferred) { try appliedVersion(connection) }
+    /// own transaction. A read-only connection is only checked, and may read a file whose
+    /// schema was altered; a writable one refuses it. An empty file (a new database) is
+    /// migrated only with `initializeEmpty`. Returns whether the file was empty.
+    @discardableResult
+    func prepare(_ connection: Connection, readOnly: Bool, initializeEmpty: Bool, journal: JournalSettings) throws -> Bool {
+        let applied = try connection.transaction(.deferred) { () throws -> Int in
+            let applied = try appliedVersion(connection)
+            if applied > 0, !readOnly {
+                let differences = try SchemaVerification.differences(in: connection, version: applied)
+                if !differences.isEmpty { throw DatabaseProblem.alteredSchema(differences) }
+            }
+            return applied
+        }
+        if applied == 0, readOnly || !initializeEmpty { throw DatabaseProblem.empty }
         if readOnly {
             if applied < latestVersion { throw DatabaseProblem.needsMigration(found: applied, required: latestVersion) }
-            return
+            return false
         }
         try connection.execute("PRAGMA synchronous = \(journal.synchronous)")
         // The journal mode is kept in the file: it is chosen when the file is made (or
@@ -49,12 +60,28 @@ struct Migrator {
             try connection.transaction(.immediate) {
                 // Another process may have migrated while this one waited for the lock.
                 guard try appliedVersion(connection) < migration.version else { return }
-                try connection.execute(migration.sql)
-                try connection.run(
-                    "INSERT INTO schema_migrations (version, name, checksum, applied_at) VALUES (?, ?, ?, strftime('%Y-%m-%dT%H:%M:%fZ', 'now'))",
-                    [SQLValue(migration.version), SQLValue(migration.name), SQLValue(migration.checksum)])
+                try apply(migration, on: connection)
             }
         }
+        return applied == 0
+    }
+
+    /// Runs one migration's script and records it. A failure names the migration rather
+    /// than quoting its script; a full disk or a read-only file stays the SQLite error it is.
+    private func apply(_ migration: Migration, on connection: Connection) throws {
+        do {
+            try connection.execute(migration.sql)
+        } catch {
+            switch error.code.primary {
+            case .full, .readOnly, .busy, .locked, .ioError, .corrupt, .notADatabase, .cantOpen, .interrupt:
+                throw SQLiteError(code: error.code, message: error.message)
+            default:
+                throw DatabaseProblem.migrationFailed(version: migration.version, name: migration.name, message: error.message)
+            }
+        }
+        try connection.run(
+            "INSERT INTO schema_migrations (version, name, checksum, applied_at) VALUES (?, ?, ?, strftime('%Y-%m-%dT%H:%M:%fZ', 'now'))",
+            [SQLValue(migration.version), SQLValue(migration.name), SQLValue(migration.checksum)])
     }
 
     /// The highest migration applied to the database, 0 for a new one, after checking that

@@ -4,7 +4,9 @@ extension StoreTransaction {
         """
 
     static func decodeCluster(_ row: Row) -> Cluster {
-        Cluster(arn: row.text(0), policy: row.optionalText(1), assignedAt: row.optionalText(2).map(Timestamp.date(from:)))
+        var damage: [StoredDamage] = []
+        let assignedAt = row.isNull(2) ? nil : row.timestamp(2, location: "clusters.assigned_at", damage: &damage)
+        return Cluster(arn: row.text(0), policy: row.optionalText(1), assignedAt: assignedAt, damage: damage)
     }
 
     /// The cluster with this ARN, or nil when it was never assigned a policy.

@@ -17,16 +17,47 @@ extension StoreTransaction {
     private func history(_ kind: ObjectKind, _ name: String) throws -> [Change] {
         try connection.query(
             """
-            SELECT sequence, changed_at, object_name, action, revision, before, after, actor
+            SELECT sequence, changed_at, object_name, action, revision, before, after, actor, object_kind
             FROM changes WHERE object_kind = ? AND object_name = ? ORDER BY sequence
             """,
-            [SQLValue(kind.rawValue), SQLValue(name)]
-        ) { row in
-            Change(
-                sequence: row.int(0), changedAt: Timestamp.date(from: row.text(1)), kind: kind, name: row.text(2),
-                action: Change.Action(rawValue: row.text(3)) ?? .modify, revision: row.int(4),
-                before: row.optionalText(5), after: row.optionalText(6), actor: row.text(7))
+            [SQLValue(kind.rawValue), SQLValue(name)], Self.decodeChange)
+    }
+
+    /// Every recorded change, oldest first: for the integrity check.
+    func everyChange() throws -> [Change] {
+        try connection.query(
+            """
+            SELECT sequence, changed_at, object_name, action, revision, before, after, actor, object_kind
+            FROM changes ORDER BY sequence
+            """, [], Self.decodeChange)
+    }
+
+    private static func decodeChange(_ row: Row) -> Change {
+        var damage: [StoredDamage] = []
+        let action = Change.Action(rawValue: row.text(3))
+        if action == nil {
+            damage.append(StoredDamage(location: "changes.action", value: row.text(3), problem: "is not an action the history records"))
         }
+        let before = row.optionalText(5)
+        let after = row.optionalText(6)
+        for (column, state) in [("before", before), ("after", after)] {
+            if let state, !Self.isRecordedState(state) {
+                damage.append(StoredDamage(location: "changes.\(column)", value: state, problem: "is not the JSON object the history writes"))
+            }
+        }
+        let kind = ObjectKind(rawValue: row.text(8))
+        if kind == nil {
+            damage.append(StoredDamage(location: "changes.object_kind", value: row.text(8), problem: "is not policy or ruleset"))
+        }
+        return Change(
+            sequence: row.int(0), changedAt: row.timestamp(1, location: "changes.changed_at", damage: &damage),
+            kind: kind ?? .policy, name: row.text(2), action: action ?? .modify, revision: row.int(4),
+            before: before, after: after, actor: row.text(7), damage: damage)
+    }
+
+    private static func isRecordedState(_ state: String) -> Bool {
+        if case .object? = try? JSONParser.parse(Array(state.utf8)) { return true }
+        return false
     }
 
     /// Writes the description, XDR setting and rulesets the policy had at `revision` back, as

@@ -12,7 +12,7 @@ extension StoreTransaction {
     /// The columns an export writes, and nothing it does not.
     static let exportedPolicies = """
         SELECT p.name, p.description, p.xdr_enabled,
-               (SELECT group_concat(r.name, ',') FROM policy_rulesets AS pr
+               (SELECT json_group_array(r.name) FROM policy_rulesets AS pr
                 JOIN rulesets AS r ON r.id = pr.ruleset_id WHERE pr.policy_id = p.id)
         FROM policies AS p ORDER BY p.name
         """
@@ -24,15 +24,19 @@ extension StoreTransaction {
         var json = DocumentJSONWriter()
         try connection.forEachRow(Self.everyRuleset) { row in
             let ruleset = Self.decodeRuleset(row)
+            guard ruleset.damage.isEmpty else { throw PolicyStoreError.damagedData(.ruleset, name: ruleset.name, ruleset.damage) }
             json.ruleset(PolicyDocument.RulesetEntry(name: ruleset.name, description: ruleset.description, rules: ruleset.rules))
             if json.pendingByteCount >= pageSize { try write(Data(json.takeBytes())) }
         }
         let rulesets = json.entriesInList
         json.beginPolicies()
         try connection.forEachRow(Self.exportedPolicies) { row in
+            var damage: [StoredDamage] = []
+            let xdrEnabled = Self.decodeXDR(row, 2, damage: &damage)
+            let rulesets = Self.decodeNames(row, 3, location: "policy_rulesets", damage: &damage)
+            guard damage.isEmpty else { throw PolicyStoreError.damagedData(.policy, name: row.text(0), damage) }
             json.policy(PolicyDocument.PolicyEntry(
-                name: row.text(0), description: row.text(1), xdrEnabled: row.bool(2),
-                rulesets: sortedNames(row.textList(3, separator: UInt8(ascii: ",")))))
+                name: row.text(0), description: row.text(1), xdrEnabled: xdrEnabled, rulesets: sortedNames(rulesets)))
             if json.pendingByteCount >= pageSize { try write(Data(json.takeBytes())) }
         }
         let policies = json.entriesInList

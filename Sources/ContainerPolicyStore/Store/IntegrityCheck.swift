@@ -8,6 +8,8 @@ public struct IntegrityFinding: Sendable, Hashable, CustomStringConvertible {
         case foreignKeys = "foreign_key_check"
         /// The Swift domain rules, applied again to every stored row.
         case domain
+        /// The schema compared with the one the library's migrations make.
+        case schema
     }
 
     /// Which check found it.
@@ -31,6 +33,17 @@ extension StoreOperation {
         // the COMMIT of a read too, which would hide what the checks found.
         StoreOperation<[IntegrityFinding]>(.singleStatement) { tx throws(PolicyStoreError) in try tx.checkIntegrity() }
     }
+
+    /// ``StoreTransaction/schemaDifferences()``: how the file's schema differs from the
+    /// library's. A store opened read-only may read a file with such differences, which one
+    /// that writes refuses; show them as a warning.
+    ///
+    /// ```swift
+    /// for difference in try store.perform(.schemaDifferences()) { print("warning: \(difference)") }
+    /// ```
+    public static func schemaDifferences() -> StoreOperation<[SchemaDifference]> {
+        StoreOperation<[SchemaDifference]>(.read) { tx throws(PolicyStoreError) in try tx.schemaDifferences() }
+    }
 }
 
 extension StoreTransaction {
@@ -39,8 +52,20 @@ extension StoreTransaction {
         try readOperation { try integrityFindings() }
     }
 
+    /// How the file's schema differs from the one the library's migrations make: objects
+    /// added, missing or changed, compared as SQL text. Empty for an untouched file.
+    public func schemaDifferences() throws(PolicyStoreError) -> [SchemaDifference] {
+        try readOperation { try currentSchemaDifferences() }
+    }
+
+    private func currentSchemaDifferences() throws -> [SchemaDifference] {
+        try SchemaVerification.differences(in: connection, version: try Migrator().appliedVersion(connection))
+    }
+
     private func integrityFindings() throws -> [IntegrityFinding] {
-        var findings: [IntegrityFinding] = []
+        var findings = try currentSchemaDifferences().map {
+            IntegrityFinding(check: .schema, message: "\($0): \(Self.schemaAdvice($0.change))")
+        }
         do {
             try connection.forEachRow("PRAGMA integrity_check") { row in
                 let line = row.text(0)
@@ -59,18 +84,26 @@ extension StoreTransaction {
         }
         for policy in try allPolicies() {
             findings += domainFindings(kind: .policy, name: policy.name, description: policy.description)
+            findings += damageFindings(.policy, policy.name, policy.damage)
         }
         for ruleset in try allRulesets() {
             findings += domainFindings(kind: .ruleset, name: ruleset.name, description: ruleset.description)
+            findings += damageFindings(.ruleset, ruleset.name, ruleset.damage)
             do {
                 try Self.validate(ruleset.rules, ruleset: ruleset.name)
             } catch {
                 findings.append(IntegrityFinding(check: .domain, message: error.description))
             }
         }
-        for arn in try connection.query("SELECT arn FROM clusters ORDER BY arn", [], { $0.text(0) }) {
-            if let problem = ClusterARNRules.problem(in: arn) {
-                findings.append(IntegrityFinding(check: .domain, message: PolicyStoreError.invalidClusterARN(arn, problem).description))
+        for cluster in try connection.query(Self.clusterColumns + " ORDER BY c.arn", [], Self.decodeCluster) {
+            if let problem = ClusterARNRules.problem(in: cluster.arn) {
+                findings.append(IntegrityFinding(check: .domain, message: PolicyStoreError.invalidClusterARN(cluster.arn, problem).description))
+            }
+            findings += damageFindings(.cluster, cluster.arn, cluster.damage)
+        }
+        for change in try everyChange() {
+            findings += change.damage.map {
+                IntegrityFinding(check: .domain, message: "changes row \(change.sequence) (\(change.kind) \(quoted(change.name))): \($0)")
             }
         }
         // Outside a write of the library the row must not exist: the triggers would take its
@@ -81,6 +114,18 @@ extension StoreTransaction {
                 message: "write_context holds a row (actor \(quoted(actor))) outside a write: delete it with DELETE FROM write_context"))
         }
         return findings
+    }
+
+    private func damageFindings(_ kind: ObjectKind, _ name: String, _ damage: [StoredDamage]) -> [IntegrityFinding] {
+        damage.map { IntegrityFinding(check: .domain, message: "\(kind) \(quoted(name)): \($0)") }
+    }
+
+    private static func schemaAdvice(_ change: SchemaDifference.Change) -> String {
+        switch change {
+        case .added: return "not made by this library; it may change what every write does"
+        case .missing: return "dropped; a rule of the product or the history is no longer enforced"
+        case .changed: return "replaced with other SQL; it may no longer do what the library expects"
+        }
     }
 
     private func domainFindings(kind: ObjectKind, name: String, description: String) -> [IntegrityFinding] {

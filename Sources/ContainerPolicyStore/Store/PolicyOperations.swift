@@ -2,7 +2,7 @@ extension StoreTransaction {
     static let policyColumns = """
         SELECT p.id, p.name, p.description, p.xdr_enabled, p.revision, p.created_at, p.updated_at,
                p.rulesets_updated_at,
-               (SELECT group_concat(r.name, ',') FROM policy_rulesets AS pr
+               (SELECT json_group_array(r.name) FROM policy_rulesets AS pr
                 JOIN rulesets AS r ON r.id = pr.ruleset_id WHERE pr.policy_id = p.id)
         FROM policies AS p
         """
@@ -12,13 +12,34 @@ extension StoreTransaction {
     static let everyPolicy = policyColumns + " ORDER BY p.name"
 
     static func decodePolicy(_ row: Row) -> Policy {
-        Policy(
-            id: row.int(0), name: row.text(1), description: row.text(2), xdrEnabled: row.bool(3),
-            rulesets: sortedNames(row.textList(8, separator: UInt8(ascii: ","))),
+        var damage: [StoredDamage] = []
+        let xdrEnabled = decodeXDR(row, 3, damage: &damage)
+        return Policy(
+            id: row.int(0), name: row.text(1), description: row.text(2), xdrEnabled: xdrEnabled,
+            rulesets: sortedNames(decodeNames(row, 8, location: "policy_rulesets", damage: &damage)),
             revision: row.int(4),
-            createdAt: row.withUTF8(5, Timestamp.date(fromUTF8:)),
-            updatedAt: row.withUTF8(6, Timestamp.date(fromUTF8:)),
-            rulesetsUpdatedAt: row.withUTF8(7, Timestamp.date(fromUTF8:)))
+            createdAt: row.timestamp(5, location: "policies.created_at", damage: &damage),
+            updatedAt: row.timestamp(6, location: "policies.updated_at", damage: &damage),
+            rulesetsUpdatedAt: row.timestamp(7, location: "policies.rulesets_updated_at", damage: &damage),
+            damage: damage)
+    }
+
+    /// `xdr_enabled`, which only 0 and 1 may be; anything else is read as on and reported.
+    static func decodeXDR(_ row: Row, _ column: Int32, damage: inout [StoredDamage]) -> Bool {
+        let value = row.int(column)
+        if value != 0, value != 1 {
+            damage.append(StoredDamage(location: "policies.xdr_enabled", value: String(value), problem: "is not 0 (off) or 1 (on)"))
+        }
+        return value != 0
+    }
+
+    /// The names in a `json_group_array` column.
+    static func decodeNames(_ row: Row, _ column: Int32, location: String, damage: inout [StoredDamage]) -> [String] {
+        guard let names = row.jsonStrings(column) else {
+            damage.append(StoredDamage(location: location, value: row.text(column), problem: "cannot be read as a list of names"))
+            return []
+        }
+        return names
     }
 
     // MARK: Reading
@@ -116,6 +137,7 @@ extension StoreTransaction {
     public func duplicatePolicy(named name: String, as newName: String? = nil) throws(PolicyStoreError) -> Policy {
         try writeOperation {
             let source = try existingPolicy(name)
+            guard source.damage.isEmpty else { throw PolicyStoreError.damagedData(.policy, name: source.name, source.damage) }
             let copyName = newName ?? source.name + "Policy"
             try NameRules.validate(copyName, kind: .policy)
             try checkNameIsFree(copyName, kind: .policy)
@@ -159,6 +181,7 @@ extension StoreTransaction {
 
     /// Writes `changed` over `current` and records it, when anything differs; true when it did.
     func update(_ current: Policy, to changed: PolicyEdit) throws -> Bool {
+        guard current.damage.isEmpty else { throw PolicyStoreError.damagedData(.policy, name: current.name, current.damage) }
         try DescriptionRules.validate(changed.description, kind: .policy, name: current.name)
         let wanted = Set(try rulesetIDs(changed.rulesets))
         let linked = Set(try connection.query(

@@ -32,9 +32,7 @@ public final class PolicyStore: Sendable {
     /// queue in one line, the first store's busy timeout applies, and the strongest
     /// `synchronous` any of them asked for.
     public convenience init(path: String, options: StoreOptions = StoreOptions()) throws(PolicyStoreError) {
-        var isFolder: ObjCBool = false
-        let exists = FileManager.default.fileExists(atPath: path, isDirectory: &isFolder)
-        if exists, isFolder.boolValue { throw .incompatibleDatabase(path: path, .isAFolder) }
+        let exists = try Self.checkPath(path)
         if !exists, options.readOnly || !options.createIfMissing {
             throw .databaseNotFound(path: path)
         }
@@ -43,7 +41,10 @@ public final class PolicyStore: Sendable {
             database = try SharedDatabase.open(
                 path: path, options: Self.connectionOptions(options), readerCount: max(1, options.maximumReaderCount),
                 synchronousIsFull: options.synchronous == .full,
-                prepare: { try Self.prepare($0, options: options) },
+                prepare: { connection in
+                    // An empty file that becomes a database is made private, as a new one is.
+                    if try Self.prepare(connection, options: options) { chmod(path, 0o600) }
+                },
                 isWAL: { connection in
                     try connection.queryFirst("PRAGMA journal_mode") { $0.text(0).lowercased() } == "wal"
                 })
@@ -59,7 +60,9 @@ public final class PolicyStore: Sendable {
     public static func inMemory(options: StoreOptions = StoreOptions()) throws(PolicyStoreError) -> PolicyStore {
         do {
             let database = try SharedDatabase.inMemory(options: connectionOptions(options)) {
-                try prepare($0, options: options)
+                var memory = options
+                memory.createIfMissing = true
+                _ = try prepare($0, options: memory)
             }
             return PolicyStore(database: database, path: ":memory:", actor: options.actor)
         } catch {
@@ -77,10 +80,34 @@ public final class PolicyStore: Sendable {
         ConnectionOptions(readOnly: options.readOnly, createIfMissing: options.createIfMissing, busyTimeout: options.busyTimeout)
     }
 
-    private static func prepare(_ connection: Connection, options: StoreOptions) throws {
+    /// Prepares the first connection; returns whether it turned an empty file into a database.
+    private static func prepare(_ connection: Connection, options: StoreOptions) throws -> Bool {
         try Migrator().prepare(
-            connection, readOnly: options.readOnly,
+            connection, readOnly: options.readOnly, initializeEmpty: options.createIfMissing,
             journal: JournalSettings(mode: options.journalMode.rawValue, synchronous: options.synchronous.rawValue))
+    }
+
+    /// Refuses a path that cannot be a database file before SQLite sees it (SQLite would open
+    /// a temporary database for "", and fail with bare result codes on the rest); returns
+    /// whether a file is there.
+    private static func checkPath(_ path: String) throws(PolicyStoreError) -> Bool {
+        guard !path.isEmpty else { throw .incompatibleDatabase(path: path, .emptyPath) }
+        var link = stat()
+        guard lstat(path, &link) == 0 else { return false }
+        var status = stat()
+        guard stat(path, &status) == 0 else {
+            let target = (try? FileManager.default.destinationOfSymbolicLink(atPath: path)) ?? "?"
+            throw .incompatibleDatabase(path: path, .danglingSymbolicLink(target: target))
+        }
+        switch status.st_mode & S_IFMT {
+        case S_IFREG: return true
+        case S_IFDIR: throw .incompatibleDatabase(path: path, .isAFolder)
+        case S_IFCHR: throw .incompatibleDatabase(path: path, .notAFile(kind: "character device"))
+        case S_IFBLK: throw .incompatibleDatabase(path: path, .notAFile(kind: "block device"))
+        case S_IFIFO: throw .incompatibleDatabase(path: path, .notAFile(kind: "FIFO (named pipe)"))
+        case S_IFSOCK: throw .incompatibleDatabase(path: path, .notAFile(kind: "socket"))
+        default: throw .incompatibleDatabase(path: path, .notAFile(kind: "special file"))
+        }
     }
 
     /// Closes the store: work already running or waiting finishes, then the file's

@@ -1,7 +1,7 @@
 extension StoreTransaction {
     static let rulesetColumns = """
         SELECT s.id, s.name, s.description, s.revision, s.created_at, s.updated_at,
-               (SELECT group_concat(rule_id || ':' || mitigation, ',') FROM ruleset_rules WHERE ruleset_id = s.id)
+               (SELECT json_group_array(rule_id || ':' || mitigation) FROM ruleset_rules WHERE ruleset_id = s.id)
         FROM rulesets AS s
         """
 
@@ -11,16 +11,30 @@ extension StoreTransaction {
     static let everyRuleset = rulesetColumns + " ORDER BY s.name"
 
     static func decodeRuleset(_ row: Row) -> Ruleset {
-        // Each entry is `TM-00000001:log`: an 11-byte ID, a colon, the mitigation.
-        let rules = row.textList(6, separator: UInt8(ascii: ",")).map { entry in
-            RuleReference(id: String(entry.prefix(11)), mitigation: Mitigation(rawValue: String(entry.dropFirst(12))) ?? .log)
+        var damage: [StoredDamage] = []
+        // Each entry is `TM-00000001:log`. Neither a valid ID nor a mitigation holds a colon,
+        // so an entry is a valid rule exactly when both sides of its first colon are.
+        var rules: [RuleReference] = []
+        for entry in decodeNames(row, 6, location: "ruleset_rules", damage: &damage) {
+            let parts = entry.split(separator: ":", maxSplits: 1, omittingEmptySubsequences: false)
+            let id = String(parts[0])
+            let mitigation = parts.count == 2 ? Mitigation(rawValue: String(parts[1])) : nil
+            if RuleReference.isValidID(id), let mitigation {
+                rules.append(RuleReference(id: id, mitigation: mitigation))
+            } else {
+                damage.append(StoredDamage(
+                    location: "ruleset_rules", value: entry,
+                    problem: RuleReference.isValidID(id)
+                        ? "the mitigation is not log, isolate or terminate" : "the rule ID is not TM- and 8 digits"))
+            }
         }
         return Ruleset(
             id: row.int(0), name: row.text(1), description: row.text(2),
             rules: rules.sorted { $0.id < $1.id },
             revision: row.int(3),
-            createdAt: row.withUTF8(4, Timestamp.date(fromUTF8:)),
-            updatedAt: row.withUTF8(5, Timestamp.date(fromUTF8:)))
+            createdAt: row.timestamp(4, location: "rulesets.created_at", damage: &damage),
+            updatedAt: row.timestamp(5, location: "rulesets.updated_at", damage: &damage),
+            damage: damage)
     }
 
     // MARK: Reading
@@ -97,6 +111,7 @@ extension StoreTransaction {
     public func duplicateRuleset(named name: String, as newName: String? = nil) throws(PolicyStoreError) -> Ruleset {
         try writeOperation {
             let source = try existingRuleset(name)
+            guard source.damage.isEmpty else { throw PolicyStoreError.damagedData(.ruleset, name: source.name, source.damage) }
             let copyName = newName ?? source.name + "Copy"
             try NameRules.validate(copyName, kind: .ruleset)
             try checkNameIsFree(copyName, kind: .ruleset)
@@ -137,6 +152,7 @@ extension StoreTransaction {
 
     /// Writes `changed` over `current` and records it, when anything differs; true when it did.
     func update(_ current: Ruleset, to changed: RulesetEdit) throws -> Bool {
+        guard current.damage.isEmpty else { throw PolicyStoreError.damagedData(.ruleset, name: current.name, current.damage) }
         try DescriptionRules.validate(changed.description, kind: .ruleset, name: current.name)
         try Self.validate(changed.rules, ruleset: current.name)
         let ruleChanges = RuleChanges(from: current.rules, to: changed.rules)

@@ -10,15 +10,26 @@ import Foundation
 /// Parsed by hand: the format is fixed by a CHECK constraint, and a formatter per row would
 /// cost more than the query.
 public enum Timestamp {
-    /// The date a timestamp text stands for; the Unix epoch for text not in the format.
-    public static func date(from text: String) -> Date {
+    /// The date a timestamp text stands for, or nil for text not in the format.
+    public static func date(from text: String) -> Date? {
         var text = text
         return text.withUTF8(date(fromUTF8:))
     }
 
     /// The same, from the text's UTF-8 bytes (a column read without making a `String`).
-    static func date(fromUTF8 digits: UnsafeBufferPointer<UInt8>) -> Date {
-        guard digits.count == 24 else { return Date(timeIntervalSince1970: 0) }
+    static func date(fromUTF8 digits: UnsafeBufferPointer<UInt8>) -> Date? {
+        guard digits.count == 24 else { return nil }
+        for (offset, byte) in digits.enumerated() {
+            let expected: UInt8? = switch offset {
+            case 4, 7: UInt8(ascii: "-")
+            case 10: UInt8(ascii: "T")
+            case 13, 16: UInt8(ascii: ":")
+            case 19: UInt8(ascii: ".")
+            case 23: UInt8(ascii: "Z")
+            default: nil
+            }
+            if let expected { guard byte == expected else { return nil } } else { guard (0x30...0x39).contains(byte) else { return nil } }
+        }
         func number(_ start: Int, _ count: Int) -> Int {
             digits[start..<(start + count)].reduce(0) { $0 * 10 + Int($1) - 48 }
         }
@@ -61,5 +72,17 @@ public enum Timestamp {
         let day = dayOfYear - (153 * monthIndex + 2) / 5 + 1
         let month = monthIndex < 10 ? monthIndex + 3 : monthIndex - 9
         return (yearOfEra + era * 400 + (month <= 2 ? 1 : 0), month, day)
+    }
+}
+
+extension Row {
+    /// The timestamp in `column`; when it is not one, the Unix epoch, with the stored text
+    /// added to `damage`.
+    func timestamp(_ column: Int32, location: String, damage: inout [StoredDamage]) -> Date {
+        if let date = withUTF8(column, Timestamp.date(fromUTF8:)) { return date }
+        damage.append(StoredDamage(
+            location: location, value: optionalText(column) ?? "NULL",
+            problem: "is not a UTC timestamp like 2026-11-29T05:07:21.123Z"))
+        return Date(timeIntervalSince1970: 0)
     }
 }
