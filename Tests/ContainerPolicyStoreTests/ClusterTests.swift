@@ -42,12 +42,37 @@ import Testing
             ("arn:aws:ecs:us-east-1:123456789012:cluster/", .malformedClusterName),
             ("arn:aws:ecs:us-east-1:123456789012:cluster/web prod", .malformedClusterName),
             ("arn:aws:ecs:us-east-1:123456789012:cluster/" + String(repeating: "c", count: 256), .malformedClusterName),
+            ("arn:aws:ecs:us--1:123456789012:cluster/web", .malformedRegion),
+            ("arn:aws:ecs:us-e4st-1:123456789012:cluster/web", .malformedRegion),
+            ("arn:aws:ecs:us-east-123:123456789012:cluster/web", .malformedRegion),
+            ("arn:aws:ecs:us-east-1:123456789012:cluster/wéb", .malformedClusterName),
+            ("arn:aws-eu:ecs:eu-west-1:123456789012:cluster/web", .unknownPartition("aws-eu")),
+            ("arn:aws:ecs:cn-north-1:123456789012:cluster/web", .regionOutsidePartition(region: "cn-north-1", partition: "aws")),
+            ("arn:aws-cn:ecs:us-east-1:123456789012:cluster/web", .regionOutsidePartition(region: "us-east-1", partition: "aws-cn")),
+            ("arn:aws:ecs:us-gov-west-1:123456789012:cluster/web", .regionOutsidePartition(region: "us-gov-west-1", partition: "aws")),
         ]
         for (bad, problem) in cases {
             let error = #expect(throws: PolicyStoreError.invalidClusterARN(bad, problem)) { try store.perform(.assignPolicy(named: "web", toCluster: bad)) }
-            #expect(error?.description.contains("arn:aws:ecs:<region>:<12-digit account>:cluster/<name>") == true)
+            #expect(error?.description.contains("write arn:<aws, aws-cn or aws-us-gov>:ecs:<region>:<12-digit account>:cluster/<name>") == true)
         }
         #expect(try snapshot(store) == before)
+    }
+
+    @Test func clustersOfEveryPartitionAreAccepted() throws {
+        let arns = [
+            "arn:aws:ecs:ap-southeast-2:123456789012:cluster/web",
+            "arn:aws:ecs:il-central-1:123456789012:cluster/web",
+            "arn:aws-cn:ecs:cn-north-1:123456789012:cluster/web",
+            "arn:aws-cn:ecs:cn-northwest-1:123456789012:cluster/web",
+            "arn:aws-us-gov:ecs:us-gov-west-1:123456789012:cluster/web",
+            "arn:aws-us-gov:ecs:us-gov-east-1:123456789012:cluster/web",
+        ]
+        for arn in arns { try store.perform(.assignPolicy(named: "web", toCluster: arn)) }
+        #expect(try store.perform(.clusters(usingPolicy: "web")) == arns.sorted())
+        // The shell sees the parts of each ARN as columns.
+        let parts = try sqliteShell(path, "SELECT partition, region, account, cluster_name FROM clusters WHERE arn = '\(arns[4])';")
+        #expect(parts.output == "aws-us-gov|us-gov-west-1|123456789012|web\n")
+        try expectHealthy(store)
     }
 
     @Test func deletingAnAssignedPolicyIsRefusedFromTheAPI() throws {
@@ -97,7 +122,9 @@ import Testing
     @Test func swiftAndSQLAgreeOnGeneratedARNs() throws {
         var random = NameVerdictPropertyTests.SeededGenerator(state: 42)
         let pieces = [
-            "arn:aws:ecs:", "us-east-1", "eu-central-1", "us-gov-west-1", "ap-1", "us--1", "USx-1", "us-east-", ":",
+            "arn:aws:ecs:", "arn:aws-cn:ecs:", "arn:aws-us-gov:ecs:", "arn:aws-x:ecs:", "us-east-1", "eu-central-1",
+            "us-gov-west-1", "cn-north-1", "cn-northwest-1", "ap-1", "us--1", "USx-1", "us-east-", "us-e4st-1", "us-east-12",
+            "us-east-123", ":",
             "123456789012", "12345678901", "1234567890123", "cluster/", "service/", "web", "web-1_B", " ", "é", "\u{0}",
             "/", "a:b", String(repeating: "n", count: 250), String(repeating: "n", count: 6), "-",
         ]
@@ -108,7 +135,8 @@ import Testing
         arns += (0..<2_000).map { _ in
             var parts = ["arn:aws:ecs:", "us-east-1", ":", "123456789012", ":cluster/", "web-1_B"]
             let doubtful: [[String]] = [
-                ["arn:aws:ecs", "arn:aws-cn:ecs:", "ARN:aws:ecs:"], ["x-1", "us-e_st-1", "eu-west-3", "us-gov-west-1", "u1-east-1"],
+                ["arn:aws:ecs", "arn:aws-cn:ecs:", "arn:aws-us-gov:ecs:", "ARN:aws:ecs:", "arn:aws:ecs:ecs:"],
+                ["x-1", "us-e_st-1", "eu-west-3", "us-gov-west-1", "u1-east-1", "cn-north-1", "us-east-12", "us-east-", "us--east-1"],
                 [";", "::"], ["12345678901x", "1234567890"], [":cluster", ":cluster//", ":Cluster/"],
                 ["", "a.b", String(repeating: "n", count: 255), String(repeating: "n", count: 256), "é", "a/b"],
             ]

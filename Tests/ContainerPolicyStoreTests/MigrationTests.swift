@@ -86,6 +86,49 @@ import Testing
         #expect(versions == Migration.embedded.map(\.version))
     }
 
+    /// Migration 4 makes the clusters table again with the partition-aware ARN rule; a row
+    /// that the old rule let in and the new one refuses is kept as it is, and check names it.
+    @Test func aClusterRowTheNewRuleRefusesSurvivesMigration4() throws {
+        let directory = try TemporaryDirectory()
+        let path = directory.path("v3.sqlite")
+        do {
+            let connection = try Connection(.file(path: path), options: ConnectionOptions())
+            try Migrator(migrations: Array(Migration.embedded.prefix(3))).prepare(
+                connection, readOnly: false, initializeEmpty: true, journal: JournalSettings(mode: "WAL", synchronous: "FULL"))
+            try connection.execute("""
+                INSERT INTO clusters (arn) VALUES ('arn:aws:ecs:us--1:123456789012:cluster/old');
+                INSERT INTO clusters (arn) VALUES ('arn:aws:ecs:us-east-1:123456789012:cluster/good');
+                """)
+            connection.close()
+        }
+        let store = try PolicyStore(path: path)
+        #expect(try store.perform(.clusters()).map(\.arn) == [
+            "arn:aws:ecs:us--1:123456789012:cluster/old", "arn:aws:ecs:us-east-1:123456789012:cluster/good",
+        ])
+        let findings = try store.perform(.checkIntegrity()).map(\.message)
+        #expect(findings == [PolicyStoreError.invalidClusterARN("arn:aws:ecs:us--1:123456789012:cluster/old", .malformedRegion).description])
+        #expect(try store.perform(.schemaDifferences()).isEmpty)
+    }
+
+    /// A migration that fails names itself and SQLite's reason, not its whole script.
+    @Test func aFailedMigrationIsNamedNotQuoted() throws {
+        let directory = try TemporaryDirectory()
+        let path = directory.path("failing.sqlite")
+        let script = "CREATE TABLE broken (id INTEGER PRIMARY KEY) STRICT;\n" + String(repeating: "-- filler\n", count: 2_000)
+            + "CREATE TABLE broken (again TEXT);"
+        let migrator = Migrator(migrations: Migration.embedded + [Migration(version: 5, name: "0005_broken", sql: script)])
+        let connection = try Connection(.file(path: path), options: ConnectionOptions())
+        defer { connection.close() }
+        let error = #expect(throws: DatabaseProblem.self) {
+            try migrator.prepare(connection, readOnly: false, initializeEmpty: true, journal: JournalSettings(mode: "WAL", synchronous: "FULL"))
+        }
+        #expect(error == .migrationFailed(version: 5, name: "0005_broken", message: "table broken already exists"))
+        let description = PolicyStoreError.incompatibleDatabase(path: path, try #require(error)).description
+        #expect(description.count < 200 && !description.contains("filler"), "\(description)")
+        #expect(try connection.queryFirst("SELECT max(version) FROM schema_migrations") { $0.int(0) } == 4, "migration 5 was rolled back whole")
+        #expect(try connection.queryFirst("SELECT count(*) FROM sqlite_schema WHERE name = 'broken'") { $0.int(0) } == 0)
+    }
+
     @Test func aMissingFileIsCreatedOnlyWhenAllowed() throws {
         let directory = try TemporaryDirectory()
         let path = directory.path("absent.sqlite")

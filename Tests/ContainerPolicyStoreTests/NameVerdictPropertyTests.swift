@@ -92,3 +92,51 @@ import Testing
         try expectHealthy(store)
     }
 }
+
+/// `ActorRules` and the history's insert guard give the same verdict for every actor, the
+/// edges of each allowed range included.
+@Suite struct ActorVerdictPropertyTests {
+    @Test func swiftAndSQLAgreeOnEveryGeneratedActor() throws {
+        let store = try PolicyStore.inMemory()
+        var random = NameVerdictPropertyTests.SeededGenerator(state: 20_261_201)
+        var edges: [Unicode.Scalar] = []
+        for range in ActorRules.allowed {
+            for value in [range.lowerBound - 1, range.lowerBound, range.upperBound, range.upperBound + 1] {
+                if let scalar = Unicode.Scalar(value) { edges.append(scalar) }
+            }
+        }
+        edges += ["\u{0}", "\u{9}", "\u{A}", "\u{D}", "\u{1B}", "\u{85}", "\u{202E}", "\u{2066}", "\u{FEFF}", "\u{FFFD}", "é", "😀"]
+        let plain = Array("abcdefghijklmnopqrstuvwxyz ABC@.-_0123".unicodeScalars)
+        var actors = (0..<4_000).map { _ -> String in
+            var scalars = String.UnicodeScalarView()
+            for _ in 0..<Int.random(in: 0...132, using: &random) {
+                scalars.append(Int.random(in: 0..<60, using: &random) == 0 ? edges.randomElement(using: &random)! : plain.randomElement(using: &random)!)
+            }
+            return String(scalars)
+        }
+        actors += ["", String(repeating: "a", count: 128), String(repeating: "é", count: 128), String(repeating: "a", count: 129)]
+        var accepted = 0
+        try store.withConnection { connection in
+            for actor in actors {
+                let swiftVerdict = ActorRules.problem(in: actor) == nil
+                let sqlVerdict: Bool
+                do {
+                    try connection.transaction(.immediate) {
+                        try connection.run(
+                            "INSERT INTO changes (object_kind, object_name, action, revision, actor) VALUES ('policy', 'p', 'create', 1, ?)",
+                            [SQLValue(actor)])
+                        throw CancellationError()
+                    }
+                    sqlVerdict = true
+                } catch is CancellationError {
+                    sqlVerdict = true
+                } catch let error as SQLiteError where error.code == .constraintTrigger {
+                    sqlVerdict = false
+                }
+                #expect(swiftVerdict == sqlVerdict, "\(quoted(actor)): Swift \(swiftVerdict), SQL \(sqlVerdict)")
+                if swiftVerdict { accepted += 1 }
+            }
+        }
+        #expect(accepted > 400 && accepted < actors.count - 400, "accepted \(accepted) of \(actors.count)")
+    }
+}

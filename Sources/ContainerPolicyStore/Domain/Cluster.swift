@@ -27,10 +27,17 @@ public struct Cluster: Sendable, Hashable {
 
 /// Why a cluster ARN was refused.
 public enum ClusterARNProblem: Sendable, Hashable {
-    /// Not `arn:aws:ecs:` followed by a region.
+    /// Not `arn:` followed by a partition, `:ecs:`, a region, an account and
+    /// `:cluster/<name>`.
     case notAnECSClusterARN
-    /// The region is not like `us-east-1`.
+    /// The partition is not `aws`, `aws-cn` or `aws-us-gov`.
+    case unknownPartition(String)
+    /// The region is not like `us-east-1`: two letters, words of letters, a number of one or
+    /// two digits, joined by single dashes (`cn-north-1`, `us-gov-west-1`, `ap-southeast-2`).
     case malformedRegion
+    /// The region belongs to another partition (`cn-*` to `aws-cn`, `us-gov-*` to
+    /// `aws-us-gov`, every other to `aws`).
+    case regionOutsidePartition(region: String, partition: String)
     /// The account is not 12 digits.
     case malformedAccount
     /// The name after `cluster/` is empty, longer than 255, or has a character other than
@@ -38,41 +45,63 @@ public enum ClusterARNProblem: Sendable, Hashable {
     case malformedClusterName
 }
 
-/// The form of an Amazon ECS cluster ARN; the `clusters` table's CHECK says the same.
+/// The form of an Amazon ECS cluster ARN, in the three partitions; the `clusters` table's
+/// CHECK says the same.
 ///
 /// ```swift
-/// ClusterARNRules.problem(in: "arn:aws:ecs:us-east-1:123456789012:cluster/web")   // nil
+/// ClusterARNRules.problem(in: "arn:aws:ecs:us-east-1:123456789012:cluster/web")         // nil
+/// ClusterARNRules.problem(in: "arn:aws-cn:ecs:cn-north-1:123456789012:cluster/web")     // nil
+/// ClusterARNRules.problem(in: "arn:aws:ecs:us--1:123456789012:cluster/web")             // .malformedRegion
 /// ```
 public enum ClusterARNRules {
     /// The longest cluster name Amazon ECS allows.
     public static let maximumNameLength = 255
+    /// The partitions an Amazon ECS cluster can be in.
+    public static let partitions = ["aws", "aws-cn", "aws-us-gov"]
 
     /// The first rule `arn` breaks, or nil when it is a well-formed cluster ARN.
     public static func problem(in arn: String) -> ClusterARNProblem? {
-        let prefix = "arn:aws:ecs:"
-        guard arn.utf8.starts(with: prefix.utf8), arn.unicodeScalars.allSatisfy(\.isASCII), !arn.utf8.contains(0) else {
-            return .notAnECSClusterARN
+        let bytes = Array(arn.utf8)
+        guard bytes.starts(with: Array("arn:".utf8)) else { return .notAnECSClusterARN }
+        let fields = bytes.dropFirst(4).split(separator: UInt8(ascii: ":"), maxSplits: 4, omittingEmptySubsequences: false)
+        guard fields.count == 5, fields[1].elementsEqual("ecs".utf8) else { return .notAnECSClusterARN }
+        let partition = String(decoding: fields[0], as: UTF8.self)
+        guard partitions.contains(partition) else { return .unknownPartition(partition) }
+        let region = Array(fields[2])
+        guard isRegion(region) else { return .malformedRegion }
+        let regionText = String(decoding: region, as: UTF8.self)
+        guard partitionOf(region: regionText) == partition else {
+            return .regionOutsidePartition(region: regionText, partition: partition)
         }
-        let parts = arn.utf8.dropFirst(prefix.utf8.count).split(separator: UInt8(ascii: ":"), maxSplits: 2, omittingEmptySubsequences: false)
-        guard parts.count == 3 else { return .notAnECSClusterARN }
-        let region = Array(parts[0])
-        let isRegionCharacter = { (byte: UInt8) in isLowercaseLetter(byte) || isDigit(byte) || byte == UInt8(ascii: "-") }
-        guard region.count >= 5, isLowercaseLetter(region[0]), isLowercaseLetter(region[1]), region[2] == UInt8(ascii: "-"),
-            region[region.count - 2] == UInt8(ascii: "-"), isDigit(region[region.count - 1]), region.allSatisfy(isRegionCharacter)
-        else { return .malformedRegion }
-        guard parts[1].count == 12, parts[1].allSatisfy(isDigit) else { return .malformedAccount }
-        let resource = Array(parts[2])
-        let resourcePrefix = Array("cluster/".utf8)
-        guard resource.starts(with: resourcePrefix) else { return .notAnECSClusterARN }
-        let name = resource.dropFirst(resourcePrefix.count)
-        let isNameCharacter = { (byte: UInt8) in
+        guard fields[3].count == 12, fields[3].allSatisfy(isDigit) else { return .malformedAccount }
+        let resource = Array(fields[4])
+        let prefix = Array("cluster/".utf8)
+        guard resource.starts(with: prefix) else { return .notAnECSClusterARN }
+        let name = resource.dropFirst(prefix.count)
+        let isNameByte = { (byte: UInt8) in
             isLowercaseLetter(byte) || (0x41...0x5A).contains(byte) || isDigit(byte)
                 || byte == UInt8(ascii: "-") || byte == UInt8(ascii: "_")
         }
-        guard (1...maximumNameLength).contains(name.count), name.allSatisfy(isNameCharacter) else {
+        guard (1...maximumNameLength).contains(name.count), name.allSatisfy(isNameByte) else {
             return .malformedClusterName
         }
         return nil
+    }
+
+    /// Two letters, then words of letters, then a number of one or two digits, all joined
+    /// by single dashes.
+    private static func isRegion(_ region: [UInt8]) -> Bool {
+        let parts = region.split(separator: UInt8(ascii: "-"), omittingEmptySubsequences: false)
+        guard parts.count >= 3, let number = parts.last, let country = parts.first else { return false }
+        return country.count == 2 && country.allSatisfy(isLowercaseLetter)
+            && (1...2).contains(number.count) && number.allSatisfy(isDigit)
+            && parts.dropFirst().dropLast().allSatisfy { !$0.isEmpty && $0.allSatisfy(isLowercaseLetter) }
+    }
+
+    private static func partitionOf(region: String) -> String {
+        if region.hasPrefix("cn-") { return "aws-cn" }
+        if region.hasPrefix("us-gov-") { return "aws-us-gov" }
+        return "aws"
     }
 
     private static func isLowercaseLetter(_ byte: UInt8) -> Bool { (0x61...0x7A).contains(byte) }

@@ -26,6 +26,9 @@ public enum PolicyStoreError: Error, Sendable, Hashable, CustomStringConvertible
     case policyAssigned(policy: String, clusters: [String])
     /// The cluster ARN is malformed.
     case invalidClusterARN(String, ClusterARNProblem)
+    /// Who the changes are to be recorded as (`StoreOptions.actor`, `write(actor:)`) cannot
+    /// be shown safely in the history.
+    case invalidActor(String, ActorProblem)
     /// No recorded change left the object at this revision.
     case unknownRevision(ObjectKind, name: String, revision: Int)
     /// Restoring the policy to a revision needs a ruleset that no longer exists.
@@ -91,7 +94,14 @@ public enum PolicyStoreError: Error, Sendable, Hashable, CustomStringConvertible
         case .policyAssigned(let policy, let clusters):
             return "the policy \(quoted(policy)) is assigned to \(clusters.count == 1 ? "cluster" : "clusters") \(clusters.joined(separator: ", ")): you cannot delete active policies; remove the policy from all clusters before you can delete it"
         case .invalidClusterARN(let arn, let problem):
-            return "\(quoted(arn)) is not an Amazon ECS cluster ARN: \(problem.explanation); write arn:aws:ecs:<region>:<12-digit account>:cluster/<name>"
+            return "\(quoted(arn)) is not an Amazon ECS cluster ARN: \(problem.explanation); write arn:<aws, aws-cn or aws-us-gov>:ecs:<region>:<12-digit account>:cluster/<name>"
+        case .invalidActor(let actor, let problem):
+            switch problem {
+            case .tooLong(let length):
+                return "the actor \(quoted(actor)) is \(length) characters long: the history keeps at most \(ActorRules.maximumLength)"
+            case .disallowedCharacter(let position):
+                return "the actor \(quoted(actor)) has a control, line-breaking or formatting character at position \(position): give a name without one"
+            }
         case .unknownRevision(let kind, let name, let revision):
             return "the \(kind) \(quoted(name)) has no recorded revision \(revision): see its history for the revisions there are"
         case .restoreNeedsRuleset(let policy, let revision, let ruleset):
@@ -130,7 +140,7 @@ public enum PolicyStoreError: Error, Sendable, Hashable, CustomStringConvertible
         case .databaseNotFound(let path):
             return "there is no database at \(path): create one with a command that writes (policy create, ruleset create, import or demo), or give the right --db path"
         case .incompatibleDatabase(let path, let problem):
-            return "cannot use \(path): \(problem.explanation)"
+            return "cannot use \(path.isEmpty ? "the database path" : path): \(problem.explanation)"
         case .readOnlyDatabase(let path, let error):
             return "cannot write to \(path) (\(error.message)): check the permissions of the file and of its folder"
         case .diskFull(let path, let error):
@@ -176,10 +186,18 @@ extension DescriptionProblem {
 extension ClusterARNProblem {
     var explanation: String {
         switch self {
-        case .notAnECSClusterARN: return "it does not start with arn:aws:ecs: or lacks :cluster/"
-        case .malformedRegion: return "the region is not like us-east-1"
-        case .malformedAccount: return "the account is not 12 digits"
-        case .malformedClusterName: return "the cluster name must be 1 to \(ClusterARNRules.maximumNameLength) letters, digits, '-' or '_'"
+        case .notAnECSClusterARN:
+            return "it is not arn:<partition>:ecs:<region>:<account>:cluster/<name>"
+        case .unknownPartition(let partition):
+            return "the partition \(quoted(partition)) is not aws, aws-cn or aws-us-gov"
+        case .malformedRegion:
+            return "the region is not like us-east-1, cn-north-1 or us-gov-west-1"
+        case .regionOutsidePartition(let region, let partition):
+            return "the region \(region) is not in the partition \(partition) (cn-* regions are in aws-cn, us-gov-* in aws-us-gov, the others in aws)"
+        case .malformedAccount:
+            return "the account is not 12 digits"
+        case .malformedClusterName:
+            return "the cluster name must be 1 to \(ClusterARNRules.maximumNameLength) ASCII letters, digits, '-' or '_'"
         }
     }
 }

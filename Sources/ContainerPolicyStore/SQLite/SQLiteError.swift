@@ -21,9 +21,14 @@ public struct SQLiteError: Error, Sendable, Hashable, CustomStringConvertible {
         self.sql = sql
     }
 
+    /// The code, its name, SQLite's message and the start of the statement: enough to find
+    /// it, on one line, however long the statement.
     public var description: String {
         var text = "SQLite error \(code.rawValue) (\(code.name)): \(message)"
-        if let sql { text += " in «\(sql)»" }
+        if let sql {
+            let oneLine = sql.split(whereSeparator: \.isNewline).map { $0.trimmingCharacters(in: .whitespaces) }.joined(separator: " ")
+            text += " in «\(oneLine.count > 120 ? oneLine.prefix(120) + "…" : oneLine)»"
+        }
         return text
     }
 }

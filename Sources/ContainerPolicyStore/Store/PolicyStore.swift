@@ -32,6 +32,7 @@ public final class PolicyStore: Sendable {
     /// queue in one line, the first store's busy timeout applies, and the strongest
     /// `synchronous` any of them asked for.
     public convenience init(path: String, options: StoreOptions = StoreOptions()) throws(PolicyStoreError) {
+        if let problem = ActorRules.problem(in: options.actor) { throw .invalidActor(options.actor, problem) }
         let exists = try Self.checkPath(path)
         if !exists, options.readOnly || !options.createIfMissing {
             throw .databaseNotFound(path: path)
@@ -58,6 +59,7 @@ public final class PolicyStore: Sendable {
     /// A private database in memory, gone when the store is closed or released. For tests
     /// and tools that only compute.
     public static func inMemory(options: StoreOptions = StoreOptions()) throws(PolicyStoreError) -> PolicyStore {
+        if let problem = ActorRules.problem(in: options.actor) { throw .invalidActor(options.actor, problem) }
         do {
             let database = try SharedDatabase.inMemory(options: connectionOptions(options)) {
                 var memory = options
@@ -377,6 +379,7 @@ public final class PolicyStore: Sendable {
                 return try body(transaction)
             }
         case .write(let actor):
+            if let problem = ActorRules.problem(in: actor) { throw PolicyStoreError.invalidActor(actor, problem) }
             return try connection.transaction(.immediate) {
                 // Tells the history's triggers who writes, and that the store records its
                 // own operations. REPLACE also clears a row someone left behind.

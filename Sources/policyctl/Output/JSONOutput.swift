@@ -104,6 +104,9 @@ struct ChangeJSON: Encodable {
     let actor: String
     let before: JSONValue
     let after: JSONValue
+    /// What of the row breaks the history's format (each a sentence); absent for a sound row,
+    /// whose `before` and `after` are objects. A damaged state is given as the text it is.
+    let damage: [String]?
 
     init(_ change: Change) throws {
         sequence = change.sequence
@@ -113,8 +116,13 @@ struct ChangeJSON: Encodable {
         action = change.action.rawValue
         revision = change.revision
         actor = change.actor
-        before = try change.before.map(JSONValue.init(text:)) ?? .null
-        after = try change.after.map(JSONValue.init(text:)) ?? .null
+        func state(_ text: String?) -> JSONValue {
+            guard let text else { return .null }
+            return (try? JSONValue(text: text)) ?? .string(text)
+        }
+        before = state(change.before)
+        after = state(change.after)
+        damage = change.damage.isEmpty ? nil : change.damage.map(\.description)
     }
 }
 

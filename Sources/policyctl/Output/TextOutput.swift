@@ -38,7 +38,7 @@ struct PolicyTable: ListOutput {
     func printPage(_ page: [Policy], first: Bool) {
         printTable(
             page, header: first ? ["NAME", "XDR", "RULESETS"] : nil,
-            columns: { [$0.name, XDRSetting($0.xdrEnabled).rawValue, listed($0.rulesets)] },
+            columns: { [$0.name + damagedMark($0.damage), XDRSetting($0.xdrEnabled).rawValue, listed($0.rulesets)] },
             description: \.description)
     }
 
@@ -52,7 +52,7 @@ struct RulesetTable: ListOutput {
     func printPage(_ page: [Ruleset], first: Bool) {
         printTable(
             page, header: first ? ["NAME", "RULES"] : nil,
-            columns: { [$0.name, listed($0.rules.map(ruleArgument))] },
+            columns: { [$0.name + damagedMark($0.damage), listed($0.rules.map(ruleArgument))] },
             description: \.description)
     }
 
@@ -85,7 +85,7 @@ enum PolicyDetails {
             ("Created", Timestamp.text(from: policy.createdAt)),
             ("Updated", Timestamp.text(from: policy.updatedAt)),
             ("Rulesets updated", Timestamp.text(from: policy.rulesetsUpdatedAt)),
-        ])
+        ] + damageField(policy.damage))
     }
 }
 
@@ -100,8 +100,20 @@ enum RulesetDetails {
             ("Revision", String(ruleset.revision)),
             ("Created", Timestamp.text(from: ruleset.createdAt)),
             ("Updated", Timestamp.text(from: ruleset.updatedAt)),
-        ])
+        ] + damageField(ruleset.damage))
     }
+}
+
+/// ` (damaged)` after the name of an object that holds stored values breaking the product's
+/// rules (`show` lists them): its other columns may not be all that is stored.
+private func damagedMark(_ damage: [StoredDamage]) -> String {
+    damage.isEmpty ? "" : " (damaged)"
+}
+
+/// Stored values that break the product's rules, one per line, when there are any: shown
+/// as they are, so the values above them are not taken for what is stored.
+private func damageField(_ damage: [StoredDamage]) -> [(String, String)] {
+    damage.isEmpty ? [] : [("Damaged", lines(damage.map(\.description)))]
 }
 
 /// `policy history` and `ruleset history` without `--json`: one row per change, oldest first.
@@ -136,6 +148,8 @@ private struct RecordedState: Decodable {
 /// `rulesets +base -legacy`, `rules +TM-00000002:log -TM-00000001 ~TM-00000003:isolate`); a
 /// description is only named. `-` for a delete, whose action says it all.
 private func changeSummary(_ change: Change) throws -> String {
+    // A row another program damaged is shown as damaged, not read as something it is not.
+    guard change.damage.isEmpty else { return "damaged: " + change.damage.map(\.description).joined(separator: "; ") }
     guard let afterText = change.after else { return "-" }
     let before = try change.before.map(RecordedState.init(text:)) ?? RecordedState()
     let after = try RecordedState(text: afterText)
