@@ -20,6 +20,12 @@ import Testing
         #expect(Migration.embedded.map(\.version) == Array(1...Migration.embedded.count))
     }
 
+    @Test func theEmbeddedSchemaIsTheOneTheMigrationsMake() throws {
+        let made = try SchemaVerification.objectsMade(byMigrationsUpTo: Migration.embedded.count)
+        #expect(Set(SchemaVerification.latestSchema) == Set(made), "run Scripts/embed-migrations")
+        #expect(SchemaVerification.latestSchema.count == made.count && made.count > 40)
+    }
+
     @Test func checksumIsTheSHA256OfTheFile() throws {
         for (file, migration) in zip(try migrationFiles(), Migration.embedded) {
             let process = Process()

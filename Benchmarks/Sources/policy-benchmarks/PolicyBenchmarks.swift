@@ -7,7 +7,7 @@ struct PolicyBenchmarks: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "policy-benchmarks",
         abstract: "ContainerPolicyStore side by side with the raw SQLite C API and GRDB.swift.",
-        subcommands: [Run.self, PeakMemory.self, ReaderLatency.self],
+        subcommands: [Run.self, PeakMemory.self, ReaderLatency.self, OpenCost.self],
         defaultSubcommand: Run.self)
 }
 
