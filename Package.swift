@@ -17,9 +17,16 @@ let package = Package(
             pkgConfig: "sqlite3",
             providers: [.apt(["libsqlite3-dev"])]
         ),
+        // The SQLite core: connections, statements, errors, transactions, the connection pools,
+        // the migrator. Its own target, so that it cannot know a word of the domain, and the
+        // store reaches it only through its `package` API.
+        .target(
+            name: "SQLiteCore",
+            dependencies: ["CSQLite"]
+        ),
         .target(
             name: "ContainerPolicyStore",
-            dependencies: ["CSQLite"]
+            dependencies: ["SQLiteCore"]
         ),
         .executableTarget(
             name: "policyctl",
@@ -34,7 +41,7 @@ let package = Package(
         ),
         .testTarget(
             name: "ContainerPolicyStoreTests",
-            dependencies: ["ContainerPolicyStore"]
+            dependencies: ["ContainerPolicyStore", "SQLiteCore"]
         ),
         .testTarget(
             name: "policyctlTests",
@@ -42,7 +49,7 @@ let package = Package(
         ),
         .testTarget(
             name: "ReliabilityTests",
-            dependencies: ["store-stress", "policyctl", "ContainerPolicyStore"]
+            dependencies: ["store-stress", "policyctl", "ContainerPolicyStore", "SQLiteCore"]
         ),
     ],
     swiftLanguageModes: [.v6]

@@ -2,6 +2,7 @@ import Foundation
 import Synchronization
 import Testing
 @testable import ContainerPolicyStore
+@testable import SQLiteCore
 
 /// The store as a Swift 6 dependency: transactions that cannot outlive their closure, async
 /// calls that suspend and honour cancellation, readers beside the writer, typed errors, and

@@ -2,6 +2,7 @@ import CSQLite
 import Foundation
 import Testing
 @testable import ContainerPolicyStore
+@testable import SQLiteCore
 
 /// The SQLite layer on its own, with tables of its own: no policy in sight.
 @Suite struct ConnectionTests {

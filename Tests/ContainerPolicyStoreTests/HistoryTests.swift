@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 @testable import ContainerPolicyStore
+@testable import SQLiteCore
 
 @Suite struct HistoryTests {
     let directory: TemporaryDirectory

@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 @testable import ContainerPolicyStore
+@testable import SQLiteCore
 
 @Suite struct MigrationTests {
     func migrationFiles() throws -> [URL] {
@@ -12,22 +13,22 @@ import Testing
 
     @Test func embeddedCopyMatchesTheMigrationsFolderByteForByte() throws {
         let files = try migrationFiles()
-        #expect(files.count == Migration.embedded.count, "run Scripts/embed-migrations")
-        for (file, migration) in zip(files, Migration.embedded) {
+        #expect(files.count == PolicyStoreSchema.migrations.count, "run Scripts/embed-migrations")
+        for (file, migration) in zip(files, PolicyStoreSchema.migrations) {
             #expect(file.deletingPathExtension().lastPathComponent == migration.name)
             #expect(try String(contentsOf: file, encoding: .utf8) == migration.sql, "run Scripts/embed-migrations")
         }
-        #expect(Migration.embedded.map(\.version) == Array(1...Migration.embedded.count))
+        #expect(PolicyStoreSchema.migrations.map(\.version) == Array(1...PolicyStoreSchema.migrations.count))
     }
 
     @Test func theEmbeddedSchemaIsTheOneTheMigrationsMake() throws {
-        let made = try SchemaVerification.objectsMade(byMigrationsUpTo: Migration.embedded.count)
-        #expect(Set(SchemaVerification.latestSchema) == Set(made), "run Scripts/embed-migrations")
-        #expect(SchemaVerification.latestSchema.count == made.count && made.count > 40)
+        let made = try SchemaVerification.objectsMade(by: PolicyStoreSchema.migrations)
+        #expect(Set(PolicyStoreSchema.latestObjects) == Set(made), "run Scripts/embed-migrations")
+        #expect(PolicyStoreSchema.latestObjects.count == made.count && made.count > 40)
     }
 
     @Test func checksumIsTheSHA256OfTheFile() throws {
-        for (file, migration) in zip(try migrationFiles(), Migration.embedded) {
+        for (file, migration) in zip(try migrationFiles(), PolicyStoreSchema.migrations) {
             let process = Process()
             process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
             process.arguments = ["sha256sum", file.path]
@@ -65,16 +66,16 @@ import Testing
                 [String($0.int(0)), $0.text(1), $0.text(2), $0.text(3)]
             }
         }
-        #expect(records.map { $0[0] } == Migration.embedded.map { String($0.version) })
-        #expect(records.map { $0[1] } == Migration.embedded.map(\.name))
-        #expect(records.map { $0[2] } == Migration.embedded.map(\.checksum))
+        #expect(records.map { $0[0] } == PolicyStoreSchema.migrations.map { String($0.version) })
+        #expect(records.map { $0[1] } == PolicyStoreSchema.migrations.map(\.name))
+        #expect(records.map { $0[2] } == PolicyStoreSchema.migrations.map(\.checksum))
         #expect(records.allSatisfy { $0[3].count == 24 && $0[3].hasSuffix("Z") })
     }
 
     @Test func anOlderDatabaseIsUpgradedInOrder() throws {
         let directory = try TemporaryDirectory()
         let path = directory.path("old.sqlite")
-        let first = Migrator(migrations: Array(Migration.embedded.prefix(1)))
+        let first = Migrator(try PolicyStoreSchema.schema.prefix(1))
         let journal = JournalSettings(mode: "WAL", synchronous: "FULL")
         do {
             let connection = try Connection(.file(path: path), options: ConnectionOptions())
@@ -83,13 +84,13 @@ import Testing
         var readOnly = StoreOptions()
         readOnly.readOnly = true
         #expect(throws: PolicyStoreError.incompatibleDatabase(
-            path: path, .needsMigration(found: 1, required: Migration.embedded.count))) {
+            path: path, .needsMigration(found: 1, required: PolicyStoreSchema.migrations.count))) {
             try PolicyStore(path: path, options: readOnly)
         }
         let store = try PolicyStore(path: path)
         #expect(try store.perform(.policyCount()) == 0)
         let versions = try store.withConnection { try $0.query("SELECT version FROM schema_migrations") { $0.int(0) } }
-        #expect(versions == Migration.embedded.map(\.version))
+        #expect(versions == PolicyStoreSchema.migrations.map(\.version))
     }
 
     /// Migration 4 makes the clusters table again with the partition-aware ARN rule; a row
@@ -99,7 +100,7 @@ import Testing
         let path = directory.path("v3.sqlite")
         do {
             let connection = try Connection(.file(path: path), options: ConnectionOptions())
-            try Migrator(migrations: Array(Migration.embedded.prefix(3))).prepare(
+            try Migrator(try PolicyStoreSchema.schema.prefix(3)).prepare(
                 connection, readOnly: false, initializeEmpty: true, journal: JournalSettings(mode: "WAL", synchronous: "FULL"))
             try connection.execute("""
                 INSERT INTO clusters (arn) VALUES ('arn:aws:ecs:us--1:123456789012:cluster/old');
@@ -122,7 +123,9 @@ import Testing
         let path = directory.path("failing.sqlite")
         let script = "CREATE TABLE broken (id INTEGER PRIMARY KEY) STRICT;\n" + String(repeating: "-- filler\n", count: 2_000)
             + "CREATE TABLE broken (again TEXT);"
-        let migrator = Migrator(migrations: Migration.embedded + [Migration(version: 5, name: "0005_broken", sql: script)])
+        let migrator = Migrator(DatabaseSchema(
+            migrations: PolicyStoreSchema.migrations + [Migration(version: 5, name: "0005_broken", sql: script)],
+            applicationID: PolicyStoreSchema.applicationID, latestObjects: []))
         let connection = try Connection(.file(path: path), options: ConnectionOptions())
         defer { connection.close() }
         let error = #expect(throws: DatabaseProblem.self) {
@@ -179,11 +182,11 @@ import Testing
         let directory = try TemporaryDirectory()
         let path = directory.path("newer.sqlite")
         try PolicyStore(path: path).perform(.createPolicy(named: "web"))
-        let newer = Migration.embedded.count + 1
+        let newer = PolicyStoreSchema.migrations.count + 1
         #expect(try sqliteShell(path, """
             INSERT INTO schema_migrations VALUES (\(newer), '000\(newer)_future', '\(String(repeating: "0", count: 64))', '2030-01-01T00:00:00.000Z');
             """).succeeded)
-        try expectRefused(path, .newerSchema(found: newer, supported: Migration.embedded.count))
+        try expectRefused(path, .newerSchema(found: newer, supported: PolicyStoreSchema.migrations.count))
     }
 
     @Test func anAlteredMigrationIsRefusedAndUnchanged() throws {
@@ -191,7 +194,7 @@ import Testing
         let path = directory.path("altered.sqlite")
         _ = try PolicyStore(path: path)
         #expect(try sqliteShell(path, "UPDATE schema_migrations SET checksum = '\(String(repeating: "f", count: 64))' WHERE version = 2;").succeeded)
-        try expectRefused(path, .alteredMigration(version: 2, name: Migration.embedded[1].name))
+        try expectRefused(path, .alteredMigration(version: 2, name: PolicyStoreSchema.migrations[1].name))
     }
 
     @Test func aMarkedDatabaseWithoutItsRecordIsRefused() throws {

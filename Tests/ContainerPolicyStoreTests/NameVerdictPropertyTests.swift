@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 @testable import ContainerPolicyStore
+@testable import SQLiteCore
 
 /// Swift's name rules and the schema's CHECK constraints must give the same verdict for
 /// every name: thousands of generated names go to both.

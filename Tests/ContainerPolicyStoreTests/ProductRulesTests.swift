@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 @testable import ContainerPolicyStore
+@testable import SQLiteCore
 
 /// One test for each rule in shared/reference/product-facts.md, named after it.
 @Suite("Product rules") struct ProductRulesTests {

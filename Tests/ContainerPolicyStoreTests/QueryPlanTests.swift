@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 @testable import ContainerPolicyStore
+@testable import SQLiteCore
 
 /// The statements of get, duplicate and modify must search indexes, never scan a table, so
 /// their cost stays flat as the store grows (Docs/performance.md measures it).

@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 @testable import ContainerPolicyStore
+@testable import SQLiteCore
 
 /// The schema guards the data for any writer: here the real `sqlite3` shell, with foreign
 /// keys off as the shell starts, and on.

@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 @testable import ContainerPolicyStore
+@testable import SQLiteCore
 
 /// A folder of its own for one test, removed when the test ends.
 final class TemporaryDirectory {

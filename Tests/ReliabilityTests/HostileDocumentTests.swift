@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 @testable import ContainerPolicyStore
+@testable import SQLiteCore
 @testable import store_stress
 
 /// Malformed policy documents for import: every prefix of a valid export, values of the

@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 @testable import ContainerPolicyStore
+@testable import SQLiteCore
 @testable import store_stress
 
 /// Files that are not what they should be. Each must give a `PolicyStoreError` case a caller

@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 @testable import ContainerPolicyStore
+@testable import SQLiteCore
 @testable import store_stress
 
 /// Names and descriptions from `HostileText`: the Swift rules and the schema's CHECKs give

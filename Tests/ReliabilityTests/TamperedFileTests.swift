@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 @testable import ContainerPolicyStore
+@testable import SQLiteCore
 
 /// Files that lie, and paths that are not files: a schema altered in the shell, an empty
 /// file, special files, values written with the checks switched off. Each is refused or shown

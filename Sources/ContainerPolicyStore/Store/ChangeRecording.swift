@@ -1,3 +1,5 @@
+import SQLiteCore
+
 /// The library records each of its operations in the history as one change, at one
 /// revision. (The schema's triggers record every other writer's changes row by row; the
 /// `write_context` row of the transaction tells them to stand aside.)

@@ -1,3 +1,5 @@
+import SQLiteCore
+
 extension StoreTransaction {
     static let clusterColumns = """
         SELECT c.arn, p.name, c.assigned_at FROM clusters AS c LEFT JOIN policies AS p ON p.id = c.policy_id

@@ -1,3 +1,5 @@
+import SQLiteCore
+
 extension PolicyStoreError {
     /// The store's error for anything its layers below throw: the one place where SQLite's
     /// result codes and the migrator's findings become cases a caller can act on.

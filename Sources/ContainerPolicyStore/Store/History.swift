@@ -1,3 +1,5 @@
+import SQLiteCore
+
 extension StoreTransaction {
     /// Every recorded change to the policy named `name` (ignoring letter case), oldest first,
     /// including those of earlier policies of that name that were deleted.

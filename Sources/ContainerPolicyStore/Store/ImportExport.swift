@@ -1,4 +1,5 @@
 import Foundation
+import SQLiteCore
 
 /// What an export wrote.
 public struct ExportSummary: Sendable, Hashable {

@@ -1,3 +1,5 @@
+import SQLiteCore
+
 /// One thing `checkIntegrity()` found wrong with the database.
 public struct IntegrityFinding: Sendable, Hashable, CustomStringConvertible {
     /// Which check found it.
@@ -59,7 +61,8 @@ extension StoreTransaction {
     }
 
     private func currentSchemaDifferences() throws -> [SchemaDifference] {
-        try SchemaVerification.differences(in: connection, version: try Migrator().appliedVersion(connection))
+        try SchemaVerification.differences(
+            in: connection, schema: PolicyStoreSchema.schema, version: try Migrator(PolicyStoreSchema.schema).appliedVersion(connection))
     }
 
     private func integrityFindings() throws -> [IntegrityFinding] {

@@ -1,3 +1,5 @@
+import SQLiteCore
+
 extension StoreTransaction {
     static let policyColumns = """
         SELECT p.id, p.name, p.description, p.xdr_enabled, p.revision, p.created_at, p.updated_at,

@@ -1,4 +1,5 @@
 import Foundation
+import SQLiteCore
 import Synchronization
 
 /// The policy database: opens (or creates) a SQLite file, brings its schema up to date, and
@@ -84,7 +85,7 @@ public final class PolicyStore: Sendable {
 
     /// Prepares the first connection; returns whether it turned an empty file into a database.
     private static func prepare(_ connection: Connection, options: StoreOptions) throws -> Bool {
-        try Migrator().prepare(
+        try Migrator(PolicyStoreSchema.schema).prepare(
             connection, readOnly: options.readOnly, initializeEmpty: options.createIfMissing,
             journal: JournalSettings(mode: options.journalMode.rawValue, synchronous: options.synchronous.rawValue))
     }

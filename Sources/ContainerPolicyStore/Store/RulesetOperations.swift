@@ -1,3 +1,5 @@
+import SQLiteCore
+
 extension StoreTransaction {
     static let rulesetColumns = """
         SELECT s.id, s.name, s.description, s.revision, s.created_at, s.updated_at,

@@ -1,4 +1,5 @@
 import Synchronization
+import SQLiteCore
 
 /// The store's operations inside one transaction, handed to the closure of
 /// ``PolicyStore/write(actor:_:)-(_,(borrowing StoreTransaction) throws(PolicyStoreError) -> T)``

@@ -1,4 +1,5 @@
 import Foundation
+import SQLiteCore
 
 /// The schema's timestamps: UTC ISO-8601 text with milliseconds, `2026-11-29T05:07:21.123Z`,
 /// as the database stores them and as JSON shows them.

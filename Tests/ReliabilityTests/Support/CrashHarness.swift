@@ -1,5 +1,6 @@
 import Foundation
 @testable import ContainerPolicyStore
+@testable import SQLiteCore
 @testable import store_stress
 
 /// Runs the crash workload (`store-stress crash`) on one file again and again, kills it with

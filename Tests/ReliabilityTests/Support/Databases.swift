@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 @testable import ContainerPolicyStore
+@testable import SQLiteCore
 @testable import store_stress
 
 /// Builds databases for the hostile-file tests.

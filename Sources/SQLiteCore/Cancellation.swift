@@ -6,14 +6,16 @@ import Foundation
 ///
 /// `@unchecked Sendable`: the fields are guarded by `lock`, and `sqlite3_interrupt` may be
 /// called from any thread while the connection is open, which attachment guarantees.
-final class Cancellation: @unchecked Sendable {
+package final class Cancellation: @unchecked Sendable {
     private let lock = NSLock()
     private var cancelled = false
     private var running: Connection?
 
-    var isCancelled: Bool { lock.withLock { cancelled } }
+    package init() {}
 
-    func cancel() {
+    package var isCancelled: Bool { lock.withLock { cancelled } }
+
+    package func cancel() {
         lock.withLock {
             cancelled = true
             running?.interrupt()
@@ -21,13 +23,13 @@ final class Cancellation: @unchecked Sendable {
     }
 
     /// From now on, cancelling interrupts the statement running on `connection`.
-    func attach(_ connection: Connection) {
+    package func attach(_ connection: Connection) {
         lock.withLock { running = connection }
     }
 
     /// Ends the interruptions; returns whether the work was cancelled by then.
     @discardableResult
-    func detach() -> Bool {
+    package func detach() -> Bool {
         lock.withLock {
             running = nil
             return cancelled

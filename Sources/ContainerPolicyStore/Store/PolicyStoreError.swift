@@ -1,3 +1,5 @@
+import SQLiteCore
+
 /// Every way an operation of the store can be refused. Each case carries what a caller
 /// needs to react, and its `description` says what to fix. When an operation throws, the
 /// database is as it was before the operation began.

@@ -6,13 +6,13 @@ import Synchronization
 /// opener of the same file (the same device and inode) in this process shares one
 /// `SharedDatabase`, so the process has one writer per file and its writes queue in order
 /// instead of competing for SQLite's lock.
-final class SharedDatabase: Sendable {
+package final class SharedDatabase: Sendable {
     /// The connection that writes; nil when the file was opened for reading only.
-    let writer: ConnectionPool?
+    package let writer: ConnectionPool?
     /// Read-only connections of a WAL file; nil when reads go through the writer (a private
     /// in-memory database, or a file with a rollback journal, where a reader would block
     /// the writer's commit anyway).
-    let readers: ConnectionPool?
+    package let readers: ConnectionPool?
     private let key: Key?
     /// Whether the writer runs with `PRAGMA synchronous = FULL`: once one opener asked for
     /// it, every opener gets it, so that none gets less durability than it asked for.
@@ -22,7 +22,7 @@ final class SharedDatabase: Sendable {
     private let callerThreads = Mutex<Set<UInt>>([])
 
     /// The pool that serves reads.
-    var readPool: ConnectionPool {
+    package var readPool: ConnectionPool {
         // One of the two always exists: see the initializers.
         readers ?? writer!
     }
@@ -60,7 +60,7 @@ final class SharedDatabase: Sendable {
     ///   - synchronousIsFull: whether `prepare` sets `PRAGMA synchronous = FULL`. An opener
     ///     of a file open already that needs FULL gets it: see ``makeSynchronousFull()``.
     ///   - isWAL: reads the journal mode of the prepared first connection.
-    static func open(
+    package static func open(
         path: String, options: ConnectionOptions, readerCount: Int, synchronousIsFull: Bool,
         prepare: (Connection) throws -> Void, isWAL: (Connection) throws -> Bool
     ) throws -> SharedDatabase {
@@ -103,7 +103,7 @@ final class SharedDatabase: Sendable {
     }
 
     /// A private in-memory database with one connection, shared with no one.
-    static func inMemory(options: ConnectionOptions, prepare: (Connection) throws -> Void) throws -> SharedDatabase {
+    package static func inMemory(options: ConnectionOptions, prepare: (Connection) throws -> Void) throws -> SharedDatabase {
         let connection = try Connection(.memory, options: options)
         do {
             try prepare(connection)
@@ -119,7 +119,7 @@ final class SharedDatabase: Sendable {
 
     /// Ends one opener's use. The last one closes the connections once the work already
     /// started or queued is done, and waits for that unless it is itself such work.
-    func release() {
+    package func release() {
         let isLast = Self.openFiles.withLock { openFiles in
             guard let key, var entry = openFiles[key] else { return true }
             entry.openers -= 1
@@ -147,7 +147,7 @@ final class SharedDatabase: Sendable {
     /// Sets the writer's `PRAGMA synchronous` to FULL unless it is already: an opener of a
     /// file open already that asks for FULL gets it, and so do the others. Only then does it
     /// wait, behind the writes queued before it.
-    func makeSynchronousFull() throws {
+    package func makeSynchronousFull() throws {
         guard let writer, !synchronousIsFull.withLock({ $0 }) else { return }
         try asCaller {
             try writer.withConnection { connection in
@@ -164,7 +164,7 @@ final class SharedDatabase: Sendable {
 
     /// Runs `body` as a caller of this database on the current thread; throws
     /// ``ReentrantDatabaseCall`` when the thread is already running one of its closures.
-    func asCaller<T>(_ body: () throws -> T) throws -> T {
+    package func asCaller<T>(_ body: () throws -> T) throws -> T {
         let thread = currentThreadID()
         let entered = callerThreads.withLock { $0.insert(thread).inserted }
         guard entered else { throw ReentrantDatabaseCall() }
@@ -173,14 +173,14 @@ final class SharedDatabase: Sendable {
     }
 
     /// Whether the current thread is running a closure of this database.
-    var isCallerThread: Bool {
+    package var isCallerThread: Bool {
         let thread = currentThreadID()
         return callerThreads.withLock { $0.contains(thread) }
     }
 }
 
 /// A call into a database from inside one of its own closures, on the same thread.
-struct ReentrantDatabaseCall: Error {}
+package struct ReentrantDatabaseCall: Error {}
 
 private func currentThreadID() -> UInt {
     #if canImport(Darwin)

@@ -12,19 +12,19 @@ import Darwin
 /// every millisecond and takes the lock first: under steady load an old waiter can lose every
 /// race until its timeout (write starvation). Here every waiter tries again within a
 /// millisecond, however long it has waited, and the jitter keeps waiters from retrying in step.
-final class BusyWait {
+package final class BusyWait {
     private let timeoutNanoseconds: UInt64
     /// When the current wait began: SQLite counts the tries of one wait from 0.
     private var startedAt: UInt64 = 0
 
-    init(timeout: Duration) {
+    package init(timeout: Duration) {
         let (seconds, attoseconds) = timeout.components
         timeoutNanoseconds = UInt64(clamping: max(0, seconds)) &* 1_000_000_000
             &+ UInt64(clamping: max(0, attoseconds / 1_000_000_000))
     }
 
     /// Whether to try again (after a pause) on the `attempt`th busy answer of this wait.
-    func shouldRetry(attempt: Int32) -> Bool {
+    package func shouldRetry(attempt: Int32) -> Bool {
         let now = Self.monotonicNanoseconds()
         if attempt == 0 { startedAt = now }
         let waited = now &- startedAt
@@ -49,7 +49,7 @@ final class BusyWait {
 
 /// SQLite's busy handler: a C function, so the wait state comes in as the context pointer,
 /// which the connection keeps alive for as long as the handler is installed.
-let busyWaitCallback: @convention(c) (UnsafeMutableRawPointer?, Int32) -> Int32 = { context, attempt in
+package let busyWaitCallback: @convention(c) (UnsafeMutableRawPointer?, Int32) -> Int32 = { context, attempt in
     guard let context else { return 0 }
     return Unmanaged<BusyWait>.fromOpaque(context).takeUnretainedValue().shouldRetry(attempt: attempt) ? 1 : 0
 }

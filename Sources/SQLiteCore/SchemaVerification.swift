@@ -21,28 +21,40 @@ public struct SchemaDifference: Sendable, Hashable, CustomStringConvertible {
     public let type: String
     public let name: String
 
+    package init(change: Change, type: String, name: String) {
+        self.change = change
+        self.type = type
+        self.name = name
+    }
+
     public var description: String { "\(type) \(name): \(change.rawValue)" }
 }
 
 /// The objects of a schema as SQLite keeps them in `sqlite_schema`.
-struct SchemaObject: Hashable, Sendable {
-    let type: String
-    let name: String
+package struct SchemaObject: Hashable, Sendable {
+    package let type: String
+    package let name: String
     /// The SQL text as written; nil for the indexes SQLite makes for UNIQUE constraints.
-    let sql: String?
+    package let sql: String?
+
+    package init(type: String, name: String, sql: String?) {
+        self.type = type
+        self.name = name
+        self.sql = sql
+    }
 }
 
 /// Compares a database's schema, object by object and as text, with the one the embedded
 /// migrations make: a trigger added in the shell, one dropped or a view replaced would
 /// otherwise be trusted by every write.
-enum SchemaVerification {
+package enum SchemaVerification {
     /// The differences between the schema of `connection`'s database, at migration `version`,
     /// and the schema the library's first `version` migrations make. Statistics tables
     /// (`ANALYZE`'s `sqlite_stat*`) are left out: they change what the planner knows, not
     /// what the schema does.
-    static func differences(in connection: Connection, version: Int) throws -> [SchemaDifference] {
+    package static func differences(in connection: Connection, schema: DatabaseSchema, version: Int) throws -> [SchemaDifference] {
         let found = try objects(in: connection)
-        let expected = try expectedObjects(version: version)
+        let expected = try expectedObjects(schema, version: version)
         let foundByKey = Dictionary(uniqueKeysWithValues: found.map { (Key($0), $0) })
         let expectedByKey = Dictionary(uniqueKeysWithValues: expected.map { (Key($0), $0) })
         var differences: [SchemaDifference] = []
@@ -77,27 +89,31 @@ enum SchemaVerification {
         ) { row in SchemaObject(type: row.text(0), name: row.text(1), sql: row.optionalText(2)) }
     }
 
-    /// The schema of each older migration version, made once per process when a file at
-    /// that version is opened.
-    private static let expected = Mutex<[Int: [SchemaObject]]>([:])
+    /// The schema of each older migration version of an application, made once per process
+    /// when a file at that version is opened.
+    private static let older = Mutex<[VersionKey: [SchemaObject]]>([:])
 
-    /// The latest schema is embedded (`latestSchema`, checked by a test against the
-    /// migrations): applying them in every process would cost more than the comparison.
-    private static func expectedObjects(version: Int) throws -> [SchemaObject] {
-        if version == Migration.embedded.last?.version { return latestSchema }
-        if let known = expected.withLock({ $0[version] }) { return known }
-        let objects = try objectsMade(byMigrationsUpTo: version)
-        expected.withLock { $0[version] = objects }
+    private struct VersionKey: Hashable {
+        let applicationID: Int32
+        let version: Int
+    }
+
+    /// The latest schema is the application's embedded one: applying the migrations in every
+    /// process would cost more than the comparison.
+    private static func expectedObjects(_ schema: DatabaseSchema, version: Int) throws -> [SchemaObject] {
+        if version == schema.migrations.last?.version { return schema.latestObjects }
+        let key = VersionKey(applicationID: schema.applicationID, version: version)
+        if let known = older.withLock({ $0[key] }) { return known }
+        let objects = try objectsMade(by: schema.migrations.filter { $0.version <= version })
+        older.withLock { $0[key] = objects }
         return objects
     }
 
-    /// The schema the first `version` migrations make, in a private in-memory database.
-    static func objectsMade(byMigrationsUpTo version: Int) throws -> [SchemaObject] {
+    /// The schema `migrations` make, applied in a private in-memory database.
+    package static func objectsMade(by migrations: [Migration]) throws -> [SchemaObject] {
         let scratch = try Connection(.memory, options: ConnectionOptions())
         defer { scratch.close() }
-        for migration in Migration.embedded where migration.version <= version {
-            try scratch.execute(migration.sql)
-        }
+        for migration in migrations { try scratch.execute(migration.sql) }
         return try objects(in: scratch)
     }
 }

@@ -7,10 +7,10 @@ import Foundation
 /// `@unchecked Sendable`: every field is guarded by `lock`, and a connection is used by the
 /// one caller it was handed to until it comes back. A `Mutex` would not do: its `sending`
 /// rules reject moving the non-`Sendable` connections in and out.
-final class ConnectionPool: @unchecked Sendable {
+package final class ConnectionPool: @unchecked Sendable {
     /// Where async callers' work runs, so that it never blocks a thread of Swift's
     /// cooperative pool.
-    let queue: DispatchQueue
+    package let queue: DispatchQueue
     private let capacity: Int
     private let makeConnection: () throws -> Connection
     private let lock = NSLock()
@@ -23,7 +23,7 @@ final class ConnectionPool: @unchecked Sendable {
 
     /// A pool that opens up to `capacity` connections with `makeConnection`; `first`, when
     /// given, is already open and counts as one of them.
-    init(
+    package init(
         capacity: Int, label: String, first: Connection? = nil,
         makeConnection: @escaping () throws -> Connection
     ) {
@@ -39,7 +39,7 @@ final class ConnectionPool: @unchecked Sendable {
 
     /// Runs `body` with a connection of the pool on the calling thread, after waiting for one
     /// to be free.
-    func withConnection<T>(_ body: (Connection) throws -> T) throws -> T {
+    package func withConnection<T>(_ body: (Connection) throws -> T) throws -> T {
         let connection = try acquireBlocking()
         defer { release(connection) }
         return try body(connection)
@@ -47,7 +47,7 @@ final class ConnectionPool: @unchecked Sendable {
 
     /// Waits, suspended, for a free connection, then runs `body` with it on the pool's queue.
     /// Throws `CancellationError` when the task is cancelled before a connection was free.
-    func withConnection<T: Sendable>(_ body: @escaping @Sendable (Connection) throws -> T) async throws -> T {
+    package func withConnection<T: Sendable>(_ body: @escaping @Sendable (Connection) throws -> T) async throws -> T {
         let lease = try await acquire()
         return try await withCheckedThrowingContinuation { continuation in
             queue.async {
@@ -60,7 +60,7 @@ final class ConnectionPool: @unchecked Sendable {
 
     /// Refuses new callers; the connections close once the callers already running or
     /// queued are done. With `waiting`, returns only then. Calling it again does nothing.
-    func close(waiting: Bool) {
+    package func close(waiting: Bool) {
         lock.lock()
         guard !isClosed else {
             lock.unlock()
@@ -196,9 +196,9 @@ final class ConnectionPool: @unchecked Sendable {
 
 /// A connection handed by a pool to the one caller that uses it until it gives it back: the
 /// pool guarantees the exclusivity that the compiler cannot see.
-struct Lease: @unchecked Sendable {
-    let connection: Connection
+package struct Lease: @unchecked Sendable {
+    package let connection: Connection
 }
 
 /// The pool was closed: no connection will be handed out any more.
-struct ConnectionPoolClosed: Error {}
+package struct ConnectionPoolClosed: Error {}

@@ -9,23 +9,29 @@ private let closeDescriptor = Darwin.close
 #endif
 
 /// Where a connection's database lives.
-enum DatabaseLocation: Sendable, Hashable {
+package enum DatabaseLocation: Sendable, Hashable {
     case file(path: String)
     /// A private in-memory database that disappears when the connection closes.
     case memory
 }
 
 /// How a connection opens its file.
-struct ConnectionOptions: Sendable, Hashable {
-    var readOnly = false
-    var createIfMissing = true
+package struct ConnectionOptions: Sendable, Hashable {
+    package var readOnly = false
+    package var createIfMissing = true
     /// How long a statement waits for another connection's lock before it fails with
     /// `SQLITE_BUSY`.
-    var busyTimeout: Duration = .seconds(5)
+    package var busyTimeout: Duration = .seconds(5)
+
+    package init(readOnly: Bool = false, createIfMissing: Bool = true, busyTimeout: Duration = .seconds(5)) {
+        self.readOnly = readOnly
+        self.createIfMissing = createIfMissing
+        self.busyTimeout = busyTimeout
+    }
 }
 
 /// What a transaction takes when it begins.
-enum TransactionKind: String, Sendable {
+package enum TransactionKind: String, Sendable {
     /// Takes no lock until the first statement: for reads.
     case deferred = "BEGIN DEFERRED"
     /// Takes the write lock at once, waiting out the busy timeout, so a write never fails
@@ -35,13 +41,13 @@ enum TransactionKind: String, Sendable {
 
 /// One SQLite connection with the hardening settings applied and a statement cache.
 /// Not `Sendable`: the owner serializes access to it.
-final class Connection {
-    let handle: OpaquePointer
+package final class Connection {
+    package let handle: OpaquePointer
     private var statements: [String: Statement] = [:]
     private var isClosed = false
     private let busyWait: BusyWait
 
-    init(_ location: DatabaseLocation, options: ConnectionOptions) throws(SQLiteError) {
+    package init(_ location: DatabaseLocation, options: ConnectionOptions) throws(SQLiteError) {
         var flags = SQLITE_OPEN_NOMUTEX | SQLITE_OPEN_EXRESCODE
         let path: String
         switch location {
@@ -111,7 +117,7 @@ final class Connection {
     }
 
     /// Finalizes every cached statement and closes the connection. Safe to call twice.
-    func close() {
+    package func close() {
         guard !isClosed else { return }
         isClosed = true
         for statement in statements.values { statement.finalize() }
@@ -121,24 +127,24 @@ final class Connection {
 
     /// Makes the statement running now, and any started before it ends, fail with
     /// `SQLITE_INTERRUPT`. Safe from any thread while the connection is open.
-    func interrupt() {
+    package func interrupt() {
         sqlite3_interrupt(handle)
     }
 
-    func error(_ code: Int32, sql: String?) -> SQLiteError {
+    package func error(_ code: Int32, sql: String?) -> SQLiteError {
         SQLiteError(code: ResultCode(rawValue: code), message: String(cString: sqlite3_errmsg(handle)), sql: sql)
     }
 
     // MARK: Running SQL
 
     /// Runs SQL text that takes no values (schema scripts, pragmas, transaction control).
-    func execute(_ sql: String) throws(SQLiteError) {
+    package func execute(_ sql: String) throws(SQLiteError) {
         let code = sqlite3_exec(handle, sql, nil, nil, nil)
         guard code == SQLITE_OK else { throw error(code, sql: sql) }
     }
 
     /// The prepared statement for `sql`, prepared once and reused.
-    func statement(_ sql: String) throws(SQLiteError) -> Statement {
+    package func statement(_ sql: String) throws(SQLiteError) -> Statement {
         if let cached = statements[sql] { return cached }
         let statement = try Statement(connection: self, sql: sql, persistent: true)
         statements[sql] = statement
@@ -146,7 +152,7 @@ final class Connection {
     }
 
     /// Runs a statement that returns no rows.
-    func run(_ sql: String, _ values: [SQLValue] = []) throws(SQLiteError) {
+    package func run(_ sql: String, _ values: [SQLValue] = []) throws(SQLiteError) {
         let statement = try statement(sql)
         try statement.bind(values)
         defer { statement.reset() }
@@ -154,7 +160,7 @@ final class Connection {
     }
 
     /// Runs a query and maps every row.
-    func query<T>(_ sql: String, _ values: [SQLValue] = [], _ map: (Row) throws -> T) throws -> [T] {
+    package func query<T>(_ sql: String, _ values: [SQLValue] = [], _ map: (Row) throws -> T) throws -> [T] {
         let statement = try statement(sql)
         try statement.bind(values)
         defer { statement.reset() }
@@ -165,7 +171,7 @@ final class Connection {
     }
 
     /// Runs a query and hands each row to `body` as it is read, holding no more than one.
-    func forEachRow(_ sql: String, _ values: [SQLValue] = [], _ body: (Row) throws -> Void) throws {
+    package func forEachRow(_ sql: String, _ values: [SQLValue] = [], _ body: (Row) throws -> Void) throws {
         let statement = try statement(sql)
         try statement.bind(values)
         defer { statement.reset() }
@@ -174,7 +180,7 @@ final class Connection {
     }
 
     /// Runs a query and maps its first row, if there is one.
-    func queryFirst<T>(_ sql: String, _ values: [SQLValue] = [], _ map: (Row) throws -> T) throws -> T? {
+    package func queryFirst<T>(_ sql: String, _ values: [SQLValue] = [], _ map: (Row) throws -> T) throws -> T? {
         let statement = try statement(sql)
         try statement.bind(values)
         defer { statement.reset() }
@@ -182,9 +188,9 @@ final class Connection {
         return try map(Row(statement: statement.handle))
     }
 
-    var lastInsertRowID: Int { Int(sqlite3_last_insert_rowid(handle)) }
+    package var lastInsertRowID: Int { Int(sqlite3_last_insert_rowid(handle)) }
 
-    var isInTransaction: Bool { sqlite3_get_autocommit(handle) == 0 }
+    package var isInTransaction: Bool { sqlite3_get_autocommit(handle) == 0 }
 
     // MARK: Transactions
 
@@ -194,7 +200,7 @@ final class Connection {
     ///
     /// Transaction control goes through the statement cache too: parsing BEGIN and COMMIT
     /// again for every short transaction would cost more than the work inside it.
-    func transaction<T>(_ kind: TransactionKind, _ body: () throws -> T) throws -> T {
+    package func transaction<T>(_ kind: TransactionKind, _ body: () throws -> T) throws -> T {
         if isInTransaction { return try savepoint(body) }
         try run(kind.rawValue)
         let result: T

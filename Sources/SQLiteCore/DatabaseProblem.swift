@@ -31,7 +31,7 @@ public enum DatabaseProblem: Error, Sendable, Hashable {
     /// The path is the empty string.
     case emptyPath
 
-    var explanation: String {
+    package var explanation: String {
         switch self {
         case .notADatabase:
             return "the file is not a SQLite database; point --db at a policy database, or at a path where none exists yet"

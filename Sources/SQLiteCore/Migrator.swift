@@ -1,13 +1,13 @@
 /// One numbered schema script from `Migrations/`.
-struct Migration: Sendable {
-    let version: Int
-    let name: String
-    let sql: String
-    /// The SHA-256 of `sql`, hashed once: `Migration.embedded` is made once per process,
+package struct Migration: Sendable {
+    package let version: Int
+    package let name: String
+    package let sql: String
+    /// The SHA-256 of `sql`, hashed once: a schema's migrations are made once per process,
     /// where hashing on every open cost a fifth of opening a file.
-    let checksum: String
+    package let checksum: String
 
-    init(version: Int, name: String, sql: String) {
+    package init(version: Int, name: String, sql: String) {
         self.version = version
         self.name = name
         self.sql = sql
@@ -16,39 +16,66 @@ struct Migration: Sendable {
 }
 
 /// How the journal of a writable database is kept.
-struct JournalSettings: Sendable, Hashable {
+package struct JournalSettings: Sendable, Hashable {
     /// `PRAGMA journal_mode` value, e.g. `WAL` or `DELETE`.
-    var mode: String
+    package var mode: String
     /// `PRAGMA synchronous` value, e.g. `FULL` or `NORMAL`.
-    var synchronous: String
+    package var synchronous: String
+
+    package init(mode: String, synchronous: String) {
+        self.mode = mode
+        self.synchronous = synchronous
+    }
 }
 
-/// Brings a connection's database to the schema this library carries, or refuses it.
+/// An application's schema: its migrations, in order, the `PRAGMA application_id` its first
+/// migration sets, and the objects all of them make, as `sqlite_schema` holds them.
+package struct DatabaseSchema: Sendable {
+    package let migrations: [Migration]
+    package let applicationID: Int32
+    /// Embedded by the application (and checked by a test), so that no process has to apply
+    /// the migrations to know what a file's schema should be.
+    package let latestObjects: [SchemaObject]
+
+    package init(migrations: [Migration], applicationID: Int32, latestObjects: [SchemaObject]) {
+        self.migrations = migrations
+        self.applicationID = applicationID
+        self.latestObjects = latestObjects
+    }
+
+    /// The same schema with only its first `count` migrations: for files of an older version.
+    package func prefix(_ count: Int) throws -> DatabaseSchema {
+        let migrations = Array(migrations.prefix(count))
+        return DatabaseSchema(
+            migrations: migrations, applicationID: applicationID,
+            latestObjects: try SchemaVerification.objectsMade(by: migrations))
+    }
+}
+
+/// Brings a connection's database to an application's schema, or refuses it.
 ///
 /// Everything that can refuse a file runs before anything is written, so a refused file is
 /// left byte-for-byte as it was.
-struct Migrator {
-    /// `PRAGMA application_id` of our files: 'CPST'. Set by migration 1.
-    static let applicationID: Int32 = 0x4350_5354
+package struct Migrator {
+    package let schema: DatabaseSchema
+    package var migrations: [Migration] { schema.migrations }
 
-    let migrations: [Migration]
-
-    init(migrations: [Migration] = Migration.embedded) {
-        self.migrations = migrations
+    package init(_ schema: DatabaseSchema) {
+        self.schema = schema
     }
 
-    var latestVersion: Int { migrations.last?.version ?? 0 }
+    package var latestVersion: Int { migrations.last?.version ?? 0 }
 
     /// Checks the database, sets its journal, and applies the pending migrations, each in its
     /// own transaction. A read-only connection is only checked, and may read a file whose
     /// schema was altered; a writable one refuses it. An empty file (a new database) is
     /// migrated only with `initializeEmpty`. Returns whether the file was empty.
     @discardableResult
-    func prepare(_ connection: Connection, readOnly: Bool, initializeEmpty: Bool, journal: JournalSettings) throws -> Bool {
+    package func prepare(_ connection: Connection, readOnly: Bool, initializeEmpty: Bool, journal: JournalSettings) throws -> Bool {
         let applied = try connection.transaction(.deferred) { () throws -> Int in
             let applied = try appliedVersion(connection)
             if applied > 0, !readOnly {
-                let differences = try SchemaVerification.differences(in: connection, version: applied)
+                let differences = try SchemaVerification.differences(in: connection, schema: schema, version: applied)
                 if !differences.isEmpty { throw DatabaseProblem.alteredSchema(differences) }
             }
             return applied
@@ -94,7 +121,7 @@ struct Migrator {
 
     /// The highest migration applied to the database, 0 for a new one, after checking that
     /// every recorded migration is one of ours, unchanged.
-    func appliedVersion(_ connection: Connection) throws -> Int {
+    package func appliedVersion(_ connection: Connection) throws -> Int {
         let applicationID: Int32
         do {
             applicationID = try connection.queryFirst("PRAGMA application_id") { Int32(truncatingIfNeeded: $0.int(0)) } ?? 0
@@ -103,7 +130,7 @@ struct Migrator {
         }
         let tables = try connection.query(
             "SELECT name FROM sqlite_schema WHERE type = 'table' ORDER BY name") { $0.text(0) }
-        if applicationID != Self.applicationID {
+        if applicationID != schema.applicationID {
             guard applicationID == 0, tables.isEmpty else {
                 throw DatabaseProblem.otherApplication(applicationID: applicationID, tables: tables)
             }

@@ -2,12 +2,12 @@ import CSQLite
 
 /// A prepared statement owned by a `Connection`, reset after every use and finalized when the
 /// connection closes.
-final class Statement {
-    let handle: OpaquePointer
-    let sql: String
+package final class Statement {
+    package let handle: OpaquePointer
+    package let sql: String
     private unowned let connection: Connection
 
-    init(connection: Connection, sql: String, persistent: Bool) throws(SQLiteError) {
+    package init(connection: Connection, sql: String, persistent: Bool) throws(SQLiteError) {
         var handle: OpaquePointer?
         let flags = persistent ? UInt32(SQLITE_PREPARE_PERSISTENT) : 0
         let code = sqlite3_prepare_v3(connection.handle, sql, -1, flags, &handle, nil)
@@ -19,12 +19,12 @@ final class Statement {
         self.connection = connection
     }
 
-    func finalize() {
+    package func finalize() {
         sqlite3_finalize(handle)
     }
 
     /// Clears earlier bindings and binds `values` to the parameters in order.
-    func bind(_ values: [SQLValue]) throws(SQLiteError) {
+    package func bind(_ values: [SQLValue]) throws(SQLiteError) {
         sqlite3_reset(handle)
         sqlite3_clear_bindings(handle)
         let expected = Int(sqlite3_bind_parameter_count(handle))
@@ -61,7 +61,7 @@ final class Statement {
     }
 
     /// Advances to the next row: true when a row is available, false when done.
-    func step() throws(SQLiteError) -> Bool {
+    package func step() throws(SQLiteError) -> Bool {
         let code = sqlite3_step(handle)
         switch code {
         case SQLITE_ROW:
@@ -76,42 +76,42 @@ final class Statement {
     }
 
     /// Ends the current use so the statement releases its read snapshot and locks.
-    func reset() {
+    package func reset() {
         sqlite3_reset(handle)
     }
 }
 
 /// The current row of a stepping statement. Valid only until the next step.
-struct Row {
-    let statement: OpaquePointer
+package struct Row {
+    package let statement: OpaquePointer
 
-    var columnCount: Int32 { sqlite3_column_count(statement) }
+    package var columnCount: Int32 { sqlite3_column_count(statement) }
 
-    func isNull(_ column: Int32) -> Bool {
+    package func isNull(_ column: Int32) -> Bool {
         sqlite3_column_type(statement, column) == SQLITE_NULL
     }
 
-    func int(_ column: Int32) -> Int {
+    package func int(_ column: Int32) -> Int {
         Int(sqlite3_column_int64(statement, column))
     }
 
-    func bool(_ column: Int32) -> Bool {
+    package func bool(_ column: Int32) -> Bool {
         sqlite3_column_int64(statement, column) != 0
     }
 
     /// The column as text, read with its byte length so an embedded NUL survives.
-    func text(_ column: Int32) -> String {
+    package func text(_ column: Int32) -> String {
         guard let bytes = sqlite3_column_text(statement, column) else { return "" }
         let count = Int(sqlite3_column_bytes(statement, column))
         return String(decoding: UnsafeBufferPointer(start: bytes, count: count), as: UTF8.self)
     }
 
-    func optionalText(_ column: Int32) -> String? {
+    package func optionalText(_ column: Int32) -> String? {
         isNull(column) ? nil : text(column)
     }
 
     /// The column's UTF-8 bytes, valid only inside `body`: for parsing without a `String`.
-    func withUTF8<T>(_ column: Int32, _ body: (UnsafeBufferPointer<UInt8>) throws -> T) rethrows -> T {
+    package func withUTF8<T>(_ column: Int32, _ body: (UnsafeBufferPointer<UInt8>) throws -> T) rethrows -> T {
         let count = Int(sqlite3_column_bytes(statement, column))
         return try body(UnsafeBufferPointer(start: sqlite3_column_text(statement, column), count: count))
     }
@@ -119,7 +119,7 @@ struct Row {
     /// The column as the JSON array of strings that `json_group_array` makes, or nil when it
     /// is not one. The strings are exact whatever they hold: no value can pass for two, as it
     /// could in a list joined by a separator.
-    func jsonStrings(_ column: Int32) -> [String]? {
+    package func jsonStrings(_ column: Int32) -> [String]? {
         withUTF8(column) { bytes in
             var parser = JSONStringArrayParser(bytes: bytes)
             return parser.parse()
@@ -129,10 +129,10 @@ struct Row {
 
 /// Reads `["a","b\u00e9"]`, the compact form SQLite's JSON functions write.
 private struct JSONStringArrayParser {
-    let bytes: UnsafeBufferPointer<UInt8>
-    var index = 0
+    package let bytes: UnsafeBufferPointer<UInt8>
+    package var index = 0
 
-    mutating func parse() -> [String]? {
+    package mutating func parse() -> [String]? {
         guard next() == UInt8(ascii: "[") else { return nil }
         var strings: [String] = []
         if peek() == UInt8(ascii: "]") {
