@@ -23,6 +23,9 @@ package final class Statement {
         sqlite3_finalize(handle)
     }
 
+    /// How many values the statement takes.
+    package var parameterCount: Int { Int(sqlite3_bind_parameter_count(handle)) }
+
     /// Clears earlier bindings and binds `values` to the parameters in order.
     package func bind(_ values: [SQLValue]) throws(SQLiteError) {
         sqlite3_reset(handle)

@@ -116,7 +116,7 @@ import Testing
         }
         guard case .invalidDocument(let problems)? = error else { Issue.record("\(String(describing: error))"); return }
         #expect(problems.map(\.message) == [
-            "--prune would delete the policy \"web\", which is assigned to \(arn); keep it in the document, or remove it from those clusters first",
+            "pruning would delete the policy \"web\", which is assigned to \(arn); keep it in the document, or remove it from those clusters first",
         ])
     }
 

@@ -74,7 +74,7 @@ import Testing
 
     // MARK: Async calls
 
-    /// The holder keeps the writer until the cancelled waiter has given up, or 60 s.
+    /// The holder keeps the writer until the cancelled waiter has given up, or 300 s.
     @Test func aCancelledWaitThrowsCancellationErrorAndWritesNothing() async throws {
         let holding = DispatchSemaphore(value: 0)
         let gaveUp = DispatchSemaphore(value: 0)
@@ -84,7 +84,7 @@ import Testing
             _ = try? store.write { tx in
                 try tx.createPolicy(named: "holder")
                 holding.signal()
-                if gaveUp.wait(timeout: .now() + 60) == .timedOut {
+                if gaveUp.wait(timeout: .now() + 300) == .timedOut {
                     releasedOnTimeout.store(true, ordering: .releasing)
                 }
             }
@@ -147,7 +147,7 @@ import Testing
         try expectHealthy(store)
     }
 
-    /// A write holds the writer until a probe task has run, or 60 s have passed. If the 16
+    /// A write holds the writer until a probe task has run, or 300 s have passed. If the 16
     /// writers queued behind it each blocked a thread of Swift's cooperative pool (2 threads
     /// on 2 cores), the probe could not run before the writer let go.
     @Test func waitingWritesDoNotHoldThreadsOfTheCooperativePool() async throws {
@@ -158,7 +158,7 @@ import Testing
         Thread {
             _ = try? store.write { _ in
                 holding.signal()
-                if probeRan.wait(timeout: .now() + 60) == .timedOut {
+                if probeRan.wait(timeout: .now() + 300) == .timedOut {
                     holderReleasedOnTimeout.store(true, ordering: .releasing)
                 }
             }
@@ -177,7 +177,7 @@ import Testing
 
     // MARK: Readers beside the writer
 
-    /// The write holds its transaction until the reads are done, or 60 s have passed: a read
+    /// The write holds its transaction until the reads are done, or 300 s have passed: a read
     /// that waited for the write would see the write released by the timeout.
     @Test func aReadReturnsTheLastCommitWithoutWaitingForALongWrite() async throws {
         let holding = DispatchSemaphore(value: 0)
@@ -189,7 +189,7 @@ import Testing
                 try tx.createPolicy(named: "uncommitted")
                 try tx.modifyPolicy(named: "web") { $0.xdrEnabled = false }
                 holding.signal()
-                if readsDone.wait(timeout: .now() + 60) == .timedOut {
+                if readsDone.wait(timeout: .now() + 300) == .timedOut {
                     releasedOnTimeout.store(true, ordering: .releasing)
                 }
             }

@@ -18,27 +18,15 @@ import Testing
         try store.perform(.createRuleset(named: "strict"))
     }
 
-    /// A policy's state as the history records it, read back with Foundation's decoder.
-    struct PolicyState: Decodable, Equatable {
-        var name: String
-        var description: String
-        var xdrEnabled: Bool
-        var rulesets: [String]
+    func policyState(_ description: String, _ xdr: Bool, _ rulesets: [String]) -> RecordedContent {
+        .policy(PolicyContent(description: description, xdrEnabled: xdr, rulesets: rulesets))
     }
 
-    struct RulesetState: Decodable, Equatable {
-        var name: String
-        var description: String
-        var rules: [RuleReference]
-    }
-
-    func state<State: Decodable>(_ json: String?, as type: State.Type = PolicyState.self) throws -> State? {
-        guard let json else { return nil }
-        return try JSONDecoder().decode(State.self, from: Data(json.utf8))
-    }
-
-    func policyState(_ description: String, _ xdr: Bool, _ rulesets: [String], name: String = "web") -> PolicyState {
-        PolicyState(name: name, description: description, xdrEnabled: xdr, rulesets: rulesets)
+    /// The stored text of a column of the change with this sequence.
+    func storedState(_ column: String, sequence: Int) throws -> String? {
+        try store.withConnection { connection in
+            try connection.queryFirst("SELECT \(column) FROM changes WHERE sequence = ?", [SQLValue(sequence)]) { $0.optionalText(0) } ?? nil
+        }
     }
 
     @Test func eachOperationIsOneChangeWithItsStates() throws {
@@ -53,7 +41,7 @@ import Testing
         #expect(history.map(\.revision) == [1, 2, 3, 4, 4])
         #expect(history.allSatisfy { $0.actor == "alice" && $0.kind == .policy && $0.name == "web" })
         #expect(history.map(\.sequence) == history.map(\.sequence).sorted())
-        let expected: [(PolicyState?, PolicyState?)] = [
+        let expected: [(RecordedContent?, RecordedContent?)] = [
             (nil, policyState(description, true, ["baseline"])),
             (policyState(description, true, ["baseline"]), policyState(description, false, ["strict"])),
             (policyState(description, false, ["strict"]), policyState(description, false, ["baseline", "strict"])),
@@ -61,9 +49,42 @@ import Testing
             (policyState(description, false, ["baseline"]), nil),
         ]
         for (change, (before, after)) in zip(history, expected) {
-            #expect(try state(change.before) == before, "\(change.action) before")
-            #expect(try state(change.after) == after, "\(change.action) after")
+            #expect(change.before == before, "\(change.action) before")
+            #expect(change.after == after, "\(change.action) after")
         }
+    }
+
+    /// The library writes a state from the values it holds; the schema's views write it for
+    /// every other writer: the two must be the same text, or one history would hold two forms.
+    @Test func theLibraryAndTheShellWriteTheSameStates() throws {
+        try store.perform(.createPolicy(named: "web", description: "Front \"end\"\n\tsecond \\ line \u{202E}", rulesets: ["strict", "baseline"]))
+        try store.perform(.modifyRuleset(named: "baseline") { $0.description = "tab\there" })
+        #expect(try sqliteShell(path, """
+            UPDATE policies SET xdr_enabled = 0 WHERE name = 'web';
+            UPDATE rulesets SET description = 'again' WHERE name = 'baseline';
+            """).succeeded)
+        let policy = try store.perform(.history(ofPolicy: "web"))
+        let ruleset = try store.perform(.history(ofRuleset: "baseline"))
+        #expect(try storedState("after", sequence: policy[0].sequence) == storedState("before", sequence: policy[1].sequence))
+        #expect(try storedState("after", sequence: ruleset[1].sequence) == storedState("before", sequence: ruleset[2].sequence))
+        #expect(policy.allSatisfy { $0.life == policy[0].sequence })
+        let text = try #require(try storedState("after", sequence: policy[0].sequence))
+        #expect(text.hasPrefix(#"{"name":"web","description":"Front \"end\"\n\tsecond \\ line"#), "\(text)")
+        #expect(text.hasSuffix(#""xdrEnabled":true,"runtime":{"rulesets":[{"name":"baseline"},{"name":"strict"}]}}"#), "\(text)")
+    }
+
+    /// States recorded before migration 5 list a policy's rulesets as names; they still read.
+    @Test func statesOfTheFormerShapeStillRead() throws {
+        #expect(try sqliteShell(path, #"""
+            INSERT INTO changes (object_kind, object_name, action, revision, before, after)
+            VALUES ('policy', 'old', 'modify', 2, '{"name":"old","description":"","xdrEnabled":true,"rulesets":["baseline"]}',
+                    '{"name":"old","description":"","xdrEnabled":false,"rulesets":["baseline","strict"]}');
+            """#).succeeded)
+        let change = try #require(try store.perform(.history(ofPolicy: "old")).first)
+        #expect(change.before == policyState("", true, ["baseline"]))
+        #expect(change.after == policyState("", false, ["baseline", "strict"]))
+        #expect(change.life == nil && change.damage.isEmpty)
+        #expect(change.changes?.description == "xdrEnabled off, rulesets +strict")
     }
 
     @Test func shellChangesAreRecordedRowByRow() throws {
@@ -80,7 +101,7 @@ import Testing
         #expect(history.map(\.action) == [.create, .link, .link, .modify, .unlink, .delete])
         #expect(history.map(\.revision) == [1, 2, 3, 4, 5, 5])
         #expect(history.dropFirst().allSatisfy { $0.actor == "" })
-        let expected: [(PolicyState?, PolicyState?)] = [
+        let expected: [(RecordedContent?, RecordedContent?)] = [
             (policyState("", true, []), policyState("", true, ["baseline"])),
             (policyState("", true, ["baseline"]), policyState("", true, ["baseline", "strict"])),
             (policyState("", true, ["baseline", "strict"]), policyState("", false, ["baseline", "strict"])),
@@ -88,8 +109,8 @@ import Testing
             (policyState("", false, ["strict"]), nil),
         ]
         for (change, (before, after)) in zip(history.dropFirst(), expected) {
-            #expect(try state(change.before) == before, "\(change.action) before")
-            #expect(try state(change.after) == after, "\(change.action) after")
+            #expect(change.before == before, "\(change.action) before")
+            #expect(change.after == after, "\(change.action) after")
         }
     }
 
@@ -102,9 +123,9 @@ import Testing
             """).succeeded)
         let history = try store.perform(.history(ofRuleset: "strict"))
         #expect(history.map(\.action) == [.create, .modify, .modify, .modify])
-        let rules = try history.map { try state($0.after, as: RulesetState.self)?.rules }
+        let rules = history.map { $0.after?.ruleset?.rules }
         #expect(rules == [[], [RuleReference(id: "TM-00000007")], [RuleReference(id: "TM-00000007", mitigation: .isolate)], []])
-        let before = try history.map { try state($0.before, as: RulesetState.self)?.rules }
+        let before = history.map { $0.before?.ruleset?.rules }
         #expect(before == [nil, [], [RuleReference(id: "TM-00000007")], [RuleReference(id: "TM-00000007", mitigation: .isolate)]])
     }
 
@@ -114,7 +135,7 @@ import Testing
         let copy = try store.perform(.history(ofPolicy: "webPolicy"))
         #expect(copy.map(\.action) == [.create])
         #expect(copy.map(\.revision) == [1])
-        #expect(try state(copy.last?.after) == policyState("", true, ["baseline", "strict"], name: "webPolicy"))
+        #expect(copy.last?.after == policyState("", true, ["baseline", "strict"]))
         #expect(try store.perform(.history(ofPolicy: "web")).count == 1)
     }
 
@@ -127,9 +148,9 @@ import Testing
         let history = try store.perform(.history(ofRuleset: "baseline"))
         #expect(history.map(\.action) == [.create, .modify])
         #expect(history.map(\.revision) == [1, 2])
-        #expect(try state(history.last?.after, as: RulesetState.self) == RulesetState(
-            name: "baseline", description: "Basics",
-            rules: [RuleReference(id: "TM-00000001", mitigation: .isolate), RuleReference(id: "TM-00000002")]))
+        #expect(history.last?.after == .ruleset(RulesetContent(
+            description: "Basics",
+            rules: [RuleReference(id: "TM-00000001", mitigation: .isolate), RuleReference(id: "TM-00000002")])))
         let strict = try store.perform(.history(ofRuleset: "strict"))
         #expect(strict.map(\.action) == [.create, .delete])
         #expect(strict.last?.after == nil)
@@ -151,7 +172,7 @@ import Testing
         #expect(try sqliteShell(path, "UPDATE policies SET description = 'from the shell' WHERE name = 'web';").succeeded)
         let last = try #require(try store.perform(.history(ofPolicy: "web")).last)
         #expect(last.action == .modify && last.actor == "" && last.revision == 2)
-        #expect(try state(last.after)?.description == "from the shell")
+        #expect(last.after?.policy?.description == "from the shell")
     }
 
     @Test func aRowLeftInWriteContextNeitherFoolsTheLibraryNorGoesUnreported() throws {

@@ -256,7 +256,7 @@ import Testing
         guard case .invalidDocument(let found)? = error else { Issue.record("\(String(describing: error))"); return }
         #expect(found.map(\.description) == [
             "rulesets[0].name: the ruleset exists as \"baseline\", and names cannot change, not even in letter case; write \"baseline\"",
-            "policies[0].runtime.rulesets[0].name: there is no ruleset \"missing\" in the document or the database; add it to the document's rulesets",
+            "policies[0].runtime.rulesets[0].name: there is no ruleset \"missing\" in the document or the store; add it to the document's rulesets",
             "policies[0].name: the policy exists as \"web\", and names cannot change, not even in letter case; write \"web\"",
         ])
         #expect(try snapshot(store) == before)
@@ -284,7 +284,7 @@ import Testing
         let plan = try store.perform(.importDocument(update, prune: true, dryRun: true))
         #expect(!plan.applied)
         #expect(plan.description == """
-            ~ modify ruleset baseline: rules +TM-00000002 ~TM-00000001
+            ~ modify ruleset baseline: rules +TM-00000002:log ~TM-00000001:terminate
             + create ruleset new
             + create policy web.prod
             ~ modify policy api: description, rulesets +baseline -legacy
@@ -314,7 +314,7 @@ import Testing
         try store.perform(.createRuleset(named: "kept.outside"))
         #expect(throws: PolicyStoreError.invalidDocument([DocumentProblem(
             path: "policies[0].runtime.rulesets[0].name",
-            message: "the ruleset \"kept.outside\" is not in the document, and --prune would delete it; add it to the document's rulesets")])) {
+            message: "the ruleset \"kept.outside\" is not in the document, and pruning would delete it; add it to the document's rulesets")])) {
             try store.perform(.importDocument(try document("""
                 { "policies": [ { "name": "web", "runtime": { "rulesets": [ { "name": "kept.outside" } ] } } ] }
                 """), prune: true))
@@ -336,7 +336,7 @@ import Testing
                 """)
         }
         #expect(throws: PolicyStoreError.sqlite(SQLiteError(code: .constraintTrigger, message: "disk on fire",
-                                                             sql: "INSERT INTO policies (name, description, xdr_enabled) VALUES (?, ?, ?)"))) {
+                                                             sql: PolicySQL.insert.sql))) {
             try target.perform(.importDocument(exported))
         }
         #expect(try snapshot(target) == before)

@@ -124,17 +124,17 @@ import Testing
         let script = "CREATE TABLE broken (id INTEGER PRIMARY KEY) STRICT;\n" + String(repeating: "-- filler\n", count: 2_000)
             + "CREATE TABLE broken (again TEXT);"
         let migrator = Migrator(DatabaseSchema(
-            migrations: PolicyStoreSchema.migrations + [Migration(version: 5, name: "0005_broken", sql: script)],
+            migrations: PolicyStoreSchema.migrations + [Migration(version: PolicyStoreSchema.migrations.count + 1, name: "broken", sql: script)],
             applicationID: PolicyStoreSchema.applicationID, latestObjects: []))
         let connection = try Connection(.file(path: path), options: ConnectionOptions())
         defer { connection.close() }
         let error = #expect(throws: DatabaseProblem.self) {
             try migrator.prepare(connection, readOnly: false, initializeEmpty: true, journal: JournalSettings(mode: "WAL", synchronous: "FULL"))
         }
-        #expect(error == .migrationFailed(version: 5, name: "0005_broken", message: "table broken already exists"))
+        #expect(error == .migrationFailed(version: PolicyStoreSchema.migrations.count + 1, name: "broken", message: "table broken already exists"))
         let description = PolicyStoreError.incompatibleDatabase(path: path, try #require(error)).description
         #expect(description.count < 200 && !description.contains("filler"), "\(description)")
-        #expect(try connection.queryFirst("SELECT max(version) FROM schema_migrations") { $0.int(0) } == 4, "migration 5 was rolled back whole")
+        #expect(try connection.queryFirst("SELECT max(version) FROM schema_migrations") { $0.int(0) } == PolicyStoreSchema.migrations.count, "the broken migration was rolled back whole")
         #expect(try connection.queryFirst("SELECT count(*) FROM sqlite_schema WHERE name = 'broken'") { $0.int(0) } == 0)
     }
 

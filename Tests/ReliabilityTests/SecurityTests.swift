@@ -164,6 +164,11 @@ import Testing
             ("static let columns = \"\"\"\n SELECT id\n FROM policies\n \"\"\"\nfunc f() { try connection.queryFirst(Self.columns + \" WHERE name = ?\", [SQLValue(name)]) { $0 } }", false),
             ("let sql = kind == .policy\n    ? \"SELECT name FROM policies WHERE name = ?\"\n    : \"SELECT name FROM rulesets WHERE name = ?\"\nlet x = try connection.queryFirst(sql, [SQLValue(name)]) { $0 }", false),
             ("// try connection.run(\"DELETE FROM x WHERE y = '\\(z)'\")\ntry connection.run(\"COMMIT\")", false),
+            ("enum T { static let x = NamedSQL(\"x\", \"DELETE FROM p WHERE id = ?\") }\nfunc f() { try connection.run(T.x.sql, [v]) }", false),
+            ("enum T { static let x = NamedSQL(\"x\", \"DELETE FROM p WHERE id = \\(id)\") }\nfunc f() { try connection.run(T.x.sql) }", true),
+            ("enum T { static let x = NamedSQL(\"x\", \"SELECT \" + Other.columns(prefix: \"p.\")) }\nfunc f() { try connection.run(T.x.sql) }", true),
+            ("enum T { static let x = NamedSQL(\"x\", \"SELECT \" + PolicyContent.columns(prefix: \"p.\")) }\nfunc f() { try connection.run(T.x.sql) }", false),
+            ("enum T { static let x = NamedSQL(\"x\", \"SELECT 1\") }\nfunc f() { let x = \"DROP \" + v\ntry connection.run(T.x.sql) }", false),
         ]
         for (source, isUnsafe) in cases {
             let findings = SQLScanner().scan(["Case.swift": source]).findings

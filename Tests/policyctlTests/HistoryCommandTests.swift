@@ -26,9 +26,9 @@ import Testing
         #expect(changes.map(\.sequence) == changes.map(\.sequence).sorted())
 
         #expect(changes[0].before == nil)
-        #expect(changes[0].after == .init(name: "web", description: "Front end", xdrEnabled: true, rulesets: ["base"], rules: nil))
+        #expect(changes[0].after == .init(description: "Front end", xdrEnabled: true, rulesets: ["base"], rules: nil))
         #expect(changes[1].before?.xdrEnabled == true)
-        #expect(changes[1].after == .init(name: "web", description: "Front end, v2", xdrEnabled: false, rulesets: ["base"], rules: nil))
+        #expect(changes[1].after == .init(description: "Front end, v2", xdrEnabled: false, rulesets: ["base"], rules: nil))
         #expect(changes[2].after?.rulesets == ["base", "spare"])
         #expect(changes[3].after?.rulesets == ["spare"])
         #expect(changes[4].before == changes[3].after)
@@ -55,7 +55,7 @@ import Testing
         let changes = try workspace.json(History.self, "policy", "history", "web", "--json").changes
         let user = userName()
         let rows: [[String]] = zip(changes, [
-            "description, xdr on, rulesets +base", "xdr off, rulesets +spare", "description",
+            "description, rulesets +base", "xdrEnabled off, rulesets +spare", "description",
         ]).map { change, summary in
             [String(change.sequence), change.changedDateTime, change.action, String(change.revision), change.actor, summary]
         }
@@ -132,7 +132,7 @@ import Testing
         let summaries = try workspace.succeed("ruleset", "history", "base").split(separator: "\n").dropFirst()
             .map { cells($0).last ?? "" }
         #expect(summaries == [
-            "description, rules +TM-00000001:terminate", "rules ~TM-00000001:isolate +TM-00000002:log", "rules -TM-00000002",
+            "description, rules +TM-00000001:terminate", "rules +TM-00000002:log ~TM-00000001:isolate", "rules -TM-00000002",
         ])
     }
 

@@ -63,7 +63,7 @@ import Testing
         """
 
     static let changePlan = """
-        ~ modify ruleset base: description, rules ~TM-00000001
+        ~ modify ruleset base: description, rules ~TM-00000001:isolate
         + create ruleset strict
         ~ modify policy web: rulesets +strict -base
         + create policy api

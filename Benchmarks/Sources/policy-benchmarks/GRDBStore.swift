@@ -332,8 +332,9 @@ private struct PolicyInfo: Decodable, FetchableRecord {
 
     var policy: Policy {
         Policy(
-            id: Int(record.id), name: record.name, description: record.description, xdrEnabled: record.xdrEnabled,
-            rulesets: rulesets.map(\.name), revision: record.revision,
+            id: Int(record.id), name: record.name,
+            content: PolicyContent(description: record.description, xdrEnabled: record.xdrEnabled, rulesets: rulesets.map(\.name)),
+            revision: record.revision,
             createdAt: record.createdAt, updatedAt: record.updatedAt, rulesetsUpdatedAt: record.rulesetsUpdatedAt)
     }
 }

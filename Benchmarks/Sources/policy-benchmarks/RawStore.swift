@@ -439,9 +439,10 @@ final class RawStore: StoreUnderTest {
 
     private func decodePolicy(_ row: OpaquePointer) -> Policy {
         Policy(
-            id: Int(sqlite3_column_int64(row, 0)), name: connection.text(row, 1), description: connection.text(row, 2),
-            xdrEnabled: sqlite3_column_int64(row, 3) != 0,
-            rulesets: Self.sortedNames(connection.list(row, 8)),
+            id: Int(sqlite3_column_int64(row, 0)), name: connection.text(row, 1),
+            content: PolicyContent(
+                description: connection.text(row, 2), xdrEnabled: sqlite3_column_int64(row, 3) != 0,
+                rulesets: Self.sortedNames(connection.list(row, 8))),
             revision: Int(sqlite3_column_int64(row, 4)),
             createdAt: RawTimestamp.date(row, 5), updatedAt: RawTimestamp.date(row, 6),
             rulesetsUpdatedAt: RawTimestamp.date(row, 7))

@@ -1,14 +1,15 @@
 import Foundation
 
-/// One recorded change to a policy or ruleset, from the `changes` table.
+/// One recorded change to a policy or ruleset, from the `changes` table, with the object's
+/// content before and after it.
 ///
 /// ```swift
-/// let last = try store.history(ofPolicy: "web.prod").last
-/// print(last?.action, last?.actor)
+/// let last = try store.perform(.history(ofPolicy: "web.prod")).last
+/// print(last?.action, last?.actor, last?.after?.policy?.xdrEnabled)
 /// ```
 public struct Change: Sendable, Hashable {
     /// What the change did.
-    public enum Action: String, Sendable, Hashable, CaseIterable {
+    public enum Action: String, Sendable, Hashable, CaseIterable, Codable {
         case create
         /// The description, the XDR setting, or several things at once (rules included).
         case modify
@@ -27,14 +28,18 @@ public struct Change: Sendable, Hashable {
     public let kind: ObjectKind
     /// The object's name.
     public let name: String
+    /// Which life of the name the change belongs to: the ``sequence`` of the `create` that
+    /// began it, so a policy deleted and created again under the same name is told apart
+    /// from its earlier life. Nil for a change of an object older than its history.
+    public let life: Int?
     public let action: Action
     /// The object's revision after the change (for a delete, its last revision).
     public let revision: Int
-    /// The state before, as JSON (`{"name", "description", "xdrEnabled", "rulesets"}` for a
-    /// policy, `{"name", "description", "rules"}` for a ruleset); nil for a create.
-    public let before: String?
-    /// The state after, as JSON; nil for a delete.
-    public let after: String?
+    /// The content before the change; nil for a create (or a state the history cannot read,
+    /// then named in `damage`).
+    public let before: RecordedContent?
+    /// The content after the change; nil for a delete (or a damaged state).
+    public let after: RecordedContent?
     /// Who made the change, as the library's caller said (`StoreOptions.actor`); empty for
     /// a change made from the shell.
     public let actor: String
@@ -44,18 +49,135 @@ public struct Change: Sendable, Hashable {
 
     /// A change as the history holds it.
     public init(
-        sequence: Int, changedAt: Date, kind: ObjectKind, name: String, action: Action, revision: Int,
-        before: String?, after: String?, actor: String, damage: [StoredDamage] = []
+        sequence: Int, changedAt: Date, kind: ObjectKind, name: String, life: Int?, action: Action, revision: Int,
+        before: RecordedContent?, after: RecordedContent?, actor: String, damage: [StoredDamage] = []
     ) {
         self.sequence = sequence
         self.changedAt = changedAt
         self.kind = kind
         self.name = name
+        self.life = life
         self.action = action
         self.revision = revision
         self.before = before
         self.after = after
         self.actor = actor
         self.damage = damage
+    }
+
+    /// What changed between `before` and `after`, in the words of the one diff of the
+    /// library: for a create, from a new object's defaults. Nil for a delete, or when a
+    /// state is damaged.
+    public var changes: ContentChanges? {
+        switch (before, after) {
+        case (.policy(let old)?, .policy(let new)?): return .policy(old.changes(to: new))
+        case (.ruleset(let old)?, .ruleset(let new)?): return .ruleset(old.changes(to: new))
+        case (nil, .policy(let new)?) where damage.isEmpty: return .policy(PolicyContent().changes(to: new))
+        case (nil, .ruleset(let new)?) where damage.isEmpty: return .ruleset(RulesetContent().changes(to: new))
+        default: return nil
+        }
+    }
+}
+
+/// The content of a policy or of a ruleset, as the history and a plan hold it.
+public enum RecordedContent: Sendable, Hashable {
+    case policy(PolicyContent)
+    case ruleset(RulesetContent)
+
+    /// The policy's content, when it is one.
+    public var policy: PolicyContent? {
+        if case .policy(let content) = self { return content }
+        return nil
+    }
+
+    /// The ruleset's content, when it is one.
+    public var ruleset: RulesetContent? {
+        if case .ruleset(let content) = self { return content }
+        return nil
+    }
+}
+
+/// How a policy's or a ruleset's content changes.
+public enum ContentChanges: Sendable, Hashable {
+    case policy(PolicyChanges)
+    case ruleset(RulesetChanges)
+
+    public var isEmpty: Bool {
+        switch self {
+        case .policy(let changes): return changes.isEmpty
+        case .ruleset(let changes): return changes.isEmpty
+        }
+    }
+}
+
+extension RecordedContent: Codable {
+    /// The content as it is, without a tag: a policy's fields or a ruleset's.
+    public func encode(to encoder: any Encoder) throws {
+        switch self {
+        case .policy(let content): try content.encode(to: encoder)
+        case .ruleset(let content): try content.encode(to: encoder)
+        }
+    }
+
+    /// A ruleset's content has `rules`; anything else is a policy's.
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: FieldKey.self)
+        self = container.contains(FieldKey("rules")) ? .ruleset(try RulesetContent(from: decoder)) : .policy(try PolicyContent(from: decoder))
+    }
+}
+
+extension ContentChanges: Codable {
+    public func encode(to encoder: any Encoder) throws {
+        switch self {
+        case .policy(let changes): try changes.encode(to: encoder)
+        case .ruleset(let changes): try changes.encode(to: encoder)
+        }
+    }
+
+    /// Rule lists mark a ruleset's changes; anything else is a policy's.
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: FieldKey.self)
+        self = container.contains(FieldKey("addedRules")) ? .ruleset(try RulesetChanges(from: decoder)) : .policy(try PolicyChanges(from: decoder))
+    }
+}
+
+extension Change: Codable {
+    private enum CodingKeys: String, CodingKey {
+        case sequence, changedDateTime, kind, name, life, action, revision, actor, before, after, damage
+    }
+
+    /// `sequence`, `changedDateTime`, `kind`, `name`, `life`, `action`, `revision`,
+    /// `actor`, the contents `before` and `after` (null when there is none), and `damage`
+    /// when there is any.
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(sequence, forKey: .sequence)
+        try container.encode(Timestamp.text(from: changedAt), forKey: .changedDateTime)
+        try container.encode(kind, forKey: .kind)
+        try container.encode(name, forKey: .name)
+        try container.encode(life, forKey: .life)
+        try container.encode(action, forKey: .action)
+        try container.encode(revision, forKey: .revision)
+        try container.encode(actor, forKey: .actor)
+        try container.encode(before, forKey: .before)
+        try container.encode(after, forKey: .after)
+        if !damage.isEmpty { try container.encode(damage, forKey: .damage) }
+    }
+
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        let text = try container.decode(String.self, forKey: .changedDateTime)
+        guard let changedAt = Timestamp.date(from: text) else {
+            throw DecodingError.dataCorruptedError(forKey: .changedDateTime, in: container, debugDescription: "not a timestamp: \(text)")
+        }
+        self.init(
+            sequence: try container.decode(Int.self, forKey: .sequence), changedAt: changedAt,
+            kind: try container.decode(ObjectKind.self, forKey: .kind), name: try container.decode(String.self, forKey: .name),
+            life: try container.decodeIfPresent(Int.self, forKey: .life),
+            action: try container.decode(Action.self, forKey: .action), revision: try container.decode(Int.self, forKey: .revision),
+            before: try container.decodeIfPresent(RecordedContent.self, forKey: .before),
+            after: try container.decodeIfPresent(RecordedContent.self, forKey: .after),
+            actor: try container.decode(String.self, forKey: .actor),
+            damage: try container.decodeIfPresent([StoredDamage].self, forKey: .damage) ?? [])
     }
 }

@@ -25,6 +25,29 @@ public struct Cluster: Sendable, Hashable {
     }
 }
 
+extension Cluster: Codable {
+    private enum CodingKeys: String, CodingKey { case arn, policy, assignedDateTime, damage }
+
+    /// `arn`, `policy` (the name, or null), `assignedDateTime` (or null), and `damage` when
+    /// there is any.
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(arn, forKey: .arn)
+        try container.encode(policy, forKey: .policy)
+        try container.encode(assignedAt.map(Timestamp.text(from:)), forKey: .assignedDateTime)
+        if !damage.isEmpty { try container.encode(damage, forKey: .damage) }
+    }
+
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        self.init(
+            arn: try container.decode(String.self, forKey: .arn),
+            policy: try container.decodeIfPresent(String.self, forKey: .policy),
+            assignedAt: try container.decodeIfPresent(String.self, forKey: .assignedDateTime).flatMap(Timestamp.date(from:)),
+            damage: try container.decodeIfPresent([StoredDamage].self, forKey: .damage) ?? [])
+    }
+}
+
 /// Why a cluster ARN was refused.
 public enum ClusterARNProblem: Sendable, Hashable {
     /// Not `arn:` followed by a partition, `:ecs:`, a region, an account and

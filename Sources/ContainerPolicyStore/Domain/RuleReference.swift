@@ -40,3 +40,15 @@ public enum RuleProblem: Sendable, Hashable {
     /// The same rule ID appears twice in one ruleset.
     case duplicate
 }
+
+extension RuleReference {
+    private enum CodingKeys: String, CodingKey { case id, mitigation }
+
+    /// The product's shape, `{"id", "mitigation"}`; the mitigation is `log` when absent.
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        self.init(
+            id: try container.decode(String.self, forKey: .id),
+            mitigation: try container.decodeIfPresent(Mitigation.self, forKey: .mitigation) ?? .log)
+    }
+}

@@ -9,7 +9,7 @@
 ///     print(ruleset.damage.map(\.description))   // ruleset_rules "TM-1:log": the rule ID is not TM- and 8 digits
 /// }
 /// ```
-public struct StoredDamage: Sendable, Hashable, CustomStringConvertible {
+public struct StoredDamage: Sendable, Hashable, Codable, CustomStringConvertible {
     /// Where the value is stored: a table, or `table.column`.
     public let location: String
     /// The stored value, as it is.

@@ -88,12 +88,14 @@ struct DocumentReader {
         var hasName = false
         for (key, value) in members {
             let fieldPath = memberPath(path, key)
+            if let field = RulesetContent.Field(rawValue: key) {
+                read(value, into: &entry.content, field, at: fieldPath)
+                continue
+            }
             switch key {
             case "name":
                 hasName = true
                 entry.name = string(value, at: fieldPath) ?? ""
-            case "description":
-                entry.description = string(value, at: fieldPath) ?? ""
             case "rules":
                 entry.rules = array(value, at: fieldPath).enumerated().compactMap { rule($1, at: "\(fieldPath)[\($0)]") }
             case "labels":
@@ -105,7 +107,7 @@ struct DocumentReader {
             case _ where PolicyDocument.readOnlyFields.contains(key):
                 break
             default:
-                problem(fieldPath, "unknown field; a ruleset has name, description and rules")
+                problem(fieldPath, "unknown field; a ruleset has \(Self.fieldList(["name"] + RulesetContent.Field.allCases.map(\.rawValue) + ["rules"]))")
             }
         }
         if !hasName { problem(path + ".name", "missing: every ruleset needs a name") }
@@ -143,16 +145,14 @@ struct DocumentReader {
         var hasName = false
         for (key, value) in members {
             let fieldPath = memberPath(path, key)
+            if let field = PolicyContent.Field(rawValue: key) {
+                read(value, into: &entry.content, field, at: fieldPath)
+                continue
+            }
             switch key {
             case "name":
                 hasName = true
                 entry.name = string(value, at: fieldPath) ?? ""
-            case "description":
-                entry.description = string(value, at: fieldPath) ?? ""
-            case "xdrEnabled":
-                if case .bool(let enabled) = value { entry.xdrEnabled = enabled } else {
-                    problem(fieldPath, "expected true or false, found \(value.kindName)")
-                }
             case "runtime":
                 entry.rulesets = runtime(value, at: fieldPath)
             case "default":
@@ -175,11 +175,30 @@ struct DocumentReader {
             case _ where PolicyDocument.readOnlyFields.contains(key):
                 break
             default:
-                problem(fieldPath, "unknown field; a policy has name, description, xdrEnabled and runtime")
+                problem(fieldPath, "unknown field; a policy has \(Self.fieldList(["name"] + PolicyContent.Field.allCases.map(\.rawValue) + ["runtime"]))")
             }
         }
         if !hasName { problem(path + ".name", "missing: every policy needs a name") }
         return entry
+    }
+
+    /// Reads a scalar field of a content, of the kind its current value is.
+    private mutating func read<Content: ObjectContent>(
+        _ value: JSONValue, into content: inout Content, _ field: Content.Field, at path: String
+    ) {
+        switch content[field] {
+        case .text:
+            if let text = string(value, at: path) { content[field] = .text(text) }
+        case .flag:
+            if case .bool(let flag) = value { content[field] = .flag(flag) } else {
+                problem(path, "expected true or false, found \(value.kindName)")
+            }
+        }
+    }
+
+    /// `a, b and c`.
+    private static func fieldList(_ names: [String]) -> String {
+        names.count < 2 ? names.joined() : names.dropLast().joined(separator: ", ") + " and " + names.last!
     }
 
     private mutating func runtime(_ value: JSONValue, at path: String) -> [String] {

@@ -29,9 +29,11 @@ extension PolicyDocument {
                     message: "the \(kind) \(quoted(name)) is already listed at \(list)[\(first)].name (names are unique ignoring letter case); list it once"))
             }
         }
-        func check(description: String, at path: String) {
-            if let problem = DescriptionRules.problem(in: description) {
-                problems.append(DocumentProblem(path: path, message: problem.explanation))
+        func check<Content: ObjectContent>(_ content: Content, at path: String) {
+            for field in Content.Field.allCases {
+                if let problem = Content.problem(of: content[field], for: field) {
+                    problems.append(DocumentProblem(path: "\(path).\(field.rawValue)", message: problem))
+                }
             }
         }
         var rulesetPlaces = FirstPlaces()
@@ -40,7 +42,7 @@ extension PolicyDocument {
         for (index, ruleset) in rulesets.enumerated() {
             let path = "rulesets[\(index)]"
             check(.ruleset, name: ruleset.name, list: "rulesets", index: index, places: &rulesetPlaces)
-            check(description: ruleset.description, at: path + ".description")
+            check(ruleset.content, at: path)
             for (ruleIndex, rule) in ruleset.rules.enumerated() where !RuleReference.isValidID(rule.id) {
                 problems.append(DocumentProblem(
                     path: "\(path).rules[\(ruleIndex)].id",
@@ -58,7 +60,7 @@ extension PolicyDocument {
         for (index, policy) in policies.enumerated() {
             let path = "policies[\(index)]"
             check(.policy, name: policy.name, list: "policies", index: index, places: &policyPlaces)
-            check(description: policy.description, at: path + ".description")
+            check(policy.content, at: path)
             for (rulesetIndex, name) in policy.rulesets.enumerated() {
                 check(name: name, at: "\(path).runtime.rulesets[\(rulesetIndex)].name")
             }

@@ -1,5 +1,5 @@
-/// What an import does, or would do in a dry run: one step per object that changes, and how
-/// many stay as they are.
+/// What an import does, or would do in a dry run: one step per object that changes, each
+/// with what changes, and how many stay as they are.
 ///
 /// ```text
 /// + create policy web.prod
@@ -7,14 +7,15 @@
 /// - delete ruleset old
 /// 12 unchanged
 /// ```
-public struct ImportPlan: Sendable, Hashable, CustomStringConvertible {
+public struct ImportPlan: Sendable, Hashable, Codable, CustomStringConvertible {
     /// One change to one object.
-    public struct Step: Sendable, Hashable, CustomStringConvertible {
+    public struct Step: Sendable, Hashable, Codable, CustomStringConvertible {
         /// What the step does to the object.
         public enum Action: Sendable, Hashable {
-            case create
-            /// What changes, e.g. `["description", "rulesets +baseline -legacy"]`.
-            case modify([String])
+            /// Creates the object with this content.
+            case create(RecordedContent)
+            /// Changes exactly these fields, links and rules.
+            case modify(ContentChanges)
             case delete
         }
 
@@ -24,11 +25,54 @@ public struct ImportPlan: Sendable, Hashable, CustomStringConvertible {
         public let name: String
         public let action: Action
 
+        public init(kind: ObjectKind, name: String, action: Action) {
+            self.kind = kind
+            self.name = name
+            self.action = action
+        }
+
         public var description: String {
             switch action {
             case .create: return "+ create \(kind) \(name)"
-            case .modify(let changes): return "~ modify \(kind) \(name): \(changes.joined(separator: ", "))"
+            case .modify(let changes): return "~ modify \(kind) \(name): \(changes)"
             case .delete: return "- delete \(kind) \(name)"
+            }
+        }
+
+        private enum CodingKeys: String, CodingKey { case action, kind, name, content, changes }
+
+        /// `{"action": "create", "kind", "name", "content"}`, `{"action": "modify", ...,
+        /// "changes"}` or `{"action": "delete", ...}`.
+        public func encode(to encoder: any Encoder) throws {
+            var container = encoder.container(keyedBy: CodingKeys.self)
+            switch action {
+            case .create(let content):
+                try container.encode("create", forKey: .action)
+                try container.encode(kind, forKey: .kind)
+                try container.encode(name, forKey: .name)
+                try container.encode(content, forKey: .content)
+            case .modify(let changes):
+                try container.encode("modify", forKey: .action)
+                try container.encode(kind, forKey: .kind)
+                try container.encode(name, forKey: .name)
+                try container.encode(changes, forKey: .changes)
+            case .delete:
+                try container.encode("delete", forKey: .action)
+                try container.encode(kind, forKey: .kind)
+                try container.encode(name, forKey: .name)
+            }
+        }
+
+        public init(from decoder: any Decoder) throws {
+            let container = try decoder.container(keyedBy: CodingKeys.self)
+            kind = try container.decode(ObjectKind.self, forKey: .kind)
+            name = try container.decode(String.self, forKey: .name)
+            switch try container.decode(String.self, forKey: .action) {
+            case "create": action = .create(try container.decode(RecordedContent.self, forKey: .content))
+            case "modify": action = .modify(try container.decode(ContentChanges.self, forKey: .changes))
+            case "delete": action = .delete
+            case let other:
+                throw DecodingError.dataCorruptedError(forKey: .action, in: container, debugDescription: "unknown action \(other)")
             }
         }
     }
@@ -39,6 +83,12 @@ public struct ImportPlan: Sendable, Hashable, CustomStringConvertible {
     public let unchanged: Int
     /// False for a dry run: nothing was written.
     public let applied: Bool
+
+    public init(steps: [Step], unchanged: Int, applied: Bool) {
+        self.steps = steps
+        self.unchanged = unchanged
+        self.applied = applied
+    }
 
     public var description: String {
         (steps.map(\.description) + ["\(unchanged) unchanged"]).joined(separator: "\n")

@@ -8,10 +8,10 @@
 ///
 /// ```swift
 /// let document = try PolicyDocument(json: data)        // every problem at once, with its path
-/// let plan = try store.importDocument(document, prune: false, dryRun: true)
+/// let plan = try store.perform(.importDocument(document, dryRun: true))
 /// print(plan)
 /// ```
-public struct PolicyDocument: Sendable, Hashable {
+public struct PolicyDocument: Sendable, Hashable, Codable {
     /// The rulesets, in the document's order (an export sorts them by name).
     public var rulesets: [RulesetEntry]
     /// The policies, in the document's order (an export sorts them by name).
@@ -23,59 +23,80 @@ public struct PolicyDocument: Sendable, Hashable {
         self.policies = policies
     }
 
-    /// A ruleset as the document states it.
-    public struct RulesetEntry: Sendable, Hashable {
+    /// A ruleset as the document states it: its name and its content (whose fields read as
+    /// the entry's own).
+    @dynamicMemberLookup
+    public struct RulesetEntry: Sendable, Hashable, Codable {
         /// `name` in the JSON.
         public var name: String
-        /// `description`; `""` when absent.
-        public var description: String
-        /// `rules`: `{id, mitigation}` each, mitigation `log` when absent.
-        public var rules: [RuleReference]
+        /// `description` and `rules`; absent fields have their defaults.
+        public var content: RulesetContent
 
-        /// A ruleset entry; the defaults are those of an absent field.
+        /// A ruleset entry.
+        public init(name: String, content: RulesetContent = RulesetContent()) {
+            self.name = name
+            self.content = content
+        }
+
+        /// A ruleset entry with these fields; the defaults are those of an absent field.
         public init(name: String, description: String = "", rules: [RuleReference] = []) {
-            self.name = name
-            self.description = description
-            self.rules = rules
+            self.init(name: name, content: RulesetContent(description: description, rules: rules))
+        }
+
+        public subscript<Value>(dynamicMember field: WritableKeyPath<RulesetContent, Value>) -> Value {
+            get { content[keyPath: field] }
+            set { content[keyPath: field] = newValue }
+        }
+
+        /// The product's shape: `name`, then the content's fields.
+        public func encode(to encoder: any Encoder) throws {
+            var container = encoder.container(keyedBy: FieldKey.self)
+            try container.encode(name, forKey: FieldKey("name"))
+            try content.encode(to: encoder)
+        }
+
+        public init(from decoder: any Decoder) throws {
+            let container = try decoder.container(keyedBy: FieldKey.self)
+            self.init(name: try container.decode(String.self, forKey: FieldKey("name")), content: try RulesetContent(from: decoder))
         }
     }
 
-    /// A policy as the document states it; `rulesets` are names from `runtime.rulesets`.
-    public struct PolicyEntry: Sendable, Hashable {
+    /// A policy as the document states it: its name and its content (whose fields read as
+    /// the entry's own).
+    @dynamicMemberLookup
+    public struct PolicyEntry: Sendable, Hashable, Codable {
         /// `name` in the JSON.
         public var name: String
-        /// `description`; `""` when absent.
-        public var description: String
-        /// `xdrEnabled`; true when absent.
-        public var xdrEnabled: Bool
-        /// The names in `runtime.rulesets`.
-        public var rulesets: [String]
+        /// `description`, `xdrEnabled`, and the names in `runtime.rulesets`; absent fields
+        /// have their defaults.
+        public var content: PolicyContent
 
-        /// A policy entry; the defaults are those of an absent field.
-        public init(name: String, description: String = "", xdrEnabled: Bool = true, rulesets: [String] = []) {
+        /// A policy entry.
+        public init(name: String, content: PolicyContent = PolicyContent()) {
             self.name = name
-            self.description = description
-            self.xdrEnabled = xdrEnabled
-            self.rulesets = rulesets
+            self.content = content
+        }
+
+        /// A policy entry with these fields; the defaults are those of an absent field.
+        public init(name: String, description: String = "", xdrEnabled: Bool = true, rulesets: [String] = []) {
+            self.init(name: name, content: PolicyContent(description: description, xdrEnabled: xdrEnabled, rulesets: rulesets))
+        }
+
+        public subscript<Value>(dynamicMember field: WritableKeyPath<PolicyContent, Value>) -> Value {
+            get { content[keyPath: field] }
+            set { content[keyPath: field] = newValue }
+        }
+
+        /// The product's shape: `name`, then the content's fields.
+        public func encode(to encoder: any Encoder) throws {
+            var container = encoder.container(keyedBy: FieldKey.self)
+            try container.encode(name, forKey: FieldKey("name"))
+            try content.encode(to: encoder)
+        }
+
+        public init(from decoder: any Decoder) throws {
+            let container = try decoder.container(keyedBy: FieldKey.self)
+            self.init(name: try container.decode(String.self, forKey: FieldKey("name")), content: try PolicyContent(from: decoder))
         }
     }
-}
-
-/// One thing wrong with a document, at a JSON path such as `policies[3].name`.
-public struct DocumentProblem: Sendable, Hashable, CustomStringConvertible {
-    /// Where in the document: `policies[3].runtime.rulesets[0].name`, or `$` for the whole.
-    public let path: String
-    /// What is wrong and what to do.
-    public let message: String
-    /// Set when the problem is a part of the product that Amazon ECS policies do not have.
-    public let unsupportedFeature: UnsupportedFeature?
-
-    /// A problem at `path`.
-    public init(path: String, message: String, unsupportedFeature: UnsupportedFeature? = nil) {
-        self.path = path
-        self.message = message
-        self.unsupportedFeature = unsupportedFeature
-    }
-
-    public var description: String { "\(path): \(message)" }
 }

@@ -213,8 +213,8 @@ BEGIN
     SELECT 'policy', NEW.name, 'modify', OLD.revision + 1,
            '{"name":"' || OLD.name || '","description":"' || replace(replace(replace(replace(replace(OLD.description, '\', '\\'), '"', '\"'), char(10), '\n'), char(13), '\r'), char(9), '\t')
                || '","xdrEnabled":' || CASE OLD.xdr_enabled WHEN 1 THEN 'true' ELSE 'false' END
-               || ',"rulesets":' || parts.rulesets || '}',
-           parts.head || ',"rulesets":' || parts.rulesets || '}',
+               || ',"runtime":{"rulesets":' || parts.rulesets || '}}',
+           parts.head || parts.rulesets || '}}',
            coalesce((SELECT actor FROM write_context), '')
     FROM policy_state_parts AS parts WHERE parts.id = NEW.id;
 END
@@ -278,8 +278,8 @@ BEGIN
     SELECT RAISE(ABORT, 'revision is kept by the database: leave it out of the UPDATE')
     WHERE NEW.revision IS NOT OLD.revision
       AND (NEW.revision IS NOT OLD.revision + 1
-           OR CAST(NEW.description AS BLOB) IS NOT CAST(OLD.description AS BLOB)
-           OR NEW.xdr_enabled IS NOT OLD.xdr_enabled);
+           OR ((CAST(NEW.description AS BLOB) IS NOT CAST(OLD.description AS BLOB) OR NEW.xdr_enabled IS NOT OLD.xdr_enabled)
+               AND (SELECT recorded_by_library FROM write_context) IS NOT 1));
     SELECT RAISE(ABORT, 'updated_at and rulesets_updated_at are kept by the database: leave them out of the UPDATE')
     WHERE (NEW.updated_at IS NOT OLD.updated_at AND NEW.updated_at IS NOT strftime('%Y-%m-%dT%H:%M:%fZ', 'now'))
        OR (NEW.rulesets_updated_at IS NOT OLD.rulesets_updated_at AND NEW.rulesets_updated_at IS NOT strftime('%Y-%m-%dT%H:%M:%fZ', 'now'));
@@ -294,11 +294,11 @@ BEGIN
     WHERE id = OLD.policy_id;
     INSERT INTO changes (object_kind, object_name, action, revision, before, after, actor)
     SELECT 'policy', p.name, 'unlink', p.revision,
-           parts.head || ',"rulesets":'
-               || (SELECT '[' || coalesce(group_concat('"' || name || '"', ','), '') || ']'
+           parts.head
+               || (SELECT '[' || coalesce(group_concat('{"name":"' || name || '"}', ','), '') || ']'
                FROM (SELECT r.name FROM rulesets AS r WHERE r.id = OLD.ruleset_id OR r.id IN (SELECT ruleset_id FROM policy_rulesets WHERE policy_id = p.id) ORDER BY r.name))
-               || '}',
-           parts.head || ',"rulesets":' || parts.rulesets || '}',
+               || '}}',
+           parts.head || parts.rulesets || '}}',
            coalesce((SELECT actor FROM write_context), '')
     FROM policies AS p JOIN policy_state_parts AS parts ON parts.id = p.id
     WHERE p.id = OLD.policy_id;
@@ -313,11 +313,11 @@ BEGIN
     WHERE id = NEW.policy_id;
     INSERT INTO changes (object_kind, object_name, action, revision, before, after, actor)
     SELECT 'policy', p.name, 'link', p.revision,
-           parts.head || ',"rulesets":'
-               || (SELECT '[' || coalesce(group_concat('"' || name || '"', ','), '') || ']'
+           parts.head
+               || (SELECT '[' || coalesce(group_concat('{"name":"' || name || '"}', ','), '') || ']'
                FROM (SELECT r.name FROM policy_rulesets AS pr JOIN rulesets AS r ON r.id = pr.ruleset_id WHERE pr.policy_id = p.id AND pr.ruleset_id <> NEW.ruleset_id ORDER BY r.name))
-               || '}',
-           parts.head || ',"rulesets":' || parts.rulesets || '}',
+               || '}}',
+           parts.head || parts.rulesets || '}}',
            coalesce((SELECT actor FROM write_context), '')
     FROM policies AS p JOIN policy_state_parts AS parts ON parts.id = p.id
     WHERE p.id = NEW.policy_id;
@@ -481,7 +481,8 @@ BEGIN
     SELECT RAISE(ABORT, 'revision is kept by the database: leave it out of the UPDATE')
     WHERE NEW.revision IS NOT OLD.revision
       AND (NEW.revision IS NOT OLD.revision + 1
-           OR CAST(NEW.description AS BLOB) IS NOT CAST(OLD.description AS BLOB));
+           OR (CAST(NEW.description AS BLOB) IS NOT CAST(OLD.description AS BLOB)
+               AND (SELECT recorded_by_library FROM write_context) IS NOT 1));
     SELECT RAISE(ABORT, 'updated_at is kept by the database: leave it out of the UPDATE')
     WHERE NEW.updated_at IS NOT OLD.updated_at AND NEW.updated_at IS NOT strftime('%Y-%m-%dT%H:%M:%fZ', 'now');
 END
@@ -510,14 +511,14 @@ ORDER BY p.name
 CREATE VIEW policy_state_parts AS
 SELECT p.id,
        '{"name":"' || p.name || '","description":"' || replace(replace(replace(replace(replace(p.description, '\', '\\'), '"', '\"'), char(10), '\n'), char(13), '\r'), char(9), '\t')
-           || '","xdrEnabled":' || CASE p.xdr_enabled WHEN 1 THEN 'true' ELSE 'false' END AS head,
-       (SELECT '[' || coalesce(group_concat('"' || name || '"', ','), '') || ']'
+           || '","xdrEnabled":' || CASE p.xdr_enabled WHEN 1 THEN 'true' ELSE 'false' END || ',"runtime":{"rulesets":' AS head,
+       (SELECT '[' || coalesce(group_concat('{"name":"' || name || '"}', ','), '') || ']'
         FROM (SELECT r.name FROM policy_rulesets AS pr JOIN rulesets AS r ON r.id = pr.ruleset_id WHERE pr.policy_id = p.id ORDER BY r.name)) AS rulesets
 FROM policies AS p
 """#),
         SchemaObject(type: "view", name: "policy_states", sql: #"""
 CREATE VIEW policy_states AS
-SELECT id, head || ',"rulesets":' || rulesets || '}' AS state FROM policy_state_parts
+SELECT id, head || rulesets || '}}' AS state FROM policy_state_parts
 """#),
         SchemaObject(type: "view", name: "ruleset_overview", sql: #"""
 CREATE VIEW ruleset_overview AS

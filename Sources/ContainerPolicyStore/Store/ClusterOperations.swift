@@ -1,10 +1,23 @@
 import SQLiteCore
 
-extension StoreTransaction {
-    static let clusterColumns = """
-        SELECT c.arn, p.name, c.assigned_at FROM clusters AS c LEFT JOIN policies AS p ON p.id = c.policy_id
-        """
+/// The statements on `clusters`.
+enum ClusterSQL {
+    static let select = "SELECT c.arn, p.name, c.assigned_at FROM clusters AS c LEFT JOIN policies AS p ON p.id = c.policy_id"
+    static let byARN = NamedSQL("a cluster by ARN", select + " WHERE c.arn = ?")
+    static let page = NamedSQL("a page of clusters", select + " WHERE c.arn > ? ORDER BY c.arn LIMIT ?")
+    static let every = NamedSQL("every cluster", select + " ORDER BY c.arn", readsWholeTable: true)
+    static let ofPolicy = NamedSQL("the clusters of a policy", "SELECT arn FROM clusters WHERE policy_id = ? ORDER BY arn")
+    static let assign = NamedSQL(
+        "assign a policy", "UPDATE clusters SET policy_id = ?, assigned_at = " + SQLCatalogue.currentTimestamp + " WHERE arn = ?")
+    static let add = NamedSQL(
+        "add a cluster", "INSERT INTO clusters (arn, policy_id, assigned_at) VALUES (?, ?, " + SQLCatalogue.currentTimestamp + ")")
+    static let unassign = NamedSQL(
+        "unassign a cluster", "UPDATE clusters SET policy_id = NULL, assigned_at = NULL WHERE arn = ? AND policy_id IS NOT NULL")
 
+    static let all = [byARN, page, every, ofPolicy, assign, add, unassign]
+}
+
+extension StoreTransaction {
     static func decodeCluster(_ row: Row) -> Cluster {
         var damage: [StoredDamage] = []
         let assignedAt = row.isNull(2) ? nil : row.timestamp(2, location: "clusters.assigned_at", damage: &damage)
@@ -13,30 +26,29 @@ extension StoreTransaction {
 
     /// The cluster with this ARN, or nil when it was never assigned a policy.
     public func cluster(arn: String) throws(PolicyStoreError) -> Cluster? {
-        try readOperation {
-            try connection.queryFirst(Self.clusterColumns + " WHERE c.arn = ?", [SQLValue(arn)], Self.decodeCluster)
-        }
+        try readOperation { try connection.queryFirst(ClusterSQL.byARN.sql, [SQLValue(arn)], Self.decodeCluster) }
     }
 
     /// A page of clusters sorted by ARN, after `after`.
     public func clusters(after: String? = nil, limit: Int = 100) throws(PolicyStoreError) -> [Cluster] {
         try readOperation {
             try Self.checkPageSize(limit)
-            return try connection.query(
-                Self.clusterColumns + " WHERE c.arn > ? ORDER BY c.arn LIMIT ?", [SQLValue(after ?? ""), SQLValue(limit)],
-                Self.decodeCluster)
+            return try connection.query(ClusterSQL.page.sql, [SQLValue(after ?? ""), SQLValue(limit)], Self.decodeCluster)
         }
+    }
+
+    /// Every cluster, sorted by ARN.
+    func allClusters() throws -> [Cluster] {
+        try connection.query(ClusterSQL.every.sql, [], Self.decodeCluster)
     }
 
     /// The ARNs of the clusters the policy is assigned to, sorted.
     public func clusters(usingPolicy name: String) throws(PolicyStoreError) -> [String] {
-        try readOperation {
-            try clusterARNs(policyID: try existingPolicy(name).id)
-        }
+        try readOperation { try clusterARNs(policyID: try existingPolicy(name).id) }
     }
 
     func clusterARNs(policyID: Int) throws -> [String] {
-        try connection.query("SELECT arn FROM clusters WHERE policy_id = ? ORDER BY arn", [SQLValue(policyID)]) { $0.text(0) }
+        try connection.query(ClusterSQL.ofPolicy.sql, [SQLValue(policyID)]) { $0.text(0) }
     }
 
     /// Assigns a policy to a cluster, replacing the policy it had. The cluster is added the
@@ -52,14 +64,10 @@ extension StoreTransaction {
             let policy = try existingPolicy(name)
             if let existing = try cluster(arn: arn) {
                 if existing.policy != policy.name {
-                    try connection.run(
-                        "UPDATE clusters SET policy_id = ?, assigned_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now') WHERE arn = ?",
-                        [SQLValue(policy.id), SQLValue(arn)])
+                    try connection.run(ClusterSQL.assign.sql, [SQLValue(policy.id), SQLValue(arn)])
                 }
             } else {
-                try connection.run(
-                    "INSERT INTO clusters (arn, policy_id, assigned_at) VALUES (?, ?, strftime('%Y-%m-%dT%H:%M:%fZ', 'now'))",
-                    [SQLValue(arn), SQLValue(policy.id)])
+                try connection.run(ClusterSQL.add.sql, [SQLValue(arn), SQLValue(policy.id)])
             }
             return try existingCluster(arn)
         }
@@ -70,8 +78,7 @@ extension StoreTransaction {
     public func unassignCluster(arn: String) throws(PolicyStoreError) -> Cluster {
         try writeOperation {
             _ = try existingCluster(arn)
-            try connection.run(
-                "UPDATE clusters SET policy_id = NULL, assigned_at = NULL WHERE arn = ? AND policy_id IS NOT NULL", [SQLValue(arn)])
+            try connection.run(ClusterSQL.unassign.sql, [SQLValue(arn)])
             return try existingCluster(arn)
         }
     }

@@ -1,120 +1,177 @@
+import Foundation
 import SQLiteCore
 
+/// The statements on `changes`.
+enum HistorySQL {
+    /// The life of a change: the latest `create` of its name at or before it.
+    static let select = """
+        SELECT c.sequence, c.changed_at, c.object_kind, c.object_name,
+               (SELECT max(l.sequence) FROM changes AS l WHERE l.object_kind = c.object_kind AND l.object_name = c.object_name
+                AND l.action = 'create' AND l.sequence <= c.sequence),
+               c.action, c.revision, c.before, c.after, c.actor
+        FROM changes AS c
+        """
+    static let ofName = NamedSQL("the history of a name", select + " WHERE c.object_kind = ? AND c.object_name = ? ORDER BY c.sequence")
+    static let every = NamedSQL("every change", select + " ORDER BY c.sequence", readsWholeTable: true)
+    /// The actor is the write transaction's, from `write_context`.
+    static let record = NamedSQL(
+        "record a change",
+        """
+        INSERT INTO changes (object_kind, object_name, action, revision, before, after, actor)
+        VALUES (?, ?, ?, ?, ?, ?, coalesce((SELECT actor FROM write_context), ''))
+        """)
+    /// The policy's state at a revision of its current life: since its name's last deletion.
+    static let stateAtRevision = NamedSQL(
+        "a policy's state at a revision",
+        """
+        SELECT after FROM changes
+        WHERE object_kind = 'policy' AND object_name = ? AND revision = ? AND after IS NOT NULL
+          AND sequence > coalesce((SELECT max(sequence) FROM changes
+                                   WHERE object_kind = 'policy' AND object_name = ? AND action = 'delete'), 0)
+        ORDER BY sequence DESC LIMIT 1
+        """)
+
+    static let all = [ofName, every, record, stateAtRevision]
+}
+
+/// The library records each of its operations in the history as one change at one revision,
+/// from the values it holds. (The schema's triggers record every other writer's changes row
+/// by row; the `write_context` row of the transaction tells them to stand aside.)
 extension StoreTransaction {
+    func record(
+        _ kind: ObjectKind, name: String, action: Change.Action, revision: Int,
+        before: RecordedContent?, after: RecordedContent?
+    ) throws {
+        try connection.run(
+            HistorySQL.record.sql,
+            [
+                SQLValue(kind.rawValue), SQLValue(name), SQLValue(action.rawValue), SQLValue(revision),
+                SQLValue(before.map { RecordedState.json(name: name, content: $0) }),
+                SQLValue(after.map { RecordedState.json(name: name, content: $0) }),
+            ])
+    }
+
     /// Every recorded change to the policy named `name` (ignoring letter case), oldest first,
-    /// including those of earlier policies of that name that were deleted.
+    /// including those of earlier policies of that name that were deleted (their
+    /// ``Change/life`` tells the lives apart).
     public func history(ofPolicy name: String) throws(PolicyStoreError) -> [Change] {
-        try readOperation {
-            try history(.policy, name)
-        }
+        try readOperation { try history(.policy, name) }
     }
 
     /// Every recorded change to the ruleset named `name`, oldest first.
     public func history(ofRuleset name: String) throws(PolicyStoreError) -> [Change] {
-        try readOperation {
-            try history(.ruleset, name)
-        }
+        try readOperation { try history(.ruleset, name) }
     }
 
     private func history(_ kind: ObjectKind, _ name: String) throws -> [Change] {
-        try connection.query(
-            """
-            SELECT sequence, changed_at, object_name, action, revision, before, after, actor, object_kind
-            FROM changes WHERE object_kind = ? AND object_name = ? ORDER BY sequence
-            """,
-            [SQLValue(kind.rawValue), SQLValue(name)], Self.decodeChange)
+        try connection.query(HistorySQL.ofName.sql, [SQLValue(kind.rawValue), SQLValue(name)], Self.decodeChange)
     }
 
     /// Every recorded change, oldest first: for the integrity check.
     func everyChange() throws -> [Change] {
-        try connection.query(
-            """
-            SELECT sequence, changed_at, object_name, action, revision, before, after, actor, object_kind
-            FROM changes ORDER BY sequence
-            """, [], Self.decodeChange)
+        try connection.query(HistorySQL.every.sql, [], Self.decodeChange)
     }
 
     private static func decodeChange(_ row: Row) -> Change {
         var damage: [StoredDamage] = []
-        let action = Change.Action(rawValue: row.text(3))
-        if action == nil {
-            damage.append(StoredDamage(location: "changes.action", value: row.text(3), problem: "is not an action the history records"))
-        }
-        let before = row.optionalText(5)
-        let after = row.optionalText(6)
-        for (column, state) in [("before", before), ("after", after)] {
-            if let state, !Self.isRecordedState(state) {
-                damage.append(StoredDamage(location: "changes.\(column)", value: state, problem: "is not the JSON object the history writes"))
-            }
-        }
-        let kind = ObjectKind(rawValue: row.text(8))
+        let kind = ObjectKind(rawValue: row.text(2))
         if kind == nil {
-            damage.append(StoredDamage(location: "changes.object_kind", value: row.text(8), problem: "is not policy or ruleset"))
+            damage.append(StoredDamage(location: "changes.object_kind", value: row.text(2), problem: "is not policy or ruleset"))
         }
+        let action = Change.Action(rawValue: row.text(5))
+        if action == nil {
+            damage.append(StoredDamage(location: "changes.action", value: row.text(5), problem: "is not an action the history records"))
+        }
+        func state(_ column: Int32, _ name: String) -> RecordedContent? {
+            guard let text = row.optionalText(column) else { return nil }
+            guard let kind, let content = RecordedState.content(kind, json: text) else {
+                damage.append(StoredDamage(location: "changes." + name, value: text, problem: "is not the JSON object the history writes"))
+                return nil
+            }
+            return content
+        }
+        let before = state(7, "before")
+        let after = state(8, "after")
         return Change(
             sequence: row.int(0), changedAt: row.timestamp(1, location: "changes.changed_at", damage: &damage),
-            kind: kind ?? .policy, name: row.text(2), action: action ?? .modify, revision: row.int(4),
-            before: before, after: after, actor: row.text(7), damage: damage)
+            kind: kind ?? .policy, name: row.text(3), life: row.isNull(4) ? nil : row.int(4), action: action ?? .modify,
+            revision: row.int(6), before: before, after: after, actor: row.text(9), damage: damage)
     }
 
-    private static func isRecordedState(_ state: String) -> Bool {
-        if case .object? = try? JSONParser.parse(Array(state.utf8)) { return true }
-        return false
-    }
-
-    /// Writes the description, XDR setting and rulesets the policy had at `revision` back, as
-    /// new revisions. Refused when a ruleset it needs no longer exists.
+    /// Writes the content the policy had at `revision` of its current life back, as a new
+    /// revision. Refused when a ruleset it needs no longer exists.
     @discardableResult
     public func restorePolicy(named name: String, toRevision revision: Int) throws(PolicyStoreError) -> Policy {
-        try writeOperation { try restore(name, toRevision: revision) }
-    }
-
-    private func restore(_ name: String, toRevision revision: Int) throws -> Policy {
-        let current = try existingPolicy(name)
-        guard
-            let state = try connection.queryFirst(
-                """
-                SELECT after FROM changes
-                WHERE object_kind = 'policy' AND object_name = ? AND revision = ? AND after IS NOT NULL
-                  AND sequence > coalesce((SELECT max(sequence) FROM changes
-                                           WHERE object_kind = 'policy' AND object_name = ? AND action = 'delete'), 0)
-                ORDER BY sequence DESC LIMIT 1
-                """,
-                [SQLValue(current.name), SQLValue(revision), SQLValue(current.name)], { $0.text(0) }),
-            let snapshot = PolicySnapshot(json: state)
-        else { throw PolicyStoreError.unknownRevision(.policy, name: current.name, revision: revision) }
-        for ruleset in snapshot.rulesets {
-            do {
-                _ = try existingRulesetID(ruleset)
-            } catch PolicyStoreError.notFound {
-                throw PolicyStoreError.restoreNeedsRuleset(policy: current.name, revision: revision, ruleset: ruleset)
+        try writeOperation {
+            let current = try existingPolicy(name)
+            guard
+                let state = try connection.queryFirst(
+                    HistorySQL.stateAtRevision.sql,
+                    [SQLValue(current.name), SQLValue(revision), SQLValue(current.name)], { $0.text(0) }),
+                case .policy(let content)? = RecordedState.content(.policy, json: state)
+            else { throw PolicyStoreError.unknownRevision(.policy, name: current.name, revision: revision) }
+            for ruleset in content.rulesets {
+                do {
+                    _ = try existingRulesetLink(ruleset)
+                } catch PolicyStoreError.notFound {
+                    throw PolicyStoreError.restoreNeedsRuleset(policy: current.name, revision: revision, ruleset: ruleset)
+                }
             }
-        }
-        return try modifyPolicy(named: current.name) {
-            $0 = PolicyEdit(description: snapshot.description, xdrEnabled: snapshot.xdrEnabled, rulesets: snapshot.rulesets)
+            return try update(current, to: content)
         }
     }
 }
 
-/// A policy's state as the history's triggers write it.
-struct PolicySnapshot {
-    let description: String
-    let xdrEnabled: Bool
-    let rulesets: [String]
+/// The states the history keeps: `{"name", ...the content}` as compact JSON in the product's
+/// shape, as the schema's views write them for other writers. Policies recorded before
+/// migration 5 have `"rulesets": [names]` instead of `runtime`; both are read.
+enum RecordedState {
+    static func json(name: String, content: RecordedContent) -> String {
+        var members: [(key: String, value: JSONValue)] = [("name", .string(name))]
+        if case .object(let fields) = ProductJSON.tree(content) { members += fields }
+        var writer = JSONWriter(escapesForTerminals: false)
+        writer.compactValue(.object(members))
+        return String(decoding: writer.bytes, as: UTF8.self)
+    }
 
-    init?(json: String) {
-        guard case .object(let members)? = try? JSONParser.parse(Array(json.utf8)) else { return nil }
-        var fields: [String: JSONValue] = [:]
-        for member in members { fields[member.key] = member.value }
-        guard case .string(let description)? = fields["description"], case .bool(let xdrEnabled)? = fields["xdrEnabled"],
-            case .array(let rulesets)? = fields["rulesets"]
-        else { return nil }
-        self.description = description
-        self.xdrEnabled = xdrEnabled
-        self.rulesets = rulesets.compactMap { value in
-            if case .string(let name) = value { return name }
+    static func content(_ kind: ObjectKind, json: String) -> RecordedContent? {
+        let data = Data(json.utf8)
+        let decoder = JSONDecoder()
+        switch kind {
+        case .policy:
+            if let legacy = try? decoder.decode(LegacyPolicyState.self, from: data) {
+                return .policy(PolicyContent(description: legacy.description, xdrEnabled: legacy.xdrEnabled, rulesets: legacy.rulesets))
+            }
+            return (try? decoder.decode(PolicyState.self, from: data)).map { .policy($0.content) }
+        case .ruleset:
+            return (try? decoder.decode(RulesetState.self, from: data)).map { .ruleset($0.content) }
+        case .cluster:
             return nil
         }
+    }
+
+    /// Requires the name, so that any JSON object is not taken for a state.
+    private struct PolicyState: Decodable {
+        let content: PolicyContent
+        init(from decoder: any Decoder) throws {
+            _ = try decoder.container(keyedBy: FieldKey.self).decode(String.self, forKey: FieldKey("name"))
+            content = try PolicyContent(from: decoder)
+        }
+    }
+
+    private struct RulesetState: Decodable {
+        let content: RulesetContent
+        init(from decoder: any Decoder) throws {
+            _ = try decoder.container(keyedBy: FieldKey.self).decode(String.self, forKey: FieldKey("name"))
+            content = try RulesetContent(from: decoder)
+        }
+    }
+
+    private struct LegacyPolicyState: Decodable {
+        let name: String
+        let description: String
+        let xdrEnabled: Bool
+        let rulesets: [String]
     }
 }
 

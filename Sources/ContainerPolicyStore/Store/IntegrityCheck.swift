@@ -86,19 +86,12 @@ extension StoreTransaction {
                 message: "\(row.text(0)) row \(row.optionalText(1) ?? "?") points at a missing row of \(row.text(2))")
         }
         for policy in try allPolicies() {
-            findings += domainFindings(kind: .policy, name: policy.name, description: policy.description)
-            findings += damageFindings(.policy, policy.name, policy.damage)
+            findings += domainFindings(.policy, name: policy.name, content: policy.content, damage: policy.damage)
         }
         for ruleset in try allRulesets() {
-            findings += domainFindings(kind: .ruleset, name: ruleset.name, description: ruleset.description)
-            findings += damageFindings(.ruleset, ruleset.name, ruleset.damage)
-            do {
-                try Self.validate(ruleset.rules, ruleset: ruleset.name)
-            } catch {
-                findings.append(IntegrityFinding(check: .domain, message: error.description))
-            }
+            findings += domainFindings(.ruleset, name: ruleset.name, content: ruleset.content, damage: ruleset.damage)
         }
-        for cluster in try connection.query(Self.clusterColumns + " ORDER BY c.arn", [], Self.decodeCluster) {
+        for cluster in try allClusters() {
             if let problem = ClusterARNRules.problem(in: cluster.arn) {
                 findings.append(IntegrityFinding(check: .domain, message: PolicyStoreError.invalidClusterARN(cluster.arn, problem).description))
             }
@@ -131,14 +124,20 @@ extension StoreTransaction {
         }
     }
 
-    private func domainFindings(kind: ObjectKind, name: String, description: String) -> [IntegrityFinding] {
+    /// The product's rules applied again to a stored object: its name, its content, and the
+    /// damage its reading found.
+    private func domainFindings<Content: ObjectContent>(
+        _ kind: ObjectKind, name: String, content: Content, damage: [StoredDamage]
+    ) -> [IntegrityFinding] {
         var findings: [IntegrityFinding] = []
         if let problem = NameRules.problem(in: name) {
             findings.append(IntegrityFinding(check: .domain, message: PolicyStoreError.invalidName(kind, name: name, problem).description))
         }
-        if let problem = DescriptionRules.problem(in: description) {
-            findings.append(IntegrityFinding(check: .domain, message: PolicyStoreError.invalidDescription(kind, name: name, problem).description))
+        do {
+            try content.validate(name: name)
+        } catch {
+            findings.append(IntegrityFinding(check: .domain, message: error.description))
         }
-        return findings
+        return findings + damageFindings(kind, name, damage)
     }
 }

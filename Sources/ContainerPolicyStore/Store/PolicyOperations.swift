@@ -1,38 +1,65 @@
 import SQLiteCore
 
-extension StoreTransaction {
-    static let policyColumns = """
-        SELECT p.id, p.name, p.description, p.xdr_enabled, p.revision, p.created_at, p.updated_at,
-               p.rulesets_updated_at,
-               (SELECT json_group_array(r.name) FROM policy_rulesets AS pr
-                JOIN rulesets AS r ON r.id = pr.ruleset_id WHERE pr.policy_id = p.id)
-        FROM policies AS p
+/// The statements on `policies` and `policy_rulesets`. The content's columns come from
+/// ``PolicyContent/Field``.
+enum PolicySQL {
+    /// The names of a policy's rulesets, as a JSON array: exact whatever they hold.
+    static let linkedNames = """
+        (SELECT json_group_array(r.name) FROM policy_rulesets AS pr JOIN rulesets AS r ON r.id = pr.ruleset_id WHERE pr.policy_id = p.id)
         """
-    // Whole statements, built once: the statement cache is keyed by the full text.
-    static let policyByName = policyColumns + " WHERE p.name = ?"
-    static let policyPage = policyColumns + " WHERE p.name > ? ORDER BY p.name LIMIT ?"
-    static let everyPolicy = policyColumns + " ORDER BY p.name"
+    static let select = "SELECT p.id, p.name, p.revision, p.created_at, p.updated_at, p.rulesets_updated_at, "
+        + linkedNames + ", " + PolicyContent.columns(prefix: "p.") + " FROM policies AS p"
+    /// Where the content's columns start in `select`.
+    static let firstFieldColumn: Int32 = 7
+    static let returning = " RETURNING id, revision, created_at, updated_at, rulesets_updated_at"
 
+    static let byName = NamedSQL("a policy by name", select + " WHERE p.name = ?")
+    static let page = NamedSQL("a page of policies", select + " WHERE p.name > ? ORDER BY p.name LIMIT ?")
+    static let every = NamedSQL("every policy", select + " ORDER BY p.name", readsWholeTable: true)
+    static let count = NamedSQL("how many policies", "SELECT count(*) FROM policies", readsWholeTable: true)
+    static let names = NamedSQL("every policy name", "SELECT name FROM policies ORDER BY name", readsWholeTable: true)
+    static let nameTaken = NamedSQL("the policy that has a name", "SELECT name FROM policies WHERE name = ?")
+    static let insert = NamedSQL(
+        "create a policy",
+        "INSERT INTO policies (name, " + PolicyContent.columns() + ") VALUES (?, " + PolicyContent.placeholders + ")" + returning)
+    static let copy = NamedSQL(
+        "copy a policy",
+        "INSERT INTO policies (name, " + PolicyContent.columns() + ") SELECT ?, " + PolicyContent.columns()
+            + " FROM policies WHERE id = ?" + returning)
+    /// The content and the revision in one statement, with the timestamps of a change.
+    static let update = NamedSQL(
+        "change a policy",
+        "UPDATE policies SET " + PolicyContent.assignments + ", revision = revision + 1, updated_at = " + SQLCatalogue.currentTimestamp
+            + ", rulesets_updated_at = CASE WHEN ? THEN " + SQLCatalogue.currentTimestamp + " ELSE rulesets_updated_at END WHERE id = ?"
+            + returning)
+    static let delete = NamedSQL("delete a policy", "DELETE FROM policies WHERE id = ?")
+    static let link = NamedSQL("link a ruleset", "INSERT INTO policy_rulesets (policy_id, ruleset_id) VALUES (?, ?)")
+    static let unlink = NamedSQL("unlink a ruleset", "DELETE FROM policy_rulesets WHERE policy_id = ? AND ruleset_id = ?")
+    static let copyLinks = NamedSQL(
+        "copy a policy's links",
+        "INSERT INTO policy_rulesets (policy_id, ruleset_id) SELECT ?, ruleset_id FROM policy_rulesets WHERE policy_id = ?")
+    static let linkedIDs = NamedSQL("a policy's ruleset ids", "SELECT ruleset_id FROM policy_rulesets WHERE policy_id = ?")
+    static let usingRuleset = NamedSQL(
+        "the policies of a ruleset",
+        "SELECT p.name FROM policy_rulesets AS pr JOIN policies AS p ON p.id = pr.policy_id WHERE pr.ruleset_id = ? ORDER BY p.name")
+
+    static let all = [
+        byName, page, every, count, names, nameTaken, insert, copy, update, delete, link, unlink, copyLinks, linkedIDs,
+        usingRuleset,
+    ]
+}
+
+extension StoreTransaction {
     static func decodePolicy(_ row: Row) -> Policy {
         var damage: [StoredDamage] = []
-        let xdrEnabled = decodeXDR(row, 3, damage: &damage)
+        var content = PolicyContent(rulesets: sortedNames(decodeNames(row, 6, location: "policy_rulesets", damage: &damage)))
+        content.readFields(row, from: PolicySQL.firstFieldColumn, table: "policies", damage: &damage)
         return Policy(
-            id: row.int(0), name: row.text(1), description: row.text(2), xdrEnabled: xdrEnabled,
-            rulesets: sortedNames(decodeNames(row, 8, location: "policy_rulesets", damage: &damage)),
-            revision: row.int(4),
-            createdAt: row.timestamp(5, location: "policies.created_at", damage: &damage),
-            updatedAt: row.timestamp(6, location: "policies.updated_at", damage: &damage),
-            rulesetsUpdatedAt: row.timestamp(7, location: "policies.rulesets_updated_at", damage: &damage),
+            id: row.int(0), name: row.text(1), content: content, revision: row.int(2),
+            createdAt: row.timestamp(3, location: "policies.created_at", damage: &damage),
+            updatedAt: row.timestamp(4, location: "policies.updated_at", damage: &damage),
+            rulesetsUpdatedAt: row.timestamp(5, location: "policies.rulesets_updated_at", damage: &damage),
             damage: damage)
-    }
-
-    /// `xdr_enabled`, which only 0 and 1 may be; anything else is read as on and reported.
-    static func decodeXDR(_ row: Row, _ column: Int32, damage: inout [StoredDamage]) -> Bool {
-        let value = row.int(column)
-        if value != 0, value != 1 {
-            damage.append(StoredDamage(location: "policies.xdr_enabled", value: String(value), problem: "is not 0 (off) or 1 (on)"))
-        }
-        return value != 0
     }
 
     /// The names in a `json_group_array` column.
@@ -52,9 +79,7 @@ extension StoreTransaction {
     /// let policy = try tx.policy(named: "WEB.prod")   // finds "web.prod"
     /// ```
     public func policy(named name: String) throws(PolicyStoreError) -> Policy? {
-        try readOperation {
-            try connection.queryFirst(Self.policyByName, [SQLValue(name)], Self.decodePolicy)
-        }
+        try readOperation { try connection.queryFirst(PolicySQL.byName.sql, [SQLValue(name)], Self.decodePolicy) }
     }
 
     /// One page of policies sorted by name (ignoring letter case): those after `after`, at
@@ -62,33 +87,27 @@ extension StoreTransaction {
     public func policies(after: String? = nil, limit: Int = 100) throws(PolicyStoreError) -> [Policy] {
         try readOperation {
             try Self.checkPageSize(limit)
-            return try connection.query(Self.policyPage, [SQLValue(after ?? ""), SQLValue(limit)], Self.decodePolicy)
+            return try connection.query(PolicySQL.page.sql, [SQLValue(after ?? ""), SQLValue(limit)], Self.decodePolicy)
         }
     }
 
     /// Every policy, sorted by name: for work that reads the whole store in one transaction.
     func allPolicies() throws -> [Policy] {
-        try connection.query(Self.everyPolicy, [], Self.decodePolicy)
+        try connection.query(PolicySQL.every.sql, [], Self.decodePolicy)
     }
 
     /// How many policies there are.
     public func policyCount() throws(PolicyStoreError) -> Int {
-        try readOperation {
-            try connection.queryFirst("SELECT count(*) FROM policies") { $0.int(0) } ?? 0
-        }
+        try readOperation { try connection.queryFirst(PolicySQL.count.sql) { $0.int(0) } ?? 0 }
     }
 
     /// The names of the policies that link the ruleset, sorted.
     public func policies(usingRuleset rulesetName: String) throws(PolicyStoreError) -> [String] {
-        try readOperation {
-            try policyNames(usingRulesetID: try existingRulesetID(rulesetName))
-        }
+        try readOperation { try policyNames(usingRulesetID: try existingRulesetLink(rulesetName).id) }
     }
 
     func policyNames(usingRulesetID id: Int) throws -> [String] {
-        try connection.query(
-            "SELECT p.name FROM policy_rulesets AS pr JOIN policies AS p ON p.id = pr.policy_id WHERE pr.ruleset_id = ? ORDER BY p.name",
-            [SQLValue(id)]) { $0.text(0) }
+        try connection.query(PolicySQL.usingRuleset.sql, [SQLValue(id)]) { $0.text(0) }
     }
 
     func existingPolicy(_ name: String) throws -> Policy {
@@ -108,24 +127,41 @@ extension StoreTransaction {
     public func createPolicy(
         named name: String, description: String = "", xdrEnabled: Bool = true, rulesets: [String] = []
     ) throws(PolicyStoreError) -> Policy {
-        try writeOperation {
-            try insertPolicy(named: name, description: description, xdrEnabled: xdrEnabled, rulesets: rulesets)
-            return try existingPolicy(name)
-        }
+        try createPolicy(named: name, content: PolicyContent(description: description, xdrEnabled: xdrEnabled, rulesets: rulesets))
     }
 
-    /// Creates a policy without reading it back: the part of a create an import needs.
-    func insertPolicy(named name: String, description: String, xdrEnabled: Bool, rulesets: [String]) throws {
+    /// Creates a policy with this content.
+    @discardableResult
+    public func createPolicy(named name: String, content: PolicyContent) throws(PolicyStoreError) -> Policy {
+        try writeOperation { try insertPolicy(named: name, content: content) }
+    }
+
+    /// Creates a policy and records it, from the values it holds: nothing is read back.
+    @discardableResult
+    func insertPolicy(named name: String, content: PolicyContent) throws -> Policy {
         try NameRules.validate(name, kind: .policy)
-        try DescriptionRules.validate(description, kind: .policy, name: name)
-        let rulesetIDs = try rulesetIDs(rulesets)
+        try content.validate(name: name)
+        let links = try rulesetLinks(content.rulesets)
         try checkNameIsFree(name, kind: .policy)
-        try connection.run(
-            "INSERT INTO policies (name, description, xdr_enabled) VALUES (?, ?, ?)",
-            [SQLValue(name), SQLValue(description), SQLValue(xdrEnabled)])
-        let id = connection.lastInsertRowID
-        for rulesetID in rulesetIDs { try link(policyID: id, rulesetID: rulesetID) }
-        try recordPolicyChange(id: id, action: .create, before: nil)
+        var stored = content
+        stored.rulesets = sortedNames(links.map(\.name))
+        let policy = try connection.queryFirst(PolicySQL.insert.sql, [SQLValue(name)] + stored.fieldValues) {
+            Self.written(name: name, content: stored, $0)
+        }!
+        for link in links { try connection.run(PolicySQL.link.sql, [SQLValue(policy.id), SQLValue(link.id)]) }
+        try record(.policy, name: name, action: .create, revision: 1, before: nil, after: .policy(stored))
+        return policy
+    }
+
+    /// The policy a `RETURNING id, revision, created_at, updated_at, rulesets_updated_at` row
+    /// describes, with the content written.
+    private static func written(name: String, content: PolicyContent, _ row: Row) -> Policy {
+        var damage: [StoredDamage] = []
+        return Policy(
+            id: row.int(0), name: name, content: content, revision: row.int(1),
+            createdAt: row.timestamp(2, location: "policies.created_at", damage: &damage),
+            updatedAt: row.timestamp(3, location: "policies.updated_at", damage: &damage),
+            rulesetsUpdatedAt: row.timestamp(4, location: "policies.rulesets_updated_at", damage: &damage))
     }
 
     /// Copies a policy: the same description, XDR setting and rulesets (linked, not copied).
@@ -143,72 +179,69 @@ extension StoreTransaction {
             let copyName = newName ?? source.name + "Policy"
             try NameRules.validate(copyName, kind: .policy)
             try checkNameIsFree(copyName, kind: .policy)
-            try connection.run(
-                "INSERT INTO policies (name, description, xdr_enabled) SELECT ?, description, xdr_enabled FROM policies WHERE id = ?",
-                [SQLValue(copyName), SQLValue(source.id)])
-            let id = connection.lastInsertRowID
-            try connection.run(
-                "INSERT INTO policy_rulesets (policy_id, ruleset_id) SELECT ?, ruleset_id FROM policy_rulesets WHERE policy_id = ?",
-                [SQLValue(id), SQLValue(source.id)])
-            try recordPolicyChange(id: id, action: .create, before: nil)
-            return try existingPolicy(copyName)
+            let copy = try connection.queryFirst(PolicySQL.copy.sql, [SQLValue(copyName), SQLValue(source.id)]) {
+                Self.written(name: copyName, content: source.content, $0)
+            }!
+            try connection.run(PolicySQL.copyLinks.sql, [SQLValue(copy.id), SQLValue(source.id)])
+            try record(.policy, name: copyName, action: .create, revision: 1, before: nil, after: .policy(source.content))
+            return copy
         }
     }
 
-    /// Changes a policy's description, XDR setting and rulesets. With `expectedRevision`, the
-    /// change is refused with ``PolicyStoreError/revisionConflict(_:name:expected:actual:)``
-    /// unless the policy is still at that revision. A change moves the revision by one and is
-    /// recorded once (`link` or `unlink` when only rulesets were added or removed); when
-    /// nothing changed, nothing is written.
+    /// Changes a policy's content: its description, XDR setting and rulesets. With
+    /// `expectedRevision`, the change is refused with
+    /// ``PolicyStoreError/revisionConflict(_:name:expected:actual:)`` unless the policy is
+    /// still at that revision. A change moves the revision by one and is recorded once
+    /// (`link` or `unlink` when only rulesets were added or removed); when nothing changed,
+    /// nothing is written and the policy is returned as it is.
     ///
     /// ```swift
     /// try tx.modifyPolicy(named: "web.prod", expectedRevision: 2) { $0.xdrEnabled = false }
     /// ```
     @discardableResult
     public func modifyPolicy(
-        named name: String, expectedRevision: Int? = nil, _ edit: (inout PolicyEdit) -> Void
+        named name: String, expectedRevision: Int? = nil, _ edit: (inout PolicyContent) -> Void
     ) throws(PolicyStoreError) -> Policy {
         try writeOperation {
             let current = try existingPolicy(name)
             if let expectedRevision, expectedRevision != current.revision {
-                throw PolicyStoreError.revisionConflict(
-                    .policy, name: current.name, expected: expectedRevision, actual: current.revision)
+                throw PolicyStoreError.revisionConflict(.policy, name: current.name, expected: expectedRevision, actual: current.revision)
             }
-            var changed = PolicyEdit(
-                description: current.description, xdrEnabled: current.xdrEnabled, rulesets: current.rulesets)
+            var changed = current.content
             edit(&changed)
-            return try update(current, to: changed) ? existingPolicy(current.name) : current
+            return try update(current, to: changed)
         }
     }
 
-    /// Writes `changed` over `current` and records it, when anything differs; true when it did.
-    func update(_ current: Policy, to changed: PolicyEdit) throws -> Bool {
+    /// Writes `changed` over `current` and records it when anything differs; returns the
+    /// policy as it is now.
+    func update(_ current: Policy, to changed: PolicyContent) throws -> Policy {
         guard current.damage.isEmpty else { throw PolicyStoreError.damagedData(.policy, name: current.name, current.damage) }
-        try DescriptionRules.validate(changed.description, kind: .policy, name: current.name)
-        let wanted = Set(try rulesetIDs(changed.rulesets))
-        let linked = Set(try connection.query(
-            "SELECT ruleset_id FROM policy_rulesets WHERE policy_id = ?", [SQLValue(current.id)]) { $0.int(0) })
-        let contentChanged = changed.description != current.description || changed.xdrEnabled != current.xdrEnabled
-        let (added, removed) = (wanted.subtracting(linked), linked.subtracting(wanted))
-        guard contentChanged || !added.isEmpty || !removed.isEmpty else { return false }
+        try changed.validate(name: current.name)
+        let links = try rulesetLinks(changed.rulesets)
+        var stored = changed
+        stored.rulesets = sortedNames(links.map(\.name))
+        let changes = current.content.changes(to: stored)
+        guard !changes.isEmpty else { return current }
 
-        let before = try policyState(id: current.id)
-        if contentChanged {
-            try connection.run(
-                "UPDATE policies SET description = ?, xdr_enabled = ? WHERE id = ?",
-                [SQLValue(changed.description), SQLValue(changed.xdrEnabled), SQLValue(current.id)])
+        let linkedIDs = Set(links.map(\.id))
+        let wasLinked = Set(try connection.query(PolicySQL.linkedIDs.sql, [SQLValue(current.id)]) { $0.int(0) })
+        for id in wasLinked.subtracting(linkedIDs).sorted() {
+            try connection.run(PolicySQL.unlink.sql, [SQLValue(current.id), SQLValue(id)])
         }
-        for rulesetID in removed.sorted() {
-            try connection.run(
-                "DELETE FROM policy_rulesets WHERE policy_id = ? AND ruleset_id = ?",
-                [SQLValue(current.id), SQLValue(rulesetID)])
+        for id in linkedIDs.subtracting(wasLinked).sorted() {
+            try connection.run(PolicySQL.link.sql, [SQLValue(current.id), SQLValue(id)])
         }
-        for rulesetID in added.sorted() { try link(policyID: current.id, rulesetID: rulesetID) }
+        let linksChanged = !changes.addedRulesets.isEmpty || !changes.removedRulesets.isEmpty
+        let updated = try connection.queryFirst(
+            PolicySQL.update.sql, stored.fieldValues + [SQLValue(linksChanged), SQLValue(current.id)]
+        ) { Self.written(name: current.name, content: stored, $0) }!
         let action: Change.Action =
-            contentChanged || (!added.isEmpty && !removed.isEmpty) ? .modify : added.isEmpty ? .unlink : .link
-        try recordPolicyChange(
-            id: current.id, action: action, before: before, rulesetsChanged: !added.isEmpty || !removed.isEmpty)
-        return true
+            !changes.fields.isEmpty || (!changes.addedRulesets.isEmpty && !changes.removedRulesets.isEmpty)
+            ? .modify : changes.addedRulesets.isEmpty ? .unlink : .link
+        try record(.policy, name: current.name, action: action, revision: updated.revision,
+            before: .policy(current.content), after: .policy(stored))
+        return updated
     }
 
     /// Deletes a policy and its links; its rulesets stay. Refused with
@@ -222,32 +255,24 @@ extension StoreTransaction {
             let policy = try existingPolicy(name)
             let clusters = try clusterARNs(policyID: policy.id)
             guard clusters.isEmpty else { throw PolicyStoreError.policyAssigned(policy: policy.name, clusters: clusters) }
-            let before = try policyState(id: policy.id)
-            try connection.run("DELETE FROM policies WHERE id = ?", [SQLValue(policy.id)])
-            try recordDeletion(.policy, name: policy.name, revision: policy.revision, before: before)
+            try connection.run(PolicySQL.delete.sql, [SQLValue(policy.id)])
+            try record(.policy, name: policy.name, action: .delete, revision: policy.revision,
+                before: policy.damage.isEmpty ? .policy(policy.content) : nil, after: nil)
         }
     }
 
-    private func link(policyID: Int, rulesetID: Int) throws {
-        try connection.run(
-            "INSERT INTO policy_rulesets (policy_id, ruleset_id) VALUES (?, ?)",
-            [SQLValue(policyID), SQLValue(rulesetID)])
-    }
-
-    /// The ids of the named rulesets, each once, in the order given.
-    private func rulesetIDs(_ names: [String]) throws -> [Int] {
-        var ids: [Int] = []
+    /// The rulesets named, each once, as the store spells them, in the order given.
+    private func rulesetLinks(_ names: [String]) throws -> [(id: Int, name: String)] {
+        var links: [(id: Int, name: String)] = []
         for name in names {
-            let id = try existingRulesetID(name)
-            if !ids.contains(id) { ids.append(id) }
+            let link = try existingRulesetLink(name)
+            if !links.contains(where: { $0.id == link.id }) { links.append(link) }
         }
-        return ids
+        return links
     }
 
     func checkNameIsFree(_ name: String, kind: ObjectKind) throws {
-        let sql = kind == .policy
-            ? "SELECT name FROM policies WHERE name = ?"
-            : "SELECT name FROM rulesets WHERE name = ?"
+        let sql = kind == .policy ? PolicySQL.nameTaken.sql : RulesetSQL.nameTaken.sql
         if let existing = try connection.queryFirst(sql, [SQLValue(name)], { $0.text(0) }) {
             throw PolicyStoreError.nameTaken(kind, name: name, existing: existing)
         }
@@ -263,9 +288,12 @@ extension StoreOperation {
     public static func createPolicy(
         named name: String, description: String = "", xdrEnabled: Bool = true, rulesets: [String] = []
     ) -> StoreOperation<Policy> {
-        StoreOperation<Policy>(.write) { tx throws(PolicyStoreError) in
-            try tx.createPolicy(named: name, description: description, xdrEnabled: xdrEnabled, rulesets: rulesets)
-        }
+        createPolicy(named: name, content: PolicyContent(description: description, xdrEnabled: xdrEnabled, rulesets: rulesets))
+    }
+
+    /// ``StoreTransaction/createPolicy(named:content:)``.
+    public static func createPolicy(named name: String, content: PolicyContent) -> StoreOperation<Policy> {
+        StoreOperation<Policy>(.write) { tx throws(PolicyStoreError) in try tx.createPolicy(named: name, content: content) }
     }
 
     /// ``StoreTransaction/duplicatePolicy(named:as:)``: by default the copy is named with
@@ -284,7 +312,7 @@ extension StoreOperation {
     /// try store.perform(.modifyPolicy(named: "web.prod", expectedRevision: 3) { $0.xdrEnabled = false })
     /// ```
     public static func modifyPolicy(
-        named name: String, expectedRevision: Int? = nil, _ edit: @escaping @Sendable (inout PolicyEdit) -> Void
+        named name: String, expectedRevision: Int? = nil, _ edit: @escaping @Sendable (inout PolicyContent) -> Void
     ) -> StoreOperation<Policy> {
         StoreOperation<Policy>(.write) { tx throws(PolicyStoreError) in
             try tx.modifyPolicy(named: name, expectedRevision: expectedRevision, edit)

@@ -1,23 +1,59 @@
 import SQLiteCore
 
-extension StoreTransaction {
-    static let rulesetColumns = """
-        SELECT s.id, s.name, s.description, s.revision, s.created_at, s.updated_at,
-               (SELECT json_group_array(rule_id || ':' || mitigation) FROM ruleset_rules WHERE ruleset_id = s.id)
-        FROM rulesets AS s
+/// The statements on `rulesets` and `ruleset_rules`. The content's columns come from
+/// ``RulesetContent/Field``.
+enum RulesetSQL {
+    /// A ruleset's rules, `TM-00000001:log` each, as a JSON array: exact whatever they hold.
+    static let linkedRules = """
+        (SELECT json_group_array(rule_id || ':' || mitigation) FROM ruleset_rules WHERE ruleset_id = s.id)
         """
+    static let select = "SELECT s.id, s.name, s.revision, s.created_at, s.updated_at, " + linkedRules + ", "
+        + RulesetContent.columns(prefix: "s.") + " FROM rulesets AS s"
+    /// Where the content's columns start in `select`.
+    static let firstFieldColumn: Int32 = 6
+    static let returning = " RETURNING id, revision, created_at, updated_at"
 
-    // Whole statements, built once: the statement cache is keyed by the full text.
-    static let rulesetByName = rulesetColumns + " WHERE s.name = ?"
-    static let rulesetPage = rulesetColumns + " WHERE s.name > ? ORDER BY s.name LIMIT ?"
-    static let everyRuleset = rulesetColumns + " ORDER BY s.name"
+    static let byName = NamedSQL("a ruleset by name", select + " WHERE s.name = ?")
+    static let page = NamedSQL("a page of rulesets", select + " WHERE s.name > ? ORDER BY s.name LIMIT ?")
+    static let every = NamedSQL("every ruleset", select + " ORDER BY s.name", readsWholeTable: true)
+    static let count = NamedSQL("how many rulesets", "SELECT count(*) FROM rulesets", readsWholeTable: true)
+    static let names = NamedSQL("every ruleset name", "SELECT name FROM rulesets ORDER BY name", readsWholeTable: true)
+    static let nameTaken = NamedSQL("the ruleset that has a name", "SELECT name FROM rulesets WHERE name = ?")
+    static let link = NamedSQL("a ruleset's id and name", "SELECT id, name FROM rulesets WHERE name = ?")
+    static let insert = NamedSQL(
+        "create a ruleset",
+        "INSERT INTO rulesets (name, " + RulesetContent.columns() + ") VALUES (?, " + RulesetContent.placeholders + ")" + returning)
+    static let copy = NamedSQL(
+        "copy a ruleset",
+        "INSERT INTO rulesets (name, " + RulesetContent.columns() + ") SELECT ?, " + RulesetContent.columns()
+            + " FROM rulesets WHERE id = ?" + returning)
+    static let update = NamedSQL(
+        "change a ruleset",
+        "UPDATE rulesets SET " + RulesetContent.assignments + ", revision = revision + 1, updated_at = " + SQLCatalogue.currentTimestamp
+            + " WHERE id = ?" + returning)
+    static let delete = NamedSQL("delete a ruleset", "DELETE FROM rulesets WHERE id = ?")
+    static let insertRule = NamedSQL(
+        "add a rule", "INSERT INTO ruleset_rules (ruleset_id, rule_id, mitigation) VALUES (?, ?, ?)")
+    static let deleteRule = NamedSQL("remove a rule", "DELETE FROM ruleset_rules WHERE ruleset_id = ? AND rule_id = ?")
+    static let remitigate = NamedSQL(
+        "change a rule's mitigation", "UPDATE ruleset_rules SET mitigation = ? WHERE ruleset_id = ? AND rule_id = ?")
+    static let copyRules = NamedSQL(
+        "copy a ruleset's rules",
+        "INSERT INTO ruleset_rules (ruleset_id, rule_id, mitigation) SELECT ?, rule_id, mitigation FROM ruleset_rules WHERE ruleset_id = ?")
 
+    static let all = [
+        byName, page, every, count, names, nameTaken, link, insert, copy, update, delete, insertRule, deleteRule, remitigate,
+        copyRules,
+    ]
+}
+
+extension StoreTransaction {
     static func decodeRuleset(_ row: Row) -> Ruleset {
         var damage: [StoredDamage] = []
         // Each entry is `TM-00000001:log`. Neither a valid ID nor a mitigation holds a colon,
         // so an entry is a valid rule exactly when both sides of its first colon are.
         var rules: [RuleReference] = []
-        for entry in decodeNames(row, 6, location: "ruleset_rules", damage: &damage) {
+        for entry in decodeNames(row, 5, location: "ruleset_rules", damage: &damage) {
             let parts = entry.split(separator: ":", maxSplits: 1, omittingEmptySubsequences: false)
             let id = String(parts[0])
             let mitigation = parts.count == 2 ? Mitigation(rawValue: String(parts[1])) : nil
@@ -30,12 +66,12 @@ extension StoreTransaction {
                         ? "the mitigation is not log, isolate or terminate" : "the rule ID is not TM- and 8 digits"))
             }
         }
+        var content = RulesetContent(rules: rules.sorted { $0.id < $1.id })
+        content.readFields(row, from: RulesetSQL.firstFieldColumn, table: "rulesets", damage: &damage)
         return Ruleset(
-            id: row.int(0), name: row.text(1), description: row.text(2),
-            rules: rules.sorted { $0.id < $1.id },
-            revision: row.int(3),
-            createdAt: row.timestamp(4, location: "rulesets.created_at", damage: &damage),
-            updatedAt: row.timestamp(5, location: "rulesets.updated_at", damage: &damage),
+            id: row.int(0), name: row.text(1), content: content, revision: row.int(2),
+            createdAt: row.timestamp(3, location: "rulesets.created_at", damage: &damage),
+            updatedAt: row.timestamp(4, location: "rulesets.updated_at", damage: &damage),
             damage: damage)
     }
 
@@ -43,29 +79,25 @@ extension StoreTransaction {
 
     /// The ruleset with this name, ignoring letter case, or nil.
     public func ruleset(named name: String) throws(PolicyStoreError) -> Ruleset? {
-        try readOperation {
-            try connection.queryFirst(Self.rulesetByName, [SQLValue(name)], Self.decodeRuleset)
-        }
+        try readOperation { try connection.queryFirst(RulesetSQL.byName.sql, [SQLValue(name)], Self.decodeRuleset) }
     }
 
     /// One page of rulesets sorted by name (ignoring letter case), after `after`.
     public func rulesets(after: String? = nil, limit: Int = 100) throws(PolicyStoreError) -> [Ruleset] {
         try readOperation {
             try Self.checkPageSize(limit)
-            return try connection.query(Self.rulesetPage, [SQLValue(after ?? ""), SQLValue(limit)], Self.decodeRuleset)
+            return try connection.query(RulesetSQL.page.sql, [SQLValue(after ?? ""), SQLValue(limit)], Self.decodeRuleset)
         }
     }
 
     /// Every ruleset, sorted by name: for work that reads the whole store in one transaction.
     func allRulesets() throws -> [Ruleset] {
-        try connection.query(Self.everyRuleset, [], Self.decodeRuleset)
+        try connection.query(RulesetSQL.every.sql, [], Self.decodeRuleset)
     }
 
     /// How many rulesets there are.
     public func rulesetCount() throws(PolicyStoreError) -> Int {
-        try readOperation {
-            try connection.queryFirst("SELECT count(*) FROM rulesets") { $0.int(0) } ?? 0
-        }
+        try readOperation { try connection.queryFirst(RulesetSQL.count.sql) { $0.int(0) } ?? 0 }
     }
 
     func existingRuleset(_ name: String) throws -> Ruleset {
@@ -73,10 +105,11 @@ extension StoreTransaction {
         return ruleset
     }
 
-    func existingRulesetID(_ name: String) throws -> Int {
-        guard let id = try connection.queryFirst("SELECT id FROM rulesets WHERE name = ?", [SQLValue(name)], { $0.int(0) })
+    /// The id of the ruleset with this name, and its name as the store spells it.
+    func existingRulesetLink(_ name: String) throws -> (id: Int, name: String) {
+        guard let link = try connection.queryFirst(RulesetSQL.link.sql, [SQLValue(name)], { ($0.int(0), $0.text(1)) })
         else { throw PolicyStoreError.notFound(.ruleset, name: name) }
-        return id
+        return link
     }
 
     // MARK: Writing
@@ -88,23 +121,38 @@ extension StoreTransaction {
     /// ```
     @discardableResult
     public func createRuleset(named name: String, description: String = "", rules: [RuleReference] = []) throws(PolicyStoreError) -> Ruleset {
-        try writeOperation {
-            try insertRuleset(named: name, description: description, rules: rules)
-            return try existingRuleset(name)
-        }
+        try createRuleset(named: name, content: RulesetContent(description: description, rules: rules))
     }
 
-    /// Creates a ruleset without reading it back: the part of a create an import needs.
-    func insertRuleset(named name: String, description: String, rules: [RuleReference]) throws {
+    /// Creates a ruleset with this content.
+    @discardableResult
+    public func createRuleset(named name: String, content: RulesetContent) throws(PolicyStoreError) -> Ruleset {
+        try writeOperation { try insertRuleset(named: name, content: content) }
+    }
+
+    /// Creates a ruleset and records it, from the values it holds: nothing is read back.
+    @discardableResult
+    func insertRuleset(named name: String, content: RulesetContent) throws -> Ruleset {
         try NameRules.validate(name, kind: .ruleset)
-        try DescriptionRules.validate(description, kind: .ruleset, name: name)
-        try Self.validate(rules, ruleset: name)
+        try content.validate(name: name)
         try checkNameIsFree(name, kind: .ruleset)
-        try connection.run(
-            "INSERT INTO rulesets (name, description) VALUES (?, ?)", [SQLValue(name), SQLValue(description)])
-        let id = connection.lastInsertRowID
-        for rule in rules { try insert(rule, rulesetID: id) }
-        try recordRulesetChange(id: id, action: .create, before: nil)
+        var stored = content
+        stored.rules.sort { $0.id < $1.id }
+        let ruleset = try connection.queryFirst(RulesetSQL.insert.sql, [SQLValue(name)] + stored.fieldValues) {
+            Self.written(name: name, content: stored, $0)
+        }!
+        for rule in stored.rules { try insert(rule, rulesetID: ruleset.id) }
+        try record(.ruleset, name: name, action: .create, revision: 1, before: nil, after: .ruleset(stored))
+        return ruleset
+    }
+
+    /// The ruleset a `RETURNING id, revision, created_at, updated_at` row describes.
+    private static func written(name: String, content: RulesetContent, _ row: Row) -> Ruleset {
+        var damage: [StoredDamage] = []
+        return Ruleset(
+            id: row.int(0), name: name, content: content, revision: row.int(1),
+            createdAt: row.timestamp(2, location: "rulesets.created_at", damage: &damage),
+            updatedAt: row.timestamp(3, location: "rulesets.updated_at", damage: &damage))
     }
 
     /// Copies a ruleset's description and rules under `newName`, or the source's name with
@@ -117,66 +165,60 @@ extension StoreTransaction {
             let copyName = newName ?? source.name + "Copy"
             try NameRules.validate(copyName, kind: .ruleset)
             try checkNameIsFree(copyName, kind: .ruleset)
-            try connection.run(
-                "INSERT INTO rulesets (name, description) SELECT ?, description FROM rulesets WHERE id = ?",
-                [SQLValue(copyName), SQLValue(source.id)])
-            let id = connection.lastInsertRowID
-            try connection.run(
-                "INSERT INTO ruleset_rules (ruleset_id, rule_id, mitigation) SELECT ?, rule_id, mitigation FROM ruleset_rules WHERE ruleset_id = ?",
-                [SQLValue(id), SQLValue(source.id)])
-            try recordRulesetChange(id: id, action: .create, before: nil)
-            return try existingRuleset(copyName)
+            let copy = try connection.queryFirst(RulesetSQL.copy.sql, [SQLValue(copyName), SQLValue(source.id)]) {
+                Self.written(name: copyName, content: source.content, $0)
+            }!
+            try connection.run(RulesetSQL.copyRules.sql, [SQLValue(copy.id), SQLValue(source.id)])
+            try record(.ruleset, name: copyName, action: .create, revision: 1, before: nil, after: .ruleset(source.content))
+            return copy
         }
     }
 
     /// Changes a ruleset's description and rules; rules are compared by ID, so only the
     /// rules that differ are written. `expectedRevision` works as for policies; a change moves
-    /// the revision by one.
+    /// the revision by one; when nothing changed, nothing is written.
     ///
     /// ```swift
     /// try tx.modifyRuleset(named: "baseline") { $0.rules.append(RuleReference(id: "TM-00000042")) }
     /// ```
     @discardableResult
     public func modifyRuleset(
-        named name: String, expectedRevision: Int? = nil, _ edit: (inout RulesetEdit) -> Void
+        named name: String, expectedRevision: Int? = nil, _ edit: (inout RulesetContent) -> Void
     ) throws(PolicyStoreError) -> Ruleset {
         try writeOperation {
             let current = try existingRuleset(name)
             if let expectedRevision, expectedRevision != current.revision {
-                throw PolicyStoreError.revisionConflict(
-                    .ruleset, name: current.name, expected: expectedRevision, actual: current.revision)
+                throw PolicyStoreError.revisionConflict(.ruleset, name: current.name, expected: expectedRevision, actual: current.revision)
             }
-            var changed = RulesetEdit(description: current.description, rules: current.rules)
+            var changed = current.content
             edit(&changed)
-            return try update(current, to: changed) ? existingRuleset(current.name) : current
+            return try update(current, to: changed)
         }
     }
 
-    /// Writes `changed` over `current` and records it, when anything differs; true when it did.
-    func update(_ current: Ruleset, to changed: RulesetEdit) throws -> Bool {
+    /// Writes `changed` over `current` and records it when anything differs; returns the
+    /// ruleset as it is now.
+    func update(_ current: Ruleset, to changed: RulesetContent) throws -> Ruleset {
         guard current.damage.isEmpty else { throw PolicyStoreError.damagedData(.ruleset, name: current.name, current.damage) }
-        try DescriptionRules.validate(changed.description, kind: .ruleset, name: current.name)
-        try Self.validate(changed.rules, ruleset: current.name)
-        let ruleChanges = RuleChanges(from: current.rules, to: changed.rules)
-        guard changed.description != current.description || !ruleChanges.isEmpty else { return false }
-
-        let before = try rulesetState(id: current.id)
-        if changed.description != current.description {
-            try connection.run(
-                "UPDATE rulesets SET description = ? WHERE id = ?", [SQLValue(changed.description), SQLValue(current.id)])
+        try changed.validate(name: current.name)
+        var stored = changed
+        stored.rules.sort { $0.id < $1.id }
+        let changes = current.content.changes(to: stored)
+        guard !changes.isEmpty else { return current }
+        for id in changes.removedRules {
+            try connection.run(RulesetSQL.deleteRule.sql, [SQLValue(current.id), SQLValue(id)])
         }
-        for id in ruleChanges.removed {
+        for rule in changes.addedRules { try insert(rule, rulesetID: current.id) }
+        for rule in changes.remitigatedRules {
             try connection.run(
-                "DELETE FROM ruleset_rules WHERE ruleset_id = ? AND rule_id = ?", [SQLValue(current.id), SQLValue(id)])
+                RulesetSQL.remitigate.sql, [SQLValue(rule.mitigation.rawValue), SQLValue(current.id), SQLValue(rule.id)])
         }
-        for rule in ruleChanges.added { try insert(rule, rulesetID: current.id) }
-        for rule in ruleChanges.remitigated {
-            try connection.run(
-                "UPDATE ruleset_rules SET mitigation = ? WHERE ruleset_id = ? AND rule_id = ?",
-                [SQLValue(rule.mitigation.rawValue), SQLValue(current.id), SQLValue(rule.id)])
-        }
-        try recordRulesetChange(id: current.id, action: .modify, before: before)
-        return true
+        let updated = try connection.queryFirst(RulesetSQL.update.sql, stored.fieldValues + [SQLValue(current.id)]) {
+            Self.written(name: current.name, content: stored, $0)
+        }!
+        try record(.ruleset, name: current.name, action: .modify, revision: updated.revision,
+            before: .ruleset(current.content), after: .ruleset(stored))
+        return updated
     }
 
     /// Deletes a ruleset and its rules. Refused with
@@ -190,44 +232,15 @@ extension StoreTransaction {
             let ruleset = try existingRuleset(name)
             let users = try policyNames(usingRulesetID: ruleset.id)
             guard users.isEmpty else { throw PolicyStoreError.rulesetInUse(ruleset: ruleset.name, policies: users) }
-            let before = try rulesetState(id: ruleset.id)
-            try connection.run("DELETE FROM rulesets WHERE id = ?", [SQLValue(ruleset.id)])
-            try recordDeletion(.ruleset, name: ruleset.name, revision: ruleset.revision, before: before)
+            try connection.run(RulesetSQL.delete.sql, [SQLValue(ruleset.id)])
+            try record(.ruleset, name: ruleset.name, action: .delete, revision: ruleset.revision,
+                before: ruleset.damage.isEmpty ? .ruleset(ruleset.content) : nil, after: nil)
         }
     }
 
     private func insert(_ rule: RuleReference, rulesetID: Int) throws {
-        try connection.run(
-            "INSERT INTO ruleset_rules (ruleset_id, rule_id, mitigation) VALUES (?, ?, ?)",
-            [SQLValue(rulesetID), SQLValue(rule.id), SQLValue(rule.mitigation.rawValue)])
+        try connection.run(RulesetSQL.insertRule.sql, [SQLValue(rulesetID), SQLValue(rule.id), SQLValue(rule.mitigation.rawValue)])
     }
-
-    static func validate(_ rules: [RuleReference], ruleset: String) throws(PolicyStoreError) {
-        var seen = Set<String>()
-        for rule in rules {
-            guard RuleReference.isValidID(rule.id) else { throw .invalidRule(ruleset: ruleset, ruleID: rule.id, .malformedID) }
-            guard seen.insert(rule.id).inserted else { throw .invalidRule(ruleset: ruleset, ruleID: rule.id, .duplicate) }
-        }
-    }
-}
-
-/// How one list of rules becomes another, compared by rule ID; each part sorted by ID.
-struct RuleChanges {
-    let added: [RuleReference]
-    let removed: [String]
-    /// Rules in both lists whose mitigation changes, with the new mitigation.
-    let remitigated: [RuleReference]
-
-    init(from old: [RuleReference], to new: [RuleReference]) {
-        let oldMitigations = Dictionary(uniqueKeysWithValues: old.map { ($0.id, $0.mitigation) })
-        let newIDs = Set(new.map(\.id))
-        let sortedNew = new.sorted { $0.id < $1.id }
-        added = sortedNew.filter { oldMitigations[$0.id] == nil }
-        removed = old.map(\.id).filter { !newIDs.contains($0) }.sorted()
-        remitigated = sortedNew.filter { rule in oldMitigations[rule.id].map { $0 != rule.mitigation } ?? false }
-    }
-
-    var isEmpty: Bool { added.isEmpty && removed.isEmpty && remitigated.isEmpty }
 }
 
 extension StoreOperation {
@@ -239,9 +252,12 @@ extension StoreOperation {
     public static func createRuleset(
         named name: String, description: String = "", rules: [RuleReference] = []
     ) -> StoreOperation<Ruleset> {
-        StoreOperation<Ruleset>(.write) { tx throws(PolicyStoreError) in
-            try tx.createRuleset(named: name, description: description, rules: rules)
-        }
+        createRuleset(named: name, content: RulesetContent(description: description, rules: rules))
+    }
+
+    /// ``StoreTransaction/createRuleset(named:content:)``.
+    public static func createRuleset(named name: String, content: RulesetContent) -> StoreOperation<Ruleset> {
+        StoreOperation<Ruleset>(.write) { tx throws(PolicyStoreError) in try tx.createRuleset(named: name, content: content) }
     }
 
     /// ``StoreTransaction/duplicateRuleset(named:as:)``: by default the copy is named with
@@ -252,7 +268,7 @@ extension StoreOperation {
 
     /// ``StoreTransaction/modifyRuleset(named:expectedRevision:_:)``.
     public static func modifyRuleset(
-        named name: String, expectedRevision: Int? = nil, _ edit: @escaping @Sendable (inout RulesetEdit) -> Void
+        named name: String, expectedRevision: Int? = nil, _ edit: @escaping @Sendable (inout RulesetContent) -> Void
     ) -> StoreOperation<Ruleset> {
         StoreOperation<Ruleset>(.write) { tx throws(PolicyStoreError) in
             try tx.modifyRuleset(named: name, expectedRevision: expectedRevision, edit)

@@ -13,7 +13,7 @@ func printHistory(
         return changes
     }
     if json {
-        print(try encodeJSON(HistoryJSON(changes)))
+        print(String(decoding: ProductJSON.data(["changes": changes]), as: UTF8.self), terminator: "")
     } else if changes.isEmpty {
         print("No recorded changes to \(kind) \(name).")
     } else {

@@ -82,50 +82,6 @@ struct ClusterJSON: Encodable {
     }
 }
 
-/// The history of a policy or ruleset in `--json` output: `{ "changes" : [ ... ] }`.
-struct HistoryJSON: Encodable {
-    let changes: [ChangeJSON]
-
-    init(_ changes: [Change]) throws {
-        self.changes = try changes.map(ChangeJSON.init)
-    }
-}
-
-/// One recorded change. `before` and `after` are the states the history holds as JSON text,
-/// embedded as the objects they are (null when there is none) so scripts need not parse
-/// them twice.
-struct ChangeJSON: Encodable {
-    let sequence: Int
-    let changedDateTime: String
-    let kind: String
-    let name: String
-    let action: String
-    let revision: Int
-    let actor: String
-    let before: JSONValue
-    let after: JSONValue
-    /// What of the row breaks the history's format (each a sentence); absent for a sound row,
-    /// whose `before` and `after` are objects. A damaged state is given as the text it is.
-    let damage: [String]?
-
-    init(_ change: Change) throws {
-        sequence = change.sequence
-        changedDateTime = Timestamp.text(from: change.changedAt)
-        kind = change.kind.rawValue
-        name = change.name
-        action = change.action.rawValue
-        revision = change.revision
-        actor = change.actor
-        func state(_ text: String?) -> JSONValue {
-            guard let text else { return .null }
-            return (try? JSONValue(text: text)) ?? .string(text)
-        }
-        before = state(change.before)
-        after = state(change.after)
-        damage = change.damage.isEmpty ? nil : change.damage.map(\.description)
-    }
-}
-
 /// Any JSON value, read from text and written again inside another document.
 enum JSONValue: Codable {
     case null

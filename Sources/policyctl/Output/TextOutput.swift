@@ -118,60 +118,22 @@ private func damageField(_ damage: [StoredDamage]) -> [(String, String)] {
 
 /// `policy history` and `ruleset history` without `--json`: one row per change, oldest first.
 func printHistoryTable(_ changes: [Change]) throws {
-    let rows = try changes.map { change in
+    let rows = changes.map { change in
         [
             String(change.sequence), Timestamp.text(from: change.changedAt), change.action.rawValue,
-            String(change.revision), change.actor.isEmpty ? "-" : change.actor, try changeSummary(change),
+            String(change.revision), change.actor.isEmpty ? "-" : change.actor, changeSummary(change),
         ]
     }
     printTable(rows, header: ["SEQUENCE", "TIME", "ACTION", "REVISION", "ACTOR", "CHANGES"], columns: { $0 })
 }
 
-/// A policy's or a ruleset's state as the history records it (a policy has no rules, a
-/// ruleset no XDR setting or rulesets).
-private struct RecordedState: Decodable {
-    var description = ""
-    var xdrEnabled: Bool?
-    var rulesets: [String]?
-    var rules: [RuleReference]?
-
-    /// The state before a create: nothing.
-    init() {}
-
-    init(text: String) throws {
-        self = try JSONDecoder().decode(RecordedState.self, from: Data(text.utf8))
-    }
-}
-
-/// What a change did, in the words of the import plan: the fields that differ between the
-/// states before and after it, with the values short enough for a table (`xdr off`,
-/// `rulesets +base -legacy`, `rules +TM-00000002:log -TM-00000001 ~TM-00000003:isolate`); a
-/// description is only named. `-` for a delete, whose action says it all.
-private func changeSummary(_ change: Change) throws -> String {
+/// What a change did, in the library's words for a change (those of the import plan too);
+/// `-` for a delete, whose action says it all.
+private func changeSummary(_ change: Change) -> String {
     // A row another program damaged is shown as damaged, not read as something it is not.
     guard change.damage.isEmpty else { return "damaged: " + change.damage.map(\.description).joined(separator: "; ") }
-    guard let afterText = change.after else { return "-" }
-    let before = try change.before.map(RecordedState.init(text:)) ?? RecordedState()
-    let after = try RecordedState(text: afterText)
-    var parts: [String] = []
-    if after.description != before.description { parts.append("description") }
-    if let xdr = after.xdrEnabled, xdr != before.xdrEnabled { parts.append("xdr \(XDRSetting(xdr).rawValue)") }
-    let (oldRulesets, newRulesets) = (before.rulesets ?? [], after.rulesets ?? [])
-    let rulesetChanges = newRulesets.filter { !oldRulesets.contains($0) }.map { "+" + $0 }
-        + oldRulesets.filter { !newRulesets.contains($0) }.map { "-" + $0 }
-    if !rulesetChanges.isEmpty { parts.append("rulesets " + rulesetChanges.joined(separator: " ")) }
-    let oldRules = Dictionary(uniqueKeysWithValues: (before.rules ?? []).map { ($0.id, $0.mitigation) })
-    let newRules = Dictionary(uniqueKeysWithValues: (after.rules ?? []).map { ($0.id, $0.mitigation) })
-    let ruleChanges = Set(oldRules.keys).union(newRules.keys).sorted().compactMap { id -> String? in
-        switch (oldRules[id], newRules[id]) {
-        case (nil, let new?): return "+" + ruleArgument(RuleReference(id: id, mitigation: new))
-        case (_?, nil): return "-" + id
-        case (let old?, let new?) where old != new: return "~" + ruleArgument(RuleReference(id: id, mitigation: new))
-        default: return nil
-        }
-    }
-    if !ruleChanges.isEmpty { parts.append("rules " + ruleChanges.joined(separator: " ")) }
-    return parts.isEmpty ? "-" : parts.joined(separator: ", ")
+    guard let changes = change.changes, !changes.isEmpty else { return "-" }
+    return changes.description
 }
 
 /// Names joined with commas, or `-` for none.

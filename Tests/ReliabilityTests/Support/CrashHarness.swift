@@ -271,19 +271,16 @@ struct CrashHarness {
         var seen: Set<String> = []
         for row in rows {
             seen.insert(row.kind + ":" + row.name)
-            let state: Any? = row.after.flatMap { try? JSONSerialization.jsonObject(with: Data($0.utf8)) }
-            let fields = state as? [String: Any]
+            // Read as the library reads its history: both shapes a policy's state has had.
+            let content = row.after.flatMap { json in ObjectKind(rawValue: row.kind).flatMap { RecordedState.content($0, json: json) } }
             switch row.kind {
             case "policy":
                 guard let current = actual.policies[row.name] else {
                     if row.action != "delete" { problems.append("history: policy \(row.name) is gone but its last change is \(row.action)") }
                     continue
                 }
-                let recorded = fields.map { fields in
-                    StoreModel.PolicyState(
-                        description: fields["description"] as? String ?? "\u{0}",
-                        xdr: fields["xdrEnabled"] as? Bool ?? false,
-                        rulesets: Set(fields["rulesets"] as? [String] ?? ["\u{0}"]))
+                let recorded = content?.policy.map { policy in
+                    StoreModel.PolicyState(description: policy.description, xdr: policy.xdrEnabled, rulesets: Set(policy.rulesets))
                 }
                 if recorded != current {
                     problems.append("history: the last change of policy \(row.name) (\(row.action)) does not match its state")
@@ -293,12 +290,10 @@ struct CrashHarness {
                     if row.action != "delete" { problems.append("history: ruleset \(row.name) is gone but its last change is \(row.action)") }
                     continue
                 }
-                let recorded = fields.map { fields in
+                let recorded = content?.ruleset.map { ruleset in
                     StoreModel.RulesetState(
-                        description: fields["description"] as? String ?? "\u{0}",
-                        rules: Dictionary(
-                            ((fields["rules"] as? [[String: String]]) ?? []).map { ($0["id"] ?? "", $0["mitigation"] ?? "") },
-                            uniquingKeysWith: { first, _ in first }))
+                        description: ruleset.description,
+                        rules: Dictionary(ruleset.rules.map { ($0.id, $0.mitigation.rawValue) }, uniquingKeysWith: { first, _ in first }))
                 }
                 if recorded != current {
                     problems.append("history: the last change of ruleset \(row.name) (\(row.action)) does not match its state")

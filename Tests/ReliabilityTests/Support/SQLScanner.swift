@@ -27,6 +27,13 @@ struct SQLScanner {
 
     static let sqlFunctions: Set<String> = ["run", "query", "queryFirst", "execute", "statement"]
 
+    /// Fragments built in Swift from compile-time names, never from values: the column lists
+    /// of a content type, made from the cases of its `Field` enum.
+    static let safeFragments: Set<String> = [
+        "PolicyContent.columns", "RulesetContent.columns", "PolicyContent.assignments", "RulesetContent.assignments",
+        "PolicyContent.placeholders", "RulesetContent.placeholders",
+    ]
+
     var exceptions: [Exception] = []
 
     // MARK: Tokens
@@ -255,16 +262,33 @@ struct SQLScanner {
                         break
                     }
                 }
+                if Self.safeFragments.contains(path.joined(separator: ".")) {
+                    // Skip a call's arguments: the prefix of a column list is a literal.
+                    if index < tokens.count, tokens[index] == .symbol("(") {
+                        var depth = 0
+                        repeat {
+                            if tokens[index] == .symbol("(") { depth += 1 }
+                            if tokens[index] == .symbol(")") { depth -= 1 }
+                            index += 1
+                        } while depth > 0 && index < tokens.count
+                    }
+                    continue
+                }
                 if index < tokens.count, tokens[index] == .symbol("(") { return "a call (\(path.joined(separator: "."))(...)) builds the SQL" }
+                // `Catalogue.statement.sql`: the SQL argument of a NamedSQL constant.
+                if path.count >= 2, path.last == "sql" { path.removeLast() }
                 let name = path.last!
-                if ["Self", "StoreTransaction"].contains(path.first) || path.count == 1 {
-                    let initializers = declarations(of: name, in: files, preferring: file)
+                let isTypeName = path.first.map { $0.first?.isUppercase == true } ?? false
+                if ["Self", "StoreTransaction"].contains(path.first) || path.count == 1 || (path.count == 2 && isTypeName) {
+                    // A member of a type (`PolicySQL.insert`) is a `static let`, not a local of
+                    // the same name.
+                    let initializers = declarations(of: name, in: files, preferring: file, staticOnly: path.count == 2 && isTypeName)
                     guard !initializers.isEmpty else {
                         return "\(path.joined(separator: ".")) is not a constant declared from literals"
                     }
                     // Every declaration of that name is checked: the scanner does not know
                     // which scope the call sees.
-                    for initializer in initializers {
+                    for initializer in initializers.map(namedSQLArgument) {
                         if let reason = unsafety(of: initializer, in: files, file: file, depth: depth + 1) {
                             return "\(name) = \(render(initializer)): \(reason)"
                         }
@@ -279,19 +303,42 @@ struct SQLScanner {
         return nil
     }
 
+    /// For `NamedSQL("label", <sql>, readsWholeTable: ...)`, the `<sql>` argument; any other
+    /// initializer as it is.
+    static func namedSQLArgument(_ initializer: [Token]) -> [Token] {
+        guard initializer.count > 2, initializer[0] == .identifier("NamedSQL"), initializer[1] == .symbol("(") else { return initializer }
+        var depth = 0
+        var argument = 0
+        var result: [Token] = []
+        for token in initializer.dropFirst(2) {
+            if token == .symbol("(") || token == .symbol("[") { depth += 1 }
+            if token == .symbol(")") || token == .symbol("]") {
+                if depth == 0 { break }
+                depth -= 1
+            }
+            if token == .symbol(","), depth == 0 {
+                argument += 1
+                continue
+            }
+            if argument == 1 { result.append(token) }
+        }
+        return result
+    }
+
     /// The initializers of every `let name = ...` (or `static let`) in `file`, else in the
     /// other files: the tokens up to the end of the statement (a line break that neither
     /// follows nor precedes `+`, `?` or `:`).
-    static func declarations(of name: String, in files: [String: [Located]], preferring file: String) -> [[Token]] {
-        let own = declarations(of: name, in: files[file] ?? [])
+    static func declarations(of name: String, in files: [String: [Located]], preferring file: String, staticOnly: Bool = false) -> [[Token]] {
+        let own = declarations(of: name, in: files[file] ?? [], staticOnly: staticOnly)
         if !own.isEmpty { return own }
-        return files.keys.filter { $0 != file }.sorted().flatMap { declarations(of: name, in: files[$0]!) }
+        return files.keys.filter { $0 != file }.sorted().flatMap { declarations(of: name, in: files[$0]!, staticOnly: staticOnly) }
     }
 
-    static func declarations(of name: String, in tokens: [Located]) -> [[Token]] {
+    static func declarations(of name: String, in tokens: [Located], staticOnly: Bool = false) -> [[Token]] {
         var found: [[Token]] = []
         for index in tokens.indices.dropLast(3) where tokens[index].token == .identifier("let")
-                && tokens[index + 1].token == .identifier(name) && tokens[index + 2].token == .symbol("=") {
+                && tokens[index + 1].token == .identifier(name) && tokens[index + 2].token == .symbol("=")
+                && (!staticOnly || (index > 0 && tokens[index - 1].token == .identifier("static"))) {
                 var initializer: [Token] = []
                 var cursor = index + 3
                 var depth = 0

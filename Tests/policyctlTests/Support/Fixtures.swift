@@ -99,13 +99,32 @@ struct ClusterList: Decodable {
 
 /// The documented `--json` shape of a recorded change; `before` and `after` are objects.
 struct ChangeRecord: Decodable {
-    /// A policy's (description, xdrEnabled, rulesets) or a ruleset's (description, rules) state.
+    /// A policy's (description, xdrEnabled, runtime.rulesets) or a ruleset's (description,
+    /// rules) content, as the product's API shapes it.
     struct State: Decodable, Equatable {
-        let name: String
         let description: String
         let xdrEnabled: Bool?
         let rulesets: [String]?
         let rules: [RulesetDocument.Rule]?
+
+        init(description: String, xdrEnabled: Bool?, rulesets: [String]?, rules: [RulesetDocument.Rule]?) {
+            self.description = description
+            self.xdrEnabled = xdrEnabled
+            self.rulesets = rulesets
+            self.rules = rules
+        }
+
+        private struct Runtime: Decodable { let rulesets: [Link] }
+        private struct Link: Decodable { let name: String }
+        private enum CodingKeys: String, CodingKey { case description, xdrEnabled, runtime, rules }
+
+        init(from decoder: any Decoder) throws {
+            let container = try decoder.container(keyedBy: CodingKeys.self)
+            description = try container.decode(String.self, forKey: .description)
+            xdrEnabled = try container.decodeIfPresent(Bool.self, forKey: .xdrEnabled)
+            rulesets = try container.decodeIfPresent(Runtime.self, forKey: .runtime)?.rulesets.map(\.name)
+            rules = try container.decodeIfPresent([RulesetDocument.Rule].self, forKey: .rules)
+        }
     }
 
     let sequence: Int
@@ -118,7 +137,7 @@ struct ChangeRecord: Decodable {
     let before: State?
     let after: State?
 
-    static let keys: Set = ["sequence", "changedDateTime", "kind", "name", "action", "revision", "actor", "before", "after"]
+    static let keys: Set = ["sequence", "changedDateTime", "kind", "name", "life", "action", "revision", "actor", "before", "after"]
 }
 
 struct History: Decodable {

@@ -4,6 +4,8 @@ enum JSONValue: Sendable {
     case null
     case bool(Bool)
     case number(Double)
+    /// A whole number as the library writes it (the parser reads every number as `number`).
+    case integer(Int)
     case string(String)
     case array([JSONValue])
     case object([(key: String, value: JSONValue)])
@@ -13,7 +15,7 @@ enum JSONValue: Sendable {
         switch self {
         case .null: return "null"
         case .bool: return "a boolean"
-        case .number: return "a number"
+        case .number, .integer: return "a number"
         case .string: return "a string"
         case .array: return "an array"
         case .object: return "an object"
@@ -220,10 +222,20 @@ struct JSONParser {
     }
 }
 
-/// Writes JSON text with a fixed layout: two-space indents, keys in the order given, and
-/// only the escapes JSON requires, so the same value always gives the same bytes.
+/// Writes JSON text with a fixed layout: two-space indents, `"key": value`, keys in the order
+/// given, `[]` and `{}` for empty ones, so the same value always gives the same bytes. Besides
+/// what JSON requires, it escapes every character a terminal could act on or that could
+/// reorder or break what it shows (C1 controls, DEL, line and paragraph separators, the
+/// bidirectional and zero-width formatting characters), so JSON printed to a terminal is safe.
 struct JSONWriter {
     private(set) var bytes: [UInt8] = []
+    /// False for JSON that is stored rather than shown (the history's states), which must
+    /// match what the schema's views write: only what JSON requires is escaped.
+    var escapesForTerminals = true
+
+    init(escapesForTerminals: Bool = true) {
+        self.escapesForTerminals = escapesForTerminals
+    }
 
     mutating func raw(_ text: String) {
         bytes.append(contentsOf: text.utf8)
@@ -236,19 +248,86 @@ struct JSONWriter {
 
     mutating func string(_ text: String) {
         bytes.append(0x22)
-        for byte in text.utf8 {
-            switch byte {
+        for scalar in text.unicodeScalars {
+            switch scalar.value {
             case 0x22: raw("\\\"")
             case 0x5C: raw("\\\\")
             case 0x0A: raw("\\n")
             case 0x0D: raw("\\r")
             case 0x09: raw("\\t")
             case 0x00..<0x20:
-                let hex = String(byte, radix: 16)
-                raw("\\u" + String(repeating: "0", count: 4 - hex.count) + hex)
-            default: bytes.append(byte)
+                escape(scalar)
+            case 0x7F...0x9F, 0x061C, 0x200B...0x200F, 0x2028...0x202E, 0x2060...0x206F, 0xFEFF:
+                if escapesForTerminals { escape(scalar) } else { bytes.append(contentsOf: String(scalar).utf8) }
+            case 0x20..<0x80:
+                bytes.append(UInt8(scalar.value))
+            default:
+                bytes.append(contentsOf: String(scalar).utf8)
             }
         }
         bytes.append(0x22)
+    }
+
+    private mutating func escape(_ scalar: Unicode.Scalar) {
+        let hex = String(scalar.value, radix: 16)
+        raw("\\u" + String(repeating: "0", count: 4 - hex.count) + hex)
+    }
+
+    /// Writes `value` on one line, with no spaces: how stored JSON is kept.
+    mutating func compactValue(_ value: JSONValue) {
+        switch value {
+        case .array(let elements):
+            raw("[")
+            for (index, element) in elements.enumerated() {
+                if index > 0 { raw(",") }
+                compactValue(element)
+            }
+            raw("]")
+        case .object(let members):
+            raw("{")
+            for (index, member) in members.enumerated() {
+                if index > 0 { raw(",") }
+                string(member.key)
+                raw(":")
+                compactValue(member.value)
+            }
+            raw("}")
+        default:
+            self.value(value, indent: 0)
+        }
+    }
+
+    /// Writes `value`, its nested lines indented from `indent`.
+    mutating func value(_ value: JSONValue, indent: Int) {
+        switch value {
+        case .null: raw("null")
+        case .bool(let flag): raw(flag ? "true" : "false")
+        case .integer(let number): raw(String(number))
+        case .number(let number):
+            raw(number == number.rounded() && abs(number) < 1e15 ? String(Int64(number)) : String(number))
+        case .string(let text): string(text)
+        case .array(let elements):
+            guard !elements.isEmpty else { return raw("[]") }
+            raw("[")
+            for (index, element) in elements.enumerated() {
+                if index > 0 { raw(",") }
+                newline(indent: indent + 1)
+                self.value(element, indent: indent + 1)
+            }
+            newline(indent: indent)
+            raw("]")
+        case .object(let members):
+            guard !members.isEmpty else { return raw("{}") }
+            raw("{")
+            for (index, member) in members.enumerated() {
+                if index > 0 { raw(",") }
+                newline(indent: indent + 1)
+                string(member.key)
+                raw(": ")
+                self.value(member.value, indent: indent + 1)
+            }
+            newline(indent: indent)
+            raw("}")
+        }
     }
 }

@@ -1,5 +1,4 @@
 import Foundation
-import SQLiteCore
 
 /// The schema's timestamps: UTC ISO-8601 text with milliseconds, `2026-11-29T05:07:21.123Z`,
 /// as the database stores them and as JSON shows them.
@@ -73,17 +72,5 @@ public enum Timestamp {
         let day = dayOfYear - (153 * monthIndex + 2) / 5 + 1
         let month = monthIndex < 10 ? monthIndex + 3 : monthIndex - 9
         return (yearOfEra + era * 400 + (month <= 2 ? 1 : 0), month, day)
-    }
-}
-
-extension Row {
-    /// The timestamp in `column`; when it is not one, the Unix epoch, with the stored text
-    /// added to `damage`.
-    func timestamp(_ column: Int32, location: String, damage: inout [StoredDamage]) -> Date {
-        if let date = withUTF8(column, Timestamp.date(fromUTF8:)) { return date }
-        damage.append(StoredDamage(
-            location: location, value: optionalText(column) ?? "NULL",
-            problem: "is not a UTC timestamp like 2026-11-29T05:07:21.123Z"))
-        return Date(timeIntervalSince1970: 0)
     }
 }

@@ -1,0 +1,109 @@
+/// The value of one scalar field of an object's content: the store keeps each in a column,
+/// a document in a JSON member, a diff compares them, and a listing shows them, all through
+/// this one type, so that a new field of a content type needs no code beyond its own case.
+public enum FieldValue: Sendable, Hashable, CustomStringConvertible {
+    case text(String)
+    case flag(Bool)
+
+    /// How a person reads it: the text as it is, a switch as `on` or `off`.
+    public var description: String {
+        switch self {
+        case .text(let text): return text
+        case .flag(let flag): return flag ? "on" : "off"
+        }
+    }
+}
+
+/// One scalar field whose value differs between two versions of an object's content.
+///
+/// ```swift
+/// let change = PolicyContent().changes(to: PolicyContent(xdrEnabled: false)).fields[0]
+/// print(change.field, change.from, change.to)   // xdrEnabled on off
+/// ```
+public struct FieldChange<Field: Sendable & Hashable & Codable>: Sendable, Hashable, Codable {
+    public let field: Field
+    public let from: FieldValue
+    public let to: FieldValue
+
+    public init(field: Field, from: FieldValue, to: FieldValue) {
+        self.field = field
+        self.from = from
+        self.to = to
+    }
+}
+
+extension FieldValue: Codable {
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.singleValueContainer()
+        if let flag = try? container.decode(Bool.self) {
+            self = .flag(flag)
+        } else {
+            self = .text(try container.decode(String.self))
+        }
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.singleValueContainer()
+        switch self {
+        case .text(let text): try container.encode(text)
+        case .flag(let flag): try container.encode(flag)
+        }
+    }
+}
+
+/// A content type whose scalar fields are listed by a `Field` enum: the one place that names
+/// them, for storage, documents, diffs and display.
+public protocol ObjectContent: Sendable, Hashable, Codable {
+    associatedtype Field: RawRepresentable, CaseIterable, Sendable, Hashable, Codable where Field.RawValue == String
+
+    /// The value of a scalar field.
+    subscript(field: Field) -> FieldValue { get set }
+
+    /// The problem of `value` for `field` as a sentence, or nil when it can be stored.
+    static func problem(of value: FieldValue, for field: Field) -> String?
+
+    /// Throws the precise error of the first rule the content breaks, for an object named
+    /// `name`.
+    func validate(name: String) throws(PolicyStoreError)
+}
+
+extension ObjectContent {
+    /// The scalar fields whose values differ, in the order the fields are declared.
+    func fieldChanges(to new: Self) -> [FieldChange<Field>] {
+        Field.allCases.compactMap { field in
+            self[field] == new[field] ? nil : FieldChange(field: field, from: self[field], to: new[field])
+        }
+    }
+}
+
+/// A field's JSON member name: its raw value, which is the product API's name.
+struct FieldKey: CodingKey {
+    let stringValue: String
+    var intValue: Int? { nil }
+
+    init(_ name: String) { stringValue = name }
+    init?(stringValue: String) { self.stringValue = stringValue }
+    init?(intValue: Int) { nil }
+}
+
+extension ObjectContent {
+    /// Writes every scalar field under its product name, in declaration order.
+    func encodeFields(to container: inout KeyedEncodingContainer<FieldKey>) throws {
+        for field in Field.allCases {
+            switch self[field] {
+            case .text(let text): try container.encode(text, forKey: FieldKey(field.rawValue))
+            case .flag(let flag): try container.encode(flag, forKey: FieldKey(field.rawValue))
+            }
+        }
+    }
+
+    /// Reads every scalar field that is present; absent ones keep the value they have.
+    mutating func decodeFields(from container: KeyedDecodingContainer<FieldKey>) throws {
+        for field in Field.allCases where container.contains(FieldKey(field.rawValue)) {
+            switch self[field] {
+            case .text: self[field] = .text(try container.decode(String.self, forKey: FieldKey(field.rawValue)))
+            case .flag: self[field] = .flag(try container.decode(Bool.self, forKey: FieldKey(field.rawValue)))
+            }
+        }
+    }
+}
