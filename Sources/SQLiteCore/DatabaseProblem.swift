@@ -34,24 +34,24 @@ public enum DatabaseProblem: Error, Sendable, Hashable {
     package var explanation: String {
         switch self {
         case .notADatabase:
-            return "the file is not a SQLite database; point --db at a policy database, or at a path where none exists yet"
+            return "the file is not a SQLite database; give the path of one of this application's databases, or of a file that does not exist yet"
         case .damaged:
-            return "the file is damaged (truncated or overwritten); restore it from a backup, or rebuild it with import from an export, and see what policyctl check finds"
+            return "the file is damaged (truncated or overwritten); restore it from a backup, or rebuild it from an export; an integrity check lists what it finds"
         case .isAFolder:
             return "it is a folder; give the path of a database file"
         case .otherApplication(let applicationID, let tables):
             let shown = tables.prefix(5).joined(separator: ", ")
-            return "it is a SQLite database of another application (application_id \(applicationID), tables: \(shown.isEmpty ? "none" : shown)); use a separate file for policies"
+            return "it is a SQLite database of another application (application_id \(applicationID), tables: \(shown.isEmpty ? "none" : shown)); use a separate file"
         case .missingMigrationRecord:
-            return "it is marked as a policy database but has no schema_migrations record; it was not made by this library (rebuild it by exporting and importing)"
+            return "it is marked as this application's database but has no schema_migrations record; it was not made by this library (rebuild it by exporting and importing)"
         case .alteredMigration(let version, let name):
             return "migration \(version) (\(name)) recorded in the file differs from the one this library carries; the schema was changed outside the library"
         case .newerSchema(let found, let supported):
-            return "it was written by a newer ContainerPolicyStore (schema version \(found); this version knows up to \(supported)); upgrade the library or tool"
+            return "it was written by a newer version of this library (schema version \(found); this version knows up to \(supported)); upgrade the library or tool"
         case .needsMigration(let found, let required):
             return "its schema is at version \(found) and needs \(required); open it once for writing to upgrade it"
         case .empty:
-            return "the file is empty, so it is not a policy database yet; it was left as it is (a command that writes turns it into one)"
+            return "the file is empty, so it is not a database of this application yet; it was left as it is (opening it to write turns it into one)"
         case .alteredSchema(let differences):
             let shown = differences.prefix(8).map(\.description).joined(separator: "; ")
             let more = differences.count > 8 ? "; and \(differences.count - 8) more" : ""

@@ -79,7 +79,7 @@ package final class SharedDatabase: Sendable {
                 var readerOptions = options
                 readerOptions.readOnly = true
                 let openReader = { try Connection(.file(path: path), options: readerOptions) }
-                let label = "ContainerPolicyStore " + path
+                let label = "SQLiteCore " + path
                 if options.readOnly {
                     let readers = ConnectionPool(
                         capacity: readerCount, label: label + " (readers)", first: first, makeConnection: openReader)
@@ -111,7 +111,7 @@ package final class SharedDatabase: Sendable {
             connection.close()
             throw error
         }
-        let writer = ConnectionPool(capacity: 1, label: "ContainerPolicyStore :memory:", first: connection) {
+        let writer = ConnectionPool(capacity: 1, label: "SQLiteCore :memory:", first: connection) {
             preconditionFailure("an in-memory database has one connection")
         }
         return SharedDatabase(key: nil, writer: writer, readers: nil, synchronousIsFull: false)

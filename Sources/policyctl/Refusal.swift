@@ -32,7 +32,7 @@ func refusalMessage(_ error: any Error) -> String {
     if case PolicyStoreError.invalidDocument = error {
         return "error: \(error)"
     }
-    return errorLine(String(describing: error))
+    return errorLine(String(describing: error) + (advice(for: error).map { "; " + $0 } ?? ""))
 }
 
 /// `error: <reason>` on one line whatever the reason holds (the SQL in an SQLite error

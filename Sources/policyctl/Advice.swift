@@ -1,0 +1,20 @@
+import ContainerPolicyStore
+
+/// What to do next, in policyctl's own words: the library's messages say what is wrong in
+/// terms any program linking it can use, and policyctl adds the command that helps.
+func advice(for error: any Error) -> String? {
+    switch error {
+    case PolicyStoreError.notFound(let kind, _) where kind != .cluster:
+        return "see 'policyctl \(kind) list'"
+    case PolicyStoreError.databaseNotFound:
+        return "create it with a command that writes (policy create, ruleset create, import or demo), or give the right --db path"
+    case PolicyStoreError.incompatibleDatabase(_, .notADatabase):
+        return "point --db at a policy database, or at a path where none exists yet"
+    case PolicyStoreError.incompatibleDatabase(_, .damaged):
+        return "'policyctl check' lists what it finds"
+    case PolicyStoreError.incompatibleDatabase(_, .alteredSchema):
+        return "'policyctl check' lists the changes"
+    default:
+        return nil
+    }
+}
