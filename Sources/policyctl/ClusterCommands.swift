@@ -24,7 +24,7 @@ struct ClusterCommand: ParsableCommand {
         func run() throws {
             let store = try database.existingStore()
             let cluster = try exitOnRefusal { try store.perform(.assignPolicy(named: policy, toCluster: arn)) }
-            print(Report.assigned(cluster))
+            try StandardOutput.line(Report.assigned(cluster))
         }
     }
 
@@ -39,7 +39,7 @@ struct ClusterCommand: ParsableCommand {
         func run() throws {
             let store = try database.existingStore()
             let cluster = try exitOnRefusal { try store.perform(.unassignCluster(arn: arn)) }
-            print(Report.unassigned(cluster))
+            try StandardOutput.line(Report.unassigned(cluster))
         }
     }
 

@@ -53,44 +53,44 @@ struct DemoCommand: ParsableCommand {
     func run() throws {
         let replaced = try DemoFile.makeWay(
             demoPolicies: [Self.policyName, Self.copyName], demoRulesets: Set(Self.rulesets.map(\.name)))
-        print("Building a sample policy database at ./\(DemoFile.name).")
+        try StandardOutput.line("Building a sample policy database at ./\(DemoFile.name).")
         if replaced { print("Replaced the earlier demo database ./\(DemoFile.name).") }
-        print("Each step shows the policyctl command that does the same; to try them, first run")
-        print("  export \(DatabaseOption.environmentVariable)=\(DemoFile.name)")
+        try StandardOutput.line("Each step shows the policyctl command that does the same; to try them, first run")
+        try StandardOutput.line("  export \(DatabaseOption.environmentVariable)=\(DemoFile.name)")
         let store = try exitOnRefusal { try PolicyStore(path: DemoFile.name, options: root.database.storeOptions) }
 
-        step(1, "Create two runtime rulesets of managed rules, each with its mitigation.")
+        try step(1, "Create two runtime rulesets of managed rules, each with its mitigation.")
         for ruleset in Self.rulesets {
             let ruleOptions = ruleset.rules.flatMap { ["--rule", Self.shownRule($0)] }
-            command(["ruleset", "create", ruleset.name, "--description", ruleset.description] + ruleOptions)
+            try command(["ruleset", "create", ruleset.name, "--description", ruleset.description] + ruleOptions)
             let created = try exitOnRefusal {
                 try store.perform(.createRuleset(named: ruleset.name, description: ruleset.description, rules: ruleset.rules))
             }
-            print(Report.created(.ruleset, name: created.name))
+            try StandardOutput.line(Report.created(.ruleset, name: created.name))
         }
 
-        step(2, "Create a policy with a description and XDR Telemetry on.")
-        command(["policy", "create", Self.policyName, "--description", Self.policyDescription, "--xdr", "on"])
+        try step(2, "Create a policy with a description and XDR Telemetry on.")
+        try command(["policy", "create", Self.policyName, "--description", Self.policyDescription, "--xdr", "on"])
         let policy = try exitOnRefusal {
             try store.perform(.createPolicy(named: Self.policyName, description: Self.policyDescription, xdrEnabled: true))
         }
-        print(Report.created(.policy, name: policy.name))
+        try StandardOutput.line(Report.created(.policy, name: policy.name))
 
-        step(3, "Add the rulesets to the policy's Runtime.")
-        command(["policy", "modify", policy.name] + Self.rulesets.flatMap { ["--add-ruleset", $0.name] })
+        try step(3, "Add the rulesets to the policy's Runtime.")
+        try command(["policy", "modify", policy.name] + Self.rulesets.flatMap { ["--add-ruleset", $0.name] })
         let linked = try exitOnRefusal {
             try store.perform(.modifyPolicy(named: policy.name) { edit in Self.rulesets.forEach { edit.addRuleset($0.name) } })
         }
-        print(Report.modified(.policy, name: linked.name, revision: linked.revision))
+        try StandardOutput.line(Report.modified(.policy, name: linked.name, revision: linked.revision))
 
-        step(4, "Duplicate the policy: the copy is named with 'Policy' appended.")
-        command(["policy", "duplicate", policy.name])
+        try step(4, "Duplicate the policy: the copy is named with 'Policy' appended.")
+        try command(["policy", "duplicate", policy.name])
         let copy = try exitOnRefusal { try store.perform(.duplicatePolicy(named: policy.name)) }
-        print(Report.duplicated(.policy, name: policy.name, copy: copy.name))
+        try StandardOutput.line(Report.duplicated(.policy, name: policy.name, copy: copy.name))
 
-        step(5, "Modify the copy: a new description, XDR Telemetry off, one ruleset fewer.")
+        try step(5, "Modify the copy: a new description, XDR Telemetry off, one ruleset fewer.")
         let dropped = Self.rulesets[1].name
-        command(["policy", "modify", copy.name, "--description", Self.copyDescription, "--xdr", "off", "--remove-ruleset", dropped])
+        try command(["policy", "modify", copy.name, "--description", Self.copyDescription, "--xdr", "off", "--remove-ruleset", dropped])
         let modified = try exitOnRefusal {
             try store.perform(.modifyPolicy(named: copy.name) { edit in
                 edit.description = Self.copyDescription
@@ -98,24 +98,25 @@ struct DemoCommand: ParsableCommand {
                 edit.removeRuleset(dropped)
             })
         }
-        print(Report.modified(.policy, name: modified.name, revision: modified.revision))
+        try StandardOutput.line(Report.modified(.policy, name: modified.name, revision: modified.revision))
 
-        step(6, "The policy list: each name with its description under it.")
-        command(["policy", "list"])
+        try step(6, "The policy list: each name with its description under it.")
+        try command(["policy", "list"])
         try printListing(PolicyTable(), name: \.name) { after, limit in
             try store.perform(.policies(after: after, limit: limit))
         }
 
-        step(7, "A name with a space in it is refused, with the reason.")
-        command(["policy", "create", Self.spacedName])
+        try step(7, "A name with a space in it is refused, with the reason.")
+        try command(["policy", "create", Self.spacedName])
+        let outcome: String
         do {
-            let accepted = try store.perform(.createPolicy(named: Self.spacedName))
-            print(Report.created(.policy, name: accepted.name))
+            outcome = Report.created(.policy, name: try store.perform(.createPolicy(named: Self.spacedName)).name)
         } catch {
-            print(refusalMessage(error))
+            outcome = refusalMessage(error)
         }
+        try StandardOutput.line(outcome)
 
-        print("""
+        try StandardOutput.line("""
 
             Done. Open the database in the sqlite3 shell, with foreign keys on and a 5-second wait for locks:
               sqlite3 -cmd 'PRAGMA foreign_keys=ON' -cmd '.timeout 5000' \(DemoFile.name)
@@ -124,13 +125,13 @@ struct DemoCommand: ParsableCommand {
             """)
     }
 
-    private func step(_ number: Int, _ title: String) {
-        print("\nStep \(number). \(title)")
+    private func step(_ number: Int, _ title: String) throws(ExitCode) {
+        try StandardOutput.line("\nStep \(number). \(title)")
     }
 
     /// Prints the policyctl command line of a step, quoted for a POSIX shell.
-    private func command(_ arguments: [String]) {
-        print("$ " + (["policyctl"] + arguments).map(Self.shellWord).joined(separator: " "))
+    private func command(_ arguments: [String]) throws(ExitCode) {
+        try StandardOutput.line("$ " + (["policyctl"] + arguments).map(Self.shellWord).joined(separator: " "))
     }
 
     /// A rule as a user would type it: the mitigation is left out when it is the library's

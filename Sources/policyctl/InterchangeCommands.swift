@@ -19,14 +19,18 @@ struct ExportCommand: ParsableCommand {
     func run() throws {
         let store = try database.existingStore()
         guard let outputPath else {
-            // Streamed: the export of a large store never sits whole in memory.
-            _ = try exitOnRefusal { try store.read { tx in try tx.export { FileHandle.standardOutput.write($0) } } }
+            _ = try exportToStandardOutput(store)
             return
         }
         let summary = try exitOnRefusal { try store.perform(.export(to: URL(fileURLWithPath: outputPath))) }
         let rulesets = counted(summary.rulesets, "ruleset", "rulesets")
         let policies = counted(summary.policies, "policy", "policies")
-        print("Exported \(rulesets) and \(policies) to \(outputPath).")
+        try StandardOutput.line("Exported \(rulesets) and \(policies) to \(outputPath).")
+    }
+
+    /// Streamed: the export of a large store never sits whole in memory.
+    private func exportToStandardOutput(_ store: PolicyStore) throws(ExitCode) -> ExportSummary {
+        try exitOnRefusal { try store.read { tx in try tx.export { try StandardOutput.write($0) } } }
     }
 
     private func counted(_ count: Int, _ singular: String, _ plural: String) -> String {
@@ -64,8 +68,8 @@ struct ImportCommand: ParsableCommand {
         } else {
             plan = try database.create { try $0.perform(.importDocument(document, prune: prune)) }
         }
-        print(plan)
-        print(plan.applied
+        try StandardOutput.line(String(describing: plan))
+        try StandardOutput.line(plan.applied
             ? "Applied to \(database.path)."
             : "Dry run: nothing was written to \(database.path); run without --dry-run to apply this plan.")
     }
@@ -79,3 +83,4 @@ struct ImportCommand: ParsableCommand {
         }
     }
 }
+

@@ -28,7 +28,7 @@ struct PolicyCommand: ParsableCommand {
             let policy = try database.create { store in
                 try store.perform(.createPolicy(named: name, description: description, xdrEnabled: xdr.isEnabled, rulesets: rulesets))
             }
-            print(Report.created(.policy, name: policy.name))
+            try StandardOutput.line(Report.created(.policy, name: policy.name))
         }
     }
 
@@ -47,7 +47,7 @@ struct PolicyCommand: ParsableCommand {
         func run() throws {
             let store = try database.existingStore()
             let copy = try exitOnRefusal { try store.perform(.duplicatePolicy(named: name, as: newName)) }
-            print(Report.duplicated(.policy, name: name, copy: copy.name))
+            try StandardOutput.line(Report.duplicated(.policy, name: name, copy: copy.name))
         }
     }
 
@@ -86,7 +86,7 @@ struct PolicyCommand: ParsableCommand {
                     addedRulesets.forEach { edit.addRuleset($0) }
                 })
             }
-            print(Report.modified(.policy, name: policy.name, revision: policy.revision))
+            try StandardOutput.line(Report.modified(.policy, name: policy.name, revision: policy.revision))
         }
     }
 
@@ -101,7 +101,7 @@ struct PolicyCommand: ParsableCommand {
         func run() throws {
             let store = try database.existingStore()
             try exitOnRefusal { try store.perform(.deletePolicy(named: name)) }
-            print(Report.deleted(.policy, name: name))
+            try StandardOutput.line(Report.deleted(.policy, name: name))
         }
     }
 
@@ -139,7 +139,7 @@ struct PolicyCommand: ParsableCommand {
                     return (policy, try tx.clusters(usingPolicy: policy.name))
                 }
             }
-            print(try PolicyCommand.details(policy, clusters: clusters, json: json))
+            try StandardOutput.line(try PolicyCommand.details(policy, clusters: clusters, json: json))
         }
     }
 
@@ -185,8 +185,8 @@ struct PolicyCommand: ParsableCommand {
                     return (policy, try tx.clusters(usingPolicy: policy.name))
                 }
             }
-            print(Report.restored(policy: policy, from: revision))
-            print(try PolicyCommand.details(policy, clusters: clusters, json: false))
+            try StandardOutput.line(Report.restored(policy: policy, from: revision))
+            try StandardOutput.line(try PolicyCommand.details(policy, clusters: clusters, json: false))
         }
     }
 

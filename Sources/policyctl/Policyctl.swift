@@ -29,4 +29,9 @@ struct Policyctl: ParsableCommand {
     // Declared here as well as in each subcommand so that `--db` and `--actor` may come before the
     // subcommand too; the subcommands receive this parsed value.
     @OptionGroup var database: DatabaseOption
+
+    static func main() {
+        StandardOutput.checkWhenExiting()
+        main(nil)
+    }
 }

@@ -5,10 +5,13 @@ import Foundation
 /// Runs library operations. When the library refuses one (it throws `PolicyStoreError`,
 /// whose description says what to fix), prints that on stderr as `refusalMessage` shows it
 /// and ends the command with exit code 1; `ExitCode` makes the argument parser exit without
-/// printing anything of its own.
+/// printing anything of its own. An `ExitCode` thrown by `operation` (a write to standard
+/// output that failed inside an export, say) was reported already and passes through.
 func exitOnRefusal<Result>(_ operation: () throws -> Result) throws(ExitCode) -> Result {
     do {
         return try operation()
+    } catch let exit as ExitCode {
+        throw exit
     } catch {
         throw printRefusal(refusalMessage(error))
     }
@@ -21,7 +24,7 @@ func refuse(_ reason: String) -> ExitCode {
 
 /// Writes a refusal's message on stderr and returns the exit code of a refusal.
 private func printRefusal(_ message: String) -> ExitCode {
-    FileHandle.standardError.write(Data((message + "\n").utf8))
+    StandardError.line(message)
     return ExitCode(1)
 }
 
@@ -41,3 +44,4 @@ func errorLine(_ reason: String) -> String {
     let words = reason.split(whereSeparator: \.isNewline).map { $0.trimmingCharacters(in: .whitespaces) }
     return "error: " + words.joined(separator: " ")
 }
+

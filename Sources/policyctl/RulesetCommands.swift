@@ -29,7 +29,7 @@ struct RulesetCommand: ParsableCommand {
             let ruleset = try database.create { store in
                 try store.perform(.createRuleset(named: name, description: description, rules: rules))
             }
-            print(Report.created(.ruleset, name: ruleset.name))
+            try StandardOutput.line(Report.created(.ruleset, name: ruleset.name))
         }
     }
 
@@ -47,7 +47,7 @@ struct RulesetCommand: ParsableCommand {
         func run() throws {
             let store = try database.existingStore()
             let copy = try exitOnRefusal { try store.perform(.duplicateRuleset(named: name, as: newName)) }
-            print(Report.duplicated(.ruleset, name: name, copy: copy.name))
+            try StandardOutput.line(Report.duplicated(.ruleset, name: name, copy: copy.name))
         }
     }
 
@@ -85,7 +85,7 @@ struct RulesetCommand: ParsableCommand {
                     edit.rules += addedRules
                 })
             }
-            print(Report.modified(.ruleset, name: ruleset.name, revision: ruleset.revision))
+            try StandardOutput.line(Report.modified(.ruleset, name: ruleset.name, revision: ruleset.revision))
         }
     }
 
@@ -100,7 +100,7 @@ struct RulesetCommand: ParsableCommand {
         func run() throws {
             let store = try database.existingStore()
             try exitOnRefusal { try store.perform(.deleteRuleset(named: name)) }
-            print(Report.deleted(.ruleset, name: name))
+            try StandardOutput.line(Report.deleted(.ruleset, name: name))
         }
     }
 
@@ -138,10 +138,10 @@ struct RulesetCommand: ParsableCommand {
                 return ruleset
             }
             if json {
-                print(try encodeJSON(RulesetJSON(ruleset)))
+                try StandardOutput.line(try encodeJSON(RulesetJSON(ruleset)))
             } else {
                 let users = try exitOnRefusal { try store.perform(.policies(usingRuleset: ruleset.name)) }
-                print(RulesetDetails.text(ruleset, usedBy: users))
+                try StandardOutput.line(RulesetDetails.text(ruleset, usedBy: users))
             }
         }
     }

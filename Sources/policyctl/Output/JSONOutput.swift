@@ -175,17 +175,18 @@ struct JSONList<Item, Document: Encodable>: ListOutput {
     let document: (Item) -> Document
 
     func printPage(_ page: [Item], first: Bool) throws {
-        if first { print("{\n  \(try encodeJSON(key)) : [", terminator: "") }
+        var text = first ? "{\n  \(try encodeJSON(key)) : [" : ""
         for (index, item) in page.enumerated() {
             let element = try encodeJSON(document(item))
                 .split(separator: "\n", omittingEmptySubsequences: false)
                 .map { $0.isEmpty ? "" : "    " + $0 }
                 .joined(separator: "\n")
-            print(first && index == 0 ? "\n" : ",\n", element, separator: "", terminator: "")
+            text += (first && index == 0 ? "\n" : ",\n") + element
         }
+        try StandardOutput.write(text)
     }
 
-    func finish(empty: Bool) {
-        print(empty ? "]\n}" : "\n  ]\n}")
+    func finish(empty: Bool) throws {
+        try StandardOutput.line(empty ? "]\n}" : "\n  ]\n}")
     }
 }

@@ -1,3 +1,4 @@
+import ArgumentParser
 import ContainerPolicyStore
 import Foundation
 
@@ -35,40 +36,40 @@ enum Report {
 /// The policy list as the console shows it: each name with its description under it, the
 /// XDR Telemetry setting and the rulesets.
 struct PolicyTable: ListOutput {
-    func printPage(_ page: [Policy], first: Bool) {
-        printTable(
+    func printPage(_ page: [Policy], first: Bool) throws(ExitCode) {
+        try printTable(
             page, header: first ? ["NAME", "XDR", "RULESETS"] : nil,
             columns: { [$0.name, XDRSetting($0.xdrEnabled).rawValue, listed($0.rulesets)] },
             description: \.description)
     }
 
-    func finish(empty: Bool) {
-        if empty { print("No policies.") }
+    func finish(empty: Bool) throws(ExitCode) {
+        if empty { try StandardOutput.line("No policies.") }
     }
 }
 
 /// The ruleset list: each name with its description under it, and its rules.
 struct RulesetTable: ListOutput {
-    func printPage(_ page: [Ruleset], first: Bool) {
-        printTable(
+    func printPage(_ page: [Ruleset], first: Bool) throws(ExitCode) {
+        try printTable(
             page, header: first ? ["NAME", "RULES"] : nil,
             columns: { [$0.name, listed($0.rules.map(ruleArgument))] },
             description: \.description)
     }
 
-    func finish(empty: Bool) {
-        if empty { print("No rulesets.") }
+    func finish(empty: Bool) throws(ExitCode) {
+        if empty { try StandardOutput.line("No rulesets.") }
     }
 }
 
 /// The cluster list: each ARN and its policy.
 struct ClusterTable: ListOutput {
-    func printPage(_ page: [Cluster], first: Bool) {
-        printTable(page, header: first ? ["ARN", "POLICY"] : nil, columns: { [$0.arn, $0.policy ?? "-"] })
+    func printPage(_ page: [Cluster], first: Bool) throws(ExitCode) {
+        try printTable(page, header: first ? ["ARN", "POLICY"] : nil, columns: { [$0.arn, $0.policy ?? "-"] })
     }
 
-    func finish(empty: Bool) {
-        if empty { print("No clusters.") }
+    func finish(empty: Bool) throws(ExitCode) {
+        if empty { try StandardOutput.line("No clusters.") }
     }
 }
 
@@ -112,7 +113,7 @@ func printHistoryTable(_ changes: [Change]) throws {
             String(change.revision), change.actor.isEmpty ? "-" : change.actor, try changeSummary(change),
         ]
     }
-    printTable(rows, header: ["SEQUENCE", "TIME", "ACTION", "REVISION", "ACTOR", "CHANGES"], columns: { $0 })
+    try printTable(rows, header: ["SEQUENCE", "TIME", "ACTION", "REVISION", "ACTOR", "CHANGES"], columns: { $0 })
 }
 
 /// A policy's or a ruleset's state as the history records it (a policy has no rules, a
@@ -174,7 +175,7 @@ private func lines(_ values: [String]) -> String {
 /// indented on the lines below. Columns are as wide as their widest value in this page.
 private func printTable<Row>(
     _ rows: [Row], header: [String]?, columns: (Row) -> [String], description: (Row) -> String = { _ in "" }
-) {
+) throws(ExitCode) {
     guard !rows.isEmpty else { return }
     let cells = rows.map(columns)
     var widths = Array(repeating: 0, count: cells[0].count)
@@ -186,12 +187,14 @@ private func printTable<Row>(
             index == line.count - 1 ? cell : padded(cell, to: widths[index] + 2)
         }.joined()
     }
-    if let header { print(render(header)) }
+    var text = ""
+    if let header { text += render(header) + "\n" }
     for (row, line) in zip(rows, cells) {
-        print(render(line))
-        let text = description(row)
-        if !text.isEmpty { print(indented(text, by: 2, first: true)) }
+        text += render(line) + "\n"
+        let description = description(row)
+        if !description.isEmpty { text += indented(description, by: 2, first: true) + "\n" }
     }
+    try StandardOutput.write(text)
 }
 
 /// Label/value lines with the values in one column; a multi-line value keeps that column.
