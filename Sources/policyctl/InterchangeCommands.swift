@@ -25,7 +25,7 @@ struct ExportCommand: ParsableCommand {
         let summary = try exitOnRefusal { try store.perform(.export(to: URL(fileURLWithPath: outputPath))) }
         let rulesets = counted(summary.rulesets, "ruleset", "rulesets")
         let policies = counted(summary.policies, "policy", "policies")
-        try StandardOutput.line("Exported \(rulesets) and \(policies) to \(outputPath).")
+        try StandardOutput.line("Exported \(rulesets) and \(policies) to \(terminalSafe(outputPath)).")
     }
 
     /// Streamed: the export of a large store never sits whole in memory.
@@ -68,10 +68,13 @@ struct ImportCommand: ParsableCommand {
         } else {
             plan = try database.create { try $0.perform(.importDocument(document, prune: prune)) }
         }
-        try StandardOutput.line(String(describing: plan))
+        for line in String(describing: plan).split(separator: "\n", omittingEmptySubsequences: false) {
+            try StandardOutput.line(terminalSafe(String(line)))
+        }
+        let path = terminalSafe(database.path)
         try StandardOutput.line(plan.applied
-            ? "Applied to \(database.path)."
-            : "Dry run: nothing was written to \(database.path); run without --dry-run to apply this plan.")
+            ? "Applied to \(path)."
+            : "Dry run: nothing was written to \(path); run without --dry-run to apply this plan.")
     }
 
     private func readInput() throws(ExitCode) -> Data {

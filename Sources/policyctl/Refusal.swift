@@ -33,15 +33,17 @@ private func printRefusal(_ message: String) -> ExitCode {
 /// document with many problems stays readable.
 func refusalMessage(_ error: any Error) -> String {
     if case PolicyStoreError.invalidDocument = error {
-        return "error: \(error)"
+        return String(describing: error).split(separator: "\n", omittingEmptySubsequences: false)
+            .map { terminalSafe(String($0)) }.enumerated()
+            .map { $0 == 0 ? "error: " + $1 : $1 }.joined(separator: "\n")
     }
     return errorLine(String(describing: error))
 }
 
 /// `error: <reason>` on one line whatever the reason holds (the SQL in an SQLite error
-/// spans lines).
+/// spans lines), made safe for a terminal.
 func errorLine(_ reason: String) -> String {
     let words = reason.split(whereSeparator: \.isNewline).map { $0.trimmingCharacters(in: .whitespaces) }
-    return "error: " + words.joined(separator: " ")
+    return "error: " + terminalSafe(words.joined(separator: " "))
 }
 
