@@ -59,7 +59,7 @@ struct ImportCommand: ParsableCommand {
     var prune = false
 
     func run() throws {
-        let data = try readInput()
+        let data = try InputFile.read(inputPath, limit: PolicyDocument.maximumSize)
         let document = try exitOnRefusal { try PolicyDocument(json: data) }
         let plan: ImportPlan
         if dryRun {
@@ -76,14 +76,4 @@ struct ImportCommand: ParsableCommand {
             ? "Applied to \(path)."
             : "Dry run: nothing was written to \(path); run without --dry-run to apply this plan.")
     }
-
-    private func readInput() throws(ExitCode) -> Data {
-        do {
-            if inputPath == "-" { return try FileHandle.standardInput.readToEnd() ?? Data() }
-            return try Data(contentsOf: URL(fileURLWithPath: inputPath))
-        } catch {
-            throw refuse("cannot read \(inputPath): \(error.localizedDescription)")
-        }
-    }
 }
-
