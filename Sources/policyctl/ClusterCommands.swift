@@ -23,8 +23,11 @@ struct ClusterCommand: ParsableCommand {
 
         func run() throws {
             let store = try database.existingStore()
-            let cluster = try exitOnRefusal { try store.perform(.assignPolicy(named: policy, toCluster: arn)) }
-            try StandardOutput.line(Report.assigned(cluster))
+            let (before, cluster) = try exitOnRefusal {
+                try store.write { tx in (try tx.cluster(arn: arn), try tx.assignPolicy(named: policy, toCluster: arn)) }
+            }
+            // The library leaves a cluster that already uses the policy as it was.
+            try StandardOutput.line(cluster == before ? Report.alreadyAssigned(cluster) : Report.assigned(cluster))
         }
     }
 
@@ -38,8 +41,10 @@ struct ClusterCommand: ParsableCommand {
 
         func run() throws {
             let store = try database.existingStore()
-            let cluster = try exitOnRefusal { try store.perform(.unassignCluster(arn: arn)) }
-            try StandardOutput.line(Report.unassigned(cluster))
+            let (before, cluster) = try exitOnRefusal {
+                try store.write { tx in (try tx.cluster(arn: arn), try tx.unassignCluster(arn: arn)) }
+            }
+            try StandardOutput.line(cluster == before ? Report.alreadyUnassigned(cluster) : Report.unassigned(cluster))
         }
     }
 

@@ -78,15 +78,38 @@ struct PolicyCommand: ParsableCommand {
 
         func run() throws {
             let store = try database.existingStore()
-            let policy = try exitOnRefusal {
-                try store.perform(.modifyPolicy(named: name, expectedRevision: expectedRevision) { edit in
-                    if let description { edit.description = description }
-                    if let xdr { edit.xdrEnabled = xdr.isEnabled }
-                    removedRulesets.forEach { edit.removeRuleset($0) }
-                    addedRulesets.forEach { edit.addRuleset($0) }
-                })
+            let (before, policy) = try exitOnRefusal {
+                try store.write { tx in
+                    let before = try tx.policy(named: name)
+                    var missing: [String] = []
+                    let policy = try tx.modifyPolicy(named: name, expectedRevision: expectedRevision) { edit in
+                        // The library's own matching of names says what is linked. A removal of
+                        // what is not changes nothing here, so nothing is written, and is refused
+                        // below.
+                        let current = edit
+                        missing = removedRulesets.filter { ruleset in
+                            var probe = current
+                            probe.removeRuleset(ruleset)
+                            return probe.rulesets.count == current.rulesets.count
+                        }
+                        guard missing.isEmpty else { return }
+                        if let description { edit.description = description }
+                        if let xdr { edit.xdrEnabled = xdr.isEnabled }
+                        removedRulesets.forEach { edit.removeRuleset($0) }
+                        addedRulesets.forEach { edit.addRuleset($0) }
+                    }
+                    guard missing.isEmpty else {
+                        throw CommandRefusal.nothingToRemove(
+                            .policy, name: policy.name, missing: missing, noun: ("ruleset", "rulesets"),
+                            present: policy.rulesets.map(quotedName))
+                    }
+                    return (before, policy)
+                }
             }
-            try StandardOutput.line(Report.modified(.policy, name: policy.name, revision: policy.revision))
+            // The library returns the policy as it was when nothing changed.
+            try StandardOutput.line(policy.revision == before?.revision
+                ? Report.unchanged(.policy, name: policy.name, revision: policy.revision)
+                : Report.modified(.policy, name: policy.name, revision: policy.revision))
         }
     }
 
@@ -179,13 +202,16 @@ struct PolicyCommand: ParsableCommand {
 
         func run() throws {
             let store = try database.existingStore()
-            let (policy, clusters) = try exitOnRefusal {
+            let (before, policy, clusters) = try exitOnRefusal {
                 try store.write { tx in
+                    let before = try tx.policy(named: name)
                     let policy = try tx.restorePolicy(named: name, toRevision: revision)
-                    return (policy, try tx.clusters(usingPolicy: policy.name))
+                    return (before, policy, try tx.clusters(usingPolicy: policy.name))
                 }
             }
-            try StandardOutput.line(Report.restored(policy: policy, from: revision))
+            try StandardOutput.line(policy.revision == before?.revision
+                ? Report.alreadyRestored(policy: policy, to: revision)
+                : Report.restored(policy: policy, from: revision))
             try StandardOutput.line(try PolicyCommand.details(policy, clusters: clusters, json: false))
         }
     }

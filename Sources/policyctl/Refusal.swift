@@ -47,3 +47,21 @@ func errorLine(_ reason: String) -> String {
     return "error: " + terminalSafe(words.joined(separator: " "))
 }
 
+/// A refusal of policyctl's own, thrown from inside a library transaction (which rolls it
+/// back) and printed by `exitOnRefusal` like the library's.
+struct CommandRefusal: Error, CustomStringConvertible {
+    let description: String
+
+    /// A `--remove-*` of what the object does not have: the twin of the library's refusal of
+    /// an `--add-*` of what does not exist, which also names what there is.
+    static func nothingToRemove(
+        _ kind: ObjectKind, name: String, missing: [String], noun: (one: String, many: String), present: [String]
+    ) -> CommandRefusal {
+        let missingList = missing.map(quotedName).joined(separator: ", ")
+        let presentList = present.isEmpty ? "it has no \(noun.many)" : "its \(noun.many) are \(present.joined(separator: ", "))"
+        return CommandRefusal(description: """
+            the \(kind) \(quotedName(name)) has no \(missing.count == 1 ? noun.one : noun.many) \(missingList) to remove: \
+            \(presentList)
+            """)
+    }
+}

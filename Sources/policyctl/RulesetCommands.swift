@@ -78,14 +78,31 @@ struct RulesetCommand: ParsableCommand {
 
         func run() throws {
             let store = try database.existingStore()
-            let ruleset = try exitOnRefusal {
-                try store.perform(.modifyRuleset(named: name, expectedRevision: expectedRevision) { edit in
-                    if let description { edit.description = description }
-                    edit.rules.removeAll { removedRuleIDs.contains($0.id) }
-                    edit.rules += addedRules
-                })
+            let (before, ruleset) = try exitOnRefusal {
+                try store.write { tx in
+                    let before = try tx.ruleset(named: name)
+                    var missing: [String] = []
+                    let ruleset = try tx.modifyRuleset(named: name, expectedRevision: expectedRevision) { edit in
+                        // A removal of a rule the ruleset does not have changes nothing here, so
+                        // nothing is written, and is refused below.
+                        missing = removedRuleIDs.filter { id in !edit.rules.contains { $0.id == id } }
+                        guard missing.isEmpty else { return }
+                        if let description { edit.description = description }
+                        edit.rules.removeAll { removedRuleIDs.contains($0.id) }
+                        edit.rules += addedRules
+                    }
+                    guard missing.isEmpty else {
+                        throw CommandRefusal.nothingToRemove(
+                            .ruleset, name: ruleset.name, missing: missing, noun: ("rule", "rules"),
+                            present: ruleset.rules.map { terminalSafe($0.id) })
+                    }
+                    return (before, ruleset)
+                }
             }
-            try StandardOutput.line(Report.modified(.ruleset, name: ruleset.name, revision: ruleset.revision))
+            // The library returns the ruleset as it was when nothing changed.
+            try StandardOutput.line(ruleset.revision == before?.revision
+                ? Report.unchanged(.ruleset, name: ruleset.name, revision: ruleset.revision)
+                : Report.modified(.ruleset, name: ruleset.name, revision: ruleset.revision))
         }
     }
 

@@ -17,6 +17,11 @@ enum Report {
         "Modified \(kind) \(terminalSafe(name)): now at revision \(revision)."
     }
 
+    /// A modify that found the object already as asked: the library wrote nothing.
+    static func unchanged(_ kind: ObjectKind, name: String, revision: Int) -> String {
+        "No change: \(kind) \(terminalSafe(name)) is already as asked; it stays at revision \(revision)."
+    }
+
     static func deleted(_ kind: ObjectKind, name: String) -> String {
         "Deleted \(kind) \(terminalSafe(name))."
     }
@@ -25,12 +30,24 @@ enum Report {
         "Restored policy \(terminalSafe(policy.name)) to revision \(revision): now at revision \(policy.revision)."
     }
 
+    static func alreadyRestored(policy: Policy, to revision: Int) -> String {
+        "No change: policy \(terminalSafe(policy.name)) is already as it was at revision \(revision); it stays at revision \(policy.revision)."
+    }
+
     static func assigned(_ cluster: Cluster) -> String {
         "Assigned policy \(terminalSafe(cluster.policy ?? "-")) to cluster \(terminalSafe(cluster.arn))."
     }
 
+    static func alreadyAssigned(_ cluster: Cluster) -> String {
+        "No change: cluster \(terminalSafe(cluster.arn)) already uses policy \(terminalSafe(cluster.policy ?? "-"))."
+    }
+
     static func unassigned(_ cluster: Cluster) -> String {
         "Cluster \(terminalSafe(cluster.arn)) has no policy now."
+    }
+
+    static func alreadyUnassigned(_ cluster: Cluster) -> String {
+        "No change: cluster \(terminalSafe(cluster.arn)) has no policy already."
     }
 }
 
