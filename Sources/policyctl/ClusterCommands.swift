@@ -2,7 +2,7 @@ import ArgumentParser
 import ContainerPolicyStore
 
 /// `policyctl cluster ...`: which policy each Amazon ECS cluster uses.
-struct ClusterCommand: ParsableCommand {
+struct ClusterCommand: PolicyctlCommand {
     static let configuration = CommandConfiguration(
         commandName: "cluster",
         abstract: "Assign policies to Amazon ECS clusters, remove them, and list the clusters.",
@@ -10,7 +10,7 @@ struct ClusterCommand: ParsableCommand {
 
     static let arnHelp = "The cluster's ARN: arn:aws:ecs:<region>:<12-digit account>:cluster/<name>."
 
-    struct Assign: ParsableCommand {
+    struct Assign: PolicyctlCommand {
         static let configuration = CommandConfiguration(
             abstract: "Assign a policy to a cluster, replacing the policy it had.",
             discussion: "A cluster is known from the first time a policy is assigned to it.")
@@ -31,7 +31,7 @@ struct ClusterCommand: ParsableCommand {
         }
     }
 
-    struct Unassign: ParsableCommand {
+    struct Unassign: PolicyctlCommand {
         static let configuration = CommandConfiguration(
             abstract: "Remove the policy from a cluster; the cluster stays listed, with no policy.")
 
@@ -48,7 +48,7 @@ struct ClusterCommand: ParsableCommand {
         }
     }
 
-    struct List: ParsableCommand {
+    struct List: PolicyctlCommand {
         static let configuration = CommandConfiguration(abstract: "List the clusters by ARN, each with its policy.")
 
         @OptionGroup var database: DatabaseOption

@@ -3,7 +3,7 @@ import ContainerPolicyStore
 
 /// `policyctl demo`: builds a sample database and walks through the product's procedure,
 /// printing each step with the policyctl command that does the same.
-struct DemoCommand: ParsableCommand {
+struct DemoCommand: PolicyctlCommand {
     static let configuration = CommandConfiguration(
         commandName: "demo",
         abstract: "Build a sample database at ./\(DemoFile.name) and show each step.",
@@ -45,6 +45,7 @@ struct DemoCommand: ParsableCommand {
     private static let spacedName = "web staging"
 
     func validate() throws {
+        try refuseContradictoryRepeats()
         if root.database.explicitPath != nil {
             throw ValidationError("demo always builds ./\(DemoFile.name); --db does not apply to it")
         }

@@ -3,7 +3,7 @@ import ContainerPolicyStore
 import Foundation
 
 /// `policyctl export`: the whole database as one JSON document, for keeping in git.
-struct ExportCommand: ParsableCommand {
+struct ExportCommand: PolicyctlCommand {
     static let configuration = CommandConfiguration(
         commandName: "export",
         abstract: "Write every ruleset and policy as one JSON document (see Docs/policy-as-code.md).",
@@ -39,7 +39,7 @@ struct ExportCommand: ParsableCommand {
 }
 
 /// `policyctl import`: makes the database match a JSON document, printing the plan.
-struct ImportCommand: ParsableCommand {
+struct ImportCommand: PolicyctlCommand {
     static let configuration = CommandConfiguration(
         commandName: "import",
         abstract: "Make the database match a JSON document: create, modify and, with --prune, delete.",

@@ -2,7 +2,7 @@ import ArgumentParser
 import ContainerPolicyStore
 
 /// `policyctl policy ...`: policies and the rulesets of their Runtime.
-struct PolicyCommand: ParsableCommand {
+struct PolicyCommand: PolicyctlCommand {
     static let configuration = CommandConfiguration(
         commandName: "policy",
         abstract: "Create, duplicate, modify, delete, list and show policies; read their history and restore them.",
@@ -10,7 +10,7 @@ struct PolicyCommand: ParsableCommand {
             Create.self, Duplicate.self, Modify.self, Delete.self, List.self, Show.self, History.self, Restore.self,
         ])
 
-    struct Create: ParsableCommand {
+    struct Create: PolicyctlCommand {
         static let configuration = CommandConfiguration(
             abstract: "Create a policy; creates the database file if it is missing.")
 
@@ -32,7 +32,7 @@ struct PolicyCommand: ParsableCommand {
         }
     }
 
-    struct Duplicate: ParsableCommand {
+    struct Duplicate: PolicyctlCommand {
         static let configuration = CommandConfiguration(
             abstract: "Copy a policy: its description, XDR setting and rulesets (linked, not copied).")
 
@@ -51,7 +51,7 @@ struct PolicyCommand: ParsableCommand {
         }
     }
 
-    struct Modify: ParsableCommand {
+    struct Modify: PolicyctlCommand {
         static let configuration = CommandConfiguration(
             abstract: "Change a policy's description, XDR setting and rulesets.",
             discussion: "Removals apply before additions. The name cannot be changed.")
@@ -113,7 +113,7 @@ struct PolicyCommand: ParsableCommand {
         }
     }
 
-    struct Delete: ParsableCommand {
+    struct Delete: PolicyctlCommand {
         static let configuration = CommandConfiguration(
             abstract: "Delete a policy; its rulesets stay. Refused while a cluster uses it.")
 
@@ -128,7 +128,7 @@ struct PolicyCommand: ParsableCommand {
         }
     }
 
-    struct List: ParsableCommand {
+    struct List: PolicyctlCommand {
         static let configuration = CommandConfiguration(
             abstract: "List the policies by name, each with its description, XDR setting and rulesets.")
 
@@ -145,7 +145,7 @@ struct PolicyCommand: ParsableCommand {
         }
     }
 
-    struct Show: ParsableCommand {
+    struct Show: PolicyctlCommand {
         static let configuration = CommandConfiguration(abstract: "Show one policy and the clusters it is assigned to.")
 
         @OptionGroup var database: DatabaseOption
@@ -166,7 +166,7 @@ struct PolicyCommand: ParsableCommand {
         }
     }
 
-    struct History: ParsableCommand {
+    struct History: PolicyctlCommand {
         static let configuration = CommandConfiguration(
             abstract: "Show every recorded change to a policy, oldest first, with who made it.",
             discussion: historyHelp(earlier: "policies"))
@@ -185,7 +185,7 @@ struct PolicyCommand: ParsableCommand {
         }
     }
 
-    struct Restore: ParsableCommand {
+    struct Restore: PolicyctlCommand {
         static let configuration = CommandConfiguration(
             abstract: "Give a policy back the description, XDR setting and rulesets of an earlier revision.",
             discussion: """

@@ -2,7 +2,7 @@ import ArgumentParser
 import ContainerPolicyStore
 
 /// `policyctl ruleset ...`: runtime rulesets, made on their own and added to policies.
-struct RulesetCommand: ParsableCommand {
+struct RulesetCommand: PolicyctlCommand {
     static let configuration = CommandConfiguration(
         commandName: "ruleset",
         abstract: "Create, duplicate, modify, delete, list and show runtime rulesets; read their history.",
@@ -10,7 +10,7 @@ struct RulesetCommand: ParsableCommand {
 
     static let ruleHelp = "mitigation: log (the default), isolate or terminate"
 
-    struct Create: ParsableCommand {
+    struct Create: PolicyctlCommand {
         static let configuration = CommandConfiguration(
             abstract: "Create a ruleset; creates the database file if it is missing.")
 
@@ -33,7 +33,7 @@ struct RulesetCommand: ParsableCommand {
         }
     }
 
-    struct Duplicate: ParsableCommand {
+    struct Duplicate: PolicyctlCommand {
         static let configuration = CommandConfiguration(abstract: "Copy a ruleset's description and rules.")
 
         @OptionGroup var database: DatabaseOption
@@ -51,7 +51,7 @@ struct RulesetCommand: ParsableCommand {
         }
     }
 
-    struct Modify: ParsableCommand {
+    struct Modify: PolicyctlCommand {
         static let configuration = CommandConfiguration(
             abstract: "Change a ruleset's description and rules.",
             discussion: """
@@ -106,7 +106,7 @@ struct RulesetCommand: ParsableCommand {
         }
     }
 
-    struct Delete: ParsableCommand {
+    struct Delete: PolicyctlCommand {
         static let configuration = CommandConfiguration(
             abstract: "Delete a ruleset; refused while a policy uses it.")
 
@@ -121,7 +121,7 @@ struct RulesetCommand: ParsableCommand {
         }
     }
 
-    struct List: ParsableCommand {
+    struct List: PolicyctlCommand {
         static let configuration = CommandConfiguration(
             abstract: "List the rulesets by name, each with its description and rules.")
 
@@ -138,7 +138,7 @@ struct RulesetCommand: ParsableCommand {
         }
     }
 
-    struct Show: ParsableCommand {
+    struct Show: PolicyctlCommand {
         static let configuration = CommandConfiguration(
             abstract: "Show one ruleset and, without --json, the policies that use it.")
 
@@ -163,7 +163,7 @@ struct RulesetCommand: ParsableCommand {
         }
     }
 
-    struct History: ParsableCommand {
+    struct History: PolicyctlCommand {
         static let configuration = CommandConfiguration(
             abstract: "Show every recorded change to a ruleset, oldest first, with who made it.",
             discussion: historyHelp(earlier: "rulesets"))
