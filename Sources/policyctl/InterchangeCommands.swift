@@ -22,7 +22,16 @@ struct ExportCommand: PolicyctlCommand {
             _ = try exportToStandardOutput(store)
             return
         }
-        let summary = try exitOnRefusal { try store.perform(.export(to: URL(fileURLWithPath: outputPath))) }
+        let summary: ExportSummary
+        switch try ExportTarget.resolve(outputPath) {
+        case .file(let path, let mode):
+            summary = try exitOnRefusal { try store.perform(.export(to: URL(fileURLWithPath: path))) }
+            if let mode { try ExportTarget.restoreMode(mode, of: path, shownAs: outputPath) }
+        case .stream(let path):
+            summary = try ExportTarget.writeStream(path, from: store)
+        case .standardOutput:
+            summary = try exportToStandardOutput(store)
+        }
         let rulesets = counted(summary.rulesets, "ruleset", "rulesets")
         let policies = counted(summary.policies, "policy", "policies")
         try StandardOutput.line("Exported \(rulesets) and \(policies) to \(terminalSafe(outputPath)).")
