@@ -34,9 +34,9 @@ public enum DatabaseProblem: Error, Sendable, Hashable {
     package var explanation: String {
         switch self {
         case .notADatabase:
-            return "the file is not a SQLite database; give the path of one of this application's databases, or of a file that does not exist yet"
+            return "the file is not a SQLite database"
         case .damaged:
-            return "the file is damaged (truncated or overwritten); restore it from a backup, or rebuild it from an export; an integrity check lists what it finds"
+            return "the file is damaged (truncated or overwritten); restore it from a backup, or rebuild it from an export"
         case .isAFolder:
             return "it is a folder; give the path of a database file"
         case .otherApplication(let applicationID, let tables):

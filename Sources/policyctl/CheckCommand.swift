@@ -2,7 +2,7 @@ import ArgumentParser
 import ContainerPolicyStore
 
 /// `policyctl check`: the library's `checkIntegrity()`.
-struct CheckCommand: ParsableCommand {
+struct CheckCommand: PolicyctlCommand {
     static let configuration = CommandConfiguration(
         commandName: "check",
         abstract: "Check the database: integrity_check, foreign_key_check and the domain rules on every row.",
@@ -13,11 +13,12 @@ struct CheckCommand: ParsableCommand {
     func run() throws {
         let store = try database.readingStore()
         let findings = try exitOnRefusal { try store.perform(.checkIntegrity()) }
+        let path = terminalSafe(store.path)
         guard !findings.isEmpty else {
-            print("ok: \(store.path) passed integrity_check, foreign_key_check and the domain checks.")
+            try StandardOutput.line("ok: \(path) passed integrity_check, foreign_key_check and the domain checks.")
             return
         }
-        findings.forEach { print($0) }
-        throw refuse("\(store.path) has \(findings.count) problem\(findings.count == 1 ? "" : "s")")
+        for finding in findings { try StandardOutput.line(terminalSafe(finding.description)) }
+        throw refuse("\(path) has \(findings.count) problem\(findings.count == 1 ? "" : "s")")
     }
 }

@@ -2,7 +2,7 @@ import ArgumentParser
 import ContainerPolicyStore
 
 /// `policyctl cluster ...`: which policy each Amazon ECS cluster uses.
-struct ClusterCommand: ParsableCommand {
+struct ClusterCommand: PolicyctlCommand {
     static let configuration = CommandConfiguration(
         commandName: "cluster",
         abstract: "Assign policies to Amazon ECS clusters, remove them, and list the clusters.",
@@ -10,7 +10,7 @@ struct ClusterCommand: ParsableCommand {
 
     static let arnHelp = "The cluster's ARN: arn:aws:ecs:<region>:<12-digit account>:cluster/<name>."
 
-    struct Assign: ParsableCommand {
+    struct Assign: PolicyctlCommand {
         static let configuration = CommandConfiguration(
             abstract: "Assign a policy to a cluster, replacing the policy it had.",
             discussion: "A cluster is known from the first time a policy is assigned to it.")
@@ -23,12 +23,15 @@ struct ClusterCommand: ParsableCommand {
 
         func run() throws {
             let store = try database.existingStore()
-            let cluster = try exitOnRefusal { try store.perform(.assignPolicy(named: policy, toCluster: arn)) }
-            print(Report.assigned(cluster))
+            let (before, cluster) = try exitOnRefusal {
+                try store.write { tx in (try tx.cluster(arn: arn), try tx.assignPolicy(named: policy, toCluster: arn)) }
+            }
+            // The library leaves a cluster that already uses the policy as it was.
+            try StandardOutput.line(cluster == before ? Report.alreadyAssigned(cluster) : Report.assigned(cluster))
         }
     }
 
-    struct Unassign: ParsableCommand {
+    struct Unassign: PolicyctlCommand {
         static let configuration = CommandConfiguration(
             abstract: "Remove the policy from a cluster; the cluster stays listed, with no policy.")
 
@@ -38,12 +41,14 @@ struct ClusterCommand: ParsableCommand {
 
         func run() throws {
             let store = try database.existingStore()
-            let cluster = try exitOnRefusal { try store.perform(.unassignCluster(arn: arn)) }
-            print(Report.unassigned(cluster))
+            let (before, cluster) = try exitOnRefusal {
+                try store.write { tx in (try tx.cluster(arn: arn), try tx.unassignCluster(arn: arn)) }
+            }
+            try StandardOutput.line(cluster == before ? Report.alreadyUnassigned(cluster) : Report.unassigned(cluster))
         }
     }
 
-    struct List: ParsableCommand {
+    struct List: PolicyctlCommand {
         static let configuration = CommandConfiguration(abstract: "List the clusters by ARN, each with its policy.")
 
         @OptionGroup var database: DatabaseOption

@@ -65,8 +65,8 @@ struct DatabaseOption: ParsableArguments {
                 options.readOnly = true
                 let store = try PolicyStore(path: path, options: options)
                 let shown = differences.map(\.description).joined(separator: "; ")
-                FileHandle.standardError.write(Data(
-                    "warning: the schema of \(path) was changed outside ContainerPolicyStore (\(shown)): reading it read-only; commands that write refuse it, and 'policyctl check' lists the changes\n".utf8))
+                StandardError.line(terminalSafe(
+                    "warning: the schema of \(path) was changed outside ContainerPolicyStore (\(shown)): reading it read-only; commands that write refuse it, and 'policyctl check' lists the changes"))
                 return store
             }
         }

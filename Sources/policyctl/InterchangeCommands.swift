@@ -3,7 +3,7 @@ import ContainerPolicyStore
 import Foundation
 
 /// `policyctl export`: the whole database as one JSON document, for keeping in git.
-struct ExportCommand: ParsableCommand {
+struct ExportCommand: PolicyctlCommand {
     static let configuration = CommandConfiguration(
         commandName: "export",
         abstract: "Write every ruleset and policy as one JSON document (see Docs/policy-as-code.md).",
@@ -19,14 +19,26 @@ struct ExportCommand: ParsableCommand {
     func run() throws {
         let store = try database.readingStore()
         guard let outputPath else {
-            // Streamed: the export of a large store never sits whole in memory.
-            _ = try exitOnRefusal { try store.read { tx in try tx.export { FileHandle.standardOutput.write($0) } } }
+            _ = try exportToStandardOutput(store)
             return
         }
-        let summary = try exitOnRefusal { try store.perform(.export(to: URL(fileURLWithPath: outputPath))) }
+        let summary: ExportSummary
+        switch try ExportTarget.resolve(outputPath) {
+        case .file(let path):
+            summary = try exitOnRefusal { try store.perform(.export(to: URL(fileURLWithPath: path))) }
+        case .stream(let path):
+            summary = try ExportTarget.writeStream(path, from: store)
+        case .standardOutput:
+            summary = try exportToStandardOutput(store)
+        }
         let rulesets = counted(summary.rulesets, "ruleset", "rulesets")
         let policies = counted(summary.policies, "policy", "policies")
-        print("Exported \(rulesets) and \(policies) to \(outputPath).")
+        try StandardOutput.line("Exported \(rulesets) and \(policies) to \(terminalSafe(outputPath)).")
+    }
+
+    /// Streamed: the export of a large store never sits whole in memory.
+    private func exportToStandardOutput(_ store: PolicyStore) throws(ExitCode) -> ExportSummary {
+        try exitOnRefusal { try store.read { tx in try tx.export { try StandardOutput.write($0) } } }
     }
 
     private func counted(_ count: Int, _ singular: String, _ plural: String) -> String {
@@ -35,7 +47,7 @@ struct ExportCommand: ParsableCommand {
 }
 
 /// `policyctl import`: makes the database match a JSON document, printing the plan.
-struct ImportCommand: ParsableCommand {
+struct ImportCommand: PolicyctlCommand {
     static let configuration = CommandConfiguration(
         commandName: "import",
         abstract: "Make the database match a JSON document: create, modify and, with --prune, delete.",
@@ -55,7 +67,7 @@ struct ImportCommand: ParsableCommand {
     var prune = false
 
     func run() throws {
-        let data = try readInput()
+        let data = try InputFile.read(inputPath, limit: PolicyDocument.maximumSize)
         let document = try exitOnRefusal { try PolicyDocument(json: data) }
         let plan: ImportPlan
         if dryRun {
@@ -64,18 +76,12 @@ struct ImportCommand: ParsableCommand {
         } else {
             plan = try database.create { try $0.perform(.importDocument(document, prune: prune)) }
         }
-        print(plan)
-        print(plan.applied
-            ? "Applied to \(database.path)."
-            : "Dry run: nothing was written to \(database.path); run without --dry-run to apply this plan.")
-    }
-
-    private func readInput() throws(ExitCode) -> Data {
-        do {
-            if inputPath == "-" { return try FileHandle.standardInput.readToEnd() ?? Data() }
-            return try Data(contentsOf: URL(fileURLWithPath: inputPath))
-        } catch {
-            throw refuse("cannot read \(inputPath): \(error.localizedDescription)")
+        for line in String(describing: plan).split(separator: "\n", omittingEmptySubsequences: false) {
+            try StandardOutput.line(terminalSafe(String(line)))
         }
+        let path = terminalSafe(database.path)
+        try StandardOutput.line(plan.applied
+            ? "Applied to \(path)."
+            : "Dry run: nothing was written to \(path); run without --dry-run to apply this plan.")
     }
 }

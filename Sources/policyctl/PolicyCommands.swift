@@ -2,7 +2,7 @@ import ArgumentParser
 import ContainerPolicyStore
 
 /// `policyctl policy ...`: policies and the rulesets of their Runtime.
-struct PolicyCommand: ParsableCommand {
+struct PolicyCommand: PolicyctlCommand {
     static let configuration = CommandConfiguration(
         commandName: "policy",
         abstract: "Create, duplicate, modify, delete, list and show policies; read their history and restore them.",
@@ -10,7 +10,7 @@ struct PolicyCommand: ParsableCommand {
             Create.self, Duplicate.self, Modify.self, Delete.self, List.self, Show.self, History.self, Restore.self,
         ])
 
-    struct Create: ParsableCommand {
+    struct Create: PolicyctlCommand {
         static let configuration = CommandConfiguration(
             abstract: "Create a policy; creates the database file if it is missing.")
 
@@ -28,11 +28,11 @@ struct PolicyCommand: ParsableCommand {
             let policy = try database.create { store in
                 try store.perform(.createPolicy(named: name, description: description, xdrEnabled: xdr.isEnabled, rulesets: rulesets))
             }
-            print(Report.created(.policy, name: policy.name))
+            try StandardOutput.line(Report.created(.policy, name: policy.name))
         }
     }
 
-    struct Duplicate: ParsableCommand {
+    struct Duplicate: PolicyctlCommand {
         static let configuration = CommandConfiguration(
             abstract: "Copy a policy: its description, XDR setting and rulesets (linked, not copied).")
 
@@ -47,11 +47,11 @@ struct PolicyCommand: ParsableCommand {
         func run() throws {
             let store = try database.existingStore()
             let copy = try exitOnRefusal { try store.perform(.duplicatePolicy(named: name, as: newName)) }
-            print(Report.duplicated(.policy, name: name, copy: copy.name))
+            try StandardOutput.line(Report.duplicated(.policy, name: name, copy: copy.name))
         }
     }
 
-    struct Modify: ParsableCommand {
+    struct Modify: PolicyctlCommand {
         static let configuration = CommandConfiguration(
             abstract: "Change a policy's description, XDR setting and rulesets.",
             discussion: "Removals apply before additions. The name cannot be changed.")
@@ -78,19 +78,42 @@ struct PolicyCommand: ParsableCommand {
 
         func run() throws {
             let store = try database.existingStore()
-            let policy = try exitOnRefusal {
-                try store.perform(.modifyPolicy(named: name, expectedRevision: expectedRevision) { edit in
-                    if let description { edit.description = description }
-                    if let xdr { edit.xdrEnabled = xdr.isEnabled }
-                    removedRulesets.forEach { edit.removeRuleset($0) }
-                    addedRulesets.forEach { edit.addRuleset($0) }
-                })
+            let (before, policy) = try exitOnRefusal {
+                try store.write { tx in
+                    let before = try tx.policy(named: name)
+                    var missing: [String] = []
+                    let policy = try tx.modifyPolicy(named: name, expectedRevision: expectedRevision) { edit in
+                        // The library's own matching of names says what is linked. A removal of
+                        // what is not changes nothing here, so nothing is written, and is refused
+                        // below.
+                        let current = edit
+                        missing = removedRulesets.filter { ruleset in
+                            var probe = current
+                            probe.removeRuleset(ruleset)
+                            return probe.rulesets.count == current.rulesets.count
+                        }
+                        guard missing.isEmpty else { return }
+                        if let description { edit.description = description }
+                        if let xdr { edit.xdrEnabled = xdr.isEnabled }
+                        removedRulesets.forEach { edit.removeRuleset($0) }
+                        addedRulesets.forEach { edit.addRuleset($0) }
+                    }
+                    guard missing.isEmpty else {
+                        throw CommandRefusal.nothingToRemove(
+                            .policy, name: policy.name, missing: missing, noun: ("ruleset", "rulesets"),
+                            present: policy.rulesets.map(quotedName))
+                    }
+                    return (before, policy)
+                }
             }
-            print(Report.modified(.policy, name: policy.name, revision: policy.revision))
+            // The library returns the policy as it was when nothing changed.
+            try StandardOutput.line(policy.revision == before?.revision
+                ? Report.unchanged(.policy, name: policy.name, revision: policy.revision)
+                : Report.modified(.policy, name: policy.name, revision: policy.revision))
         }
     }
 
-    struct Delete: ParsableCommand {
+    struct Delete: PolicyctlCommand {
         static let configuration = CommandConfiguration(
             abstract: "Delete a policy; its rulesets stay. Refused while a cluster uses it.")
 
@@ -101,11 +124,11 @@ struct PolicyCommand: ParsableCommand {
         func run() throws {
             let store = try database.existingStore()
             try exitOnRefusal { try store.perform(.deletePolicy(named: name)) }
-            print(Report.deleted(.policy, name: name))
+            try StandardOutput.line(Report.deleted(.policy, name: name))
         }
     }
 
-    struct List: ParsableCommand {
+    struct List: PolicyctlCommand {
         static let configuration = CommandConfiguration(
             abstract: "List the policies by name, each with its description, XDR setting and rulesets.")
 
@@ -122,7 +145,7 @@ struct PolicyCommand: ParsableCommand {
         }
     }
 
-    struct Show: ParsableCommand {
+    struct Show: PolicyctlCommand {
         static let configuration = CommandConfiguration(abstract: "Show one policy and the clusters it is assigned to.")
 
         @OptionGroup var database: DatabaseOption
@@ -139,11 +162,11 @@ struct PolicyCommand: ParsableCommand {
                     return (policy, try tx.clusters(usingPolicy: policy.name))
                 }
             }
-            print(try PolicyCommand.details(policy, clusters: clusters, json: json))
+            try StandardOutput.line(try PolicyCommand.details(policy, clusters: clusters, json: json))
         }
     }
 
-    struct History: ParsableCommand {
+    struct History: PolicyctlCommand {
         static let configuration = CommandConfiguration(
             abstract: "Show every recorded change to a policy, oldest first, with who made it.",
             discussion: historyHelp(earlier: "policies"))
@@ -162,7 +185,7 @@ struct PolicyCommand: ParsableCommand {
         }
     }
 
-    struct Restore: ParsableCommand {
+    struct Restore: PolicyctlCommand {
         static let configuration = CommandConfiguration(
             abstract: "Give a policy back the description, XDR setting and rulesets of an earlier revision.",
             discussion: """
@@ -179,14 +202,17 @@ struct PolicyCommand: ParsableCommand {
 
         func run() throws {
             let store = try database.existingStore()
-            let (policy, clusters) = try exitOnRefusal {
+            let (before, policy, clusters) = try exitOnRefusal {
                 try store.write { tx in
+                    let before = try tx.policy(named: name)
                     let policy = try tx.restorePolicy(named: name, toRevision: revision)
-                    return (policy, try tx.clusters(usingPolicy: policy.name))
+                    return (before, policy, try tx.clusters(usingPolicy: policy.name))
                 }
             }
-            print(Report.restored(policy: policy, from: revision))
-            print(try PolicyCommand.details(policy, clusters: clusters, json: false))
+            try StandardOutput.line(policy.revision == before?.revision
+                ? Report.alreadyRestored(policy: policy, to: revision)
+                : Report.restored(policy: policy, from: revision))
+            try StandardOutput.line(try PolicyCommand.details(policy, clusters: clusters, json: false))
         }
     }
 

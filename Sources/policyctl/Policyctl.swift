@@ -2,7 +2,7 @@ import ArgumentParser
 
 /// The `policyctl` command: the root of the command tree. It runs nothing itself.
 @main
-struct Policyctl: ParsableCommand {
+struct Policyctl: PolicyctlCommand {
     /// The tool's version, printed by `--version`.
     static let version = "0.1.0"
 
@@ -29,4 +29,15 @@ struct Policyctl: ParsableCommand {
     // Declared here as well as in each subcommand so that `--db` and `--actor` may come before the
     // subcommand too; the subcommands receive this parsed value.
     @OptionGroup var database: DatabaseOption
+
+    /// The root's own options are those of `DatabaseOption`: asking the parser about
+    /// `Policyctl` would describe every subcommand too, at a cost of milliseconds a run.
+    func validate() throws {
+        try SingleValueOptions.refuseContradictoryRepeats(of: DatabaseOption.self, in: Array(CommandLine.arguments.dropFirst()))
+    }
+
+    static func main() {
+        StandardOutput.checkWhenExiting()
+        main(nil)
+    }
 }

@@ -5,10 +5,13 @@ import Foundation
 /// Runs library operations. When the library refuses one (it throws `PolicyStoreError`,
 /// whose description says what to fix), prints that on stderr as `refusalMessage` shows it
 /// and ends the command with exit code 1; `ExitCode` makes the argument parser exit without
-/// printing anything of its own.
+/// printing anything of its own. An `ExitCode` thrown by `operation` (a write to standard
+/// output that failed inside an export, say) was reported already and passes through.
 func exitOnRefusal<Result>(_ operation: () throws -> Result) throws(ExitCode) -> Result {
     do {
         return try operation()
+    } catch let exit as ExitCode {
+        throw exit
     } catch {
         throw printRefusal(refusalMessage(error))
     }
@@ -21,7 +24,7 @@ func refuse(_ reason: String) -> ExitCode {
 
 /// Writes a refusal's message on stderr and returns the exit code of a refusal.
 private func printRefusal(_ message: String) -> ExitCode {
-    FileHandle.standardError.write(Data((message + "\n").utf8))
+    StandardError.line(message)
     return ExitCode(1)
 }
 
@@ -30,14 +33,35 @@ private func printRefusal(_ message: String) -> ExitCode {
 /// document with many problems stays readable.
 func refusalMessage(_ error: any Error) -> String {
     if case PolicyStoreError.invalidDocument = error {
-        return "error: \(error)"
+        return String(describing: error).split(separator: "\n", omittingEmptySubsequences: false)
+            .map { terminalSafe(String($0)) }.enumerated()
+            .map { $0 == 0 ? "error: " + $1 : $1 }.joined(separator: "\n")
     }
     return errorLine(String(describing: error) + (advice(for: error).map { "; " + $0 } ?? ""))
 }
 
 /// `error: <reason>` on one line whatever the reason holds (the SQL in an SQLite error
-/// spans lines).
+/// spans lines), made safe for a terminal.
 func errorLine(_ reason: String) -> String {
     let words = reason.split(whereSeparator: \.isNewline).map { $0.trimmingCharacters(in: .whitespaces) }
-    return "error: " + words.joined(separator: " ")
+    return "error: " + terminalSafe(words.joined(separator: " "))
+}
+
+/// A refusal of policyctl's own, thrown from inside a library transaction (which rolls it
+/// back) and printed by `exitOnRefusal` like the library's.
+struct CommandRefusal: Error, CustomStringConvertible {
+    let description: String
+
+    /// A `--remove-*` of what the object does not have: the twin of the library's refusal of
+    /// an `--add-*` of what does not exist, which also names what there is.
+    static func nothingToRemove(
+        _ kind: ObjectKind, name: String, missing: [String], noun: (one: String, many: String), present: [String]
+    ) -> CommandRefusal {
+        let missingList = missing.map(quotedName).joined(separator: ", ")
+        let presentList = present.isEmpty ? "it has no \(noun.many)" : "its \(noun.many) are \(present.joined(separator: ", "))"
+        return CommandRefusal(description: """
+            the \(kind) \(quotedName(name)) has no \(missing.count == 1 ? noun.one : noun.many) \(missingList) to remove: \
+            \(presentList)
+            """)
+    }
 }

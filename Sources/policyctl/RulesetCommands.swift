@@ -2,7 +2,7 @@ import ArgumentParser
 import ContainerPolicyStore
 
 /// `policyctl ruleset ...`: runtime rulesets, made on their own and added to policies.
-struct RulesetCommand: ParsableCommand {
+struct RulesetCommand: PolicyctlCommand {
     static let configuration = CommandConfiguration(
         commandName: "ruleset",
         abstract: "Create, duplicate, modify, delete, list and show runtime rulesets; read their history.",
@@ -10,7 +10,7 @@ struct RulesetCommand: ParsableCommand {
 
     static let ruleHelp = "mitigation: log (the default), isolate or terminate"
 
-    struct Create: ParsableCommand {
+    struct Create: PolicyctlCommand {
         static let configuration = CommandConfiguration(
             abstract: "Create a ruleset; creates the database file if it is missing.")
 
@@ -29,11 +29,11 @@ struct RulesetCommand: ParsableCommand {
             let ruleset = try database.create { store in
                 try store.perform(.createRuleset(named: name, description: description, rules: rules))
             }
-            print(Report.created(.ruleset, name: ruleset.name))
+            try StandardOutput.line(Report.created(.ruleset, name: ruleset.name))
         }
     }
 
-    struct Duplicate: ParsableCommand {
+    struct Duplicate: PolicyctlCommand {
         static let configuration = CommandConfiguration(abstract: "Copy a ruleset's description and rules.")
 
         @OptionGroup var database: DatabaseOption
@@ -47,11 +47,11 @@ struct RulesetCommand: ParsableCommand {
         func run() throws {
             let store = try database.existingStore()
             let copy = try exitOnRefusal { try store.perform(.duplicateRuleset(named: name, as: newName)) }
-            print(Report.duplicated(.ruleset, name: name, copy: copy.name))
+            try StandardOutput.line(Report.duplicated(.ruleset, name: name, copy: copy.name))
         }
     }
 
-    struct Modify: ParsableCommand {
+    struct Modify: PolicyctlCommand {
         static let configuration = CommandConfiguration(
             abstract: "Change a ruleset's description and rules.",
             discussion: """
@@ -78,18 +78,35 @@ struct RulesetCommand: ParsableCommand {
 
         func run() throws {
             let store = try database.existingStore()
-            let ruleset = try exitOnRefusal {
-                try store.perform(.modifyRuleset(named: name, expectedRevision: expectedRevision) { edit in
-                    if let description { edit.description = description }
-                    edit.rules.removeAll { removedRuleIDs.contains($0.id) }
-                    edit.rules += addedRules
-                })
+            let (before, ruleset) = try exitOnRefusal {
+                try store.write { tx in
+                    let before = try tx.ruleset(named: name)
+                    var missing: [String] = []
+                    let ruleset = try tx.modifyRuleset(named: name, expectedRevision: expectedRevision) { edit in
+                        // A removal of a rule the ruleset does not have changes nothing here, so
+                        // nothing is written, and is refused below.
+                        missing = removedRuleIDs.filter { id in !edit.rules.contains { $0.id == id } }
+                        guard missing.isEmpty else { return }
+                        if let description { edit.description = description }
+                        edit.rules.removeAll { removedRuleIDs.contains($0.id) }
+                        edit.rules += addedRules
+                    }
+                    guard missing.isEmpty else {
+                        throw CommandRefusal.nothingToRemove(
+                            .ruleset, name: ruleset.name, missing: missing, noun: ("rule", "rules"),
+                            present: ruleset.rules.map { terminalSafe($0.id) })
+                    }
+                    return (before, ruleset)
+                }
             }
-            print(Report.modified(.ruleset, name: ruleset.name, revision: ruleset.revision))
+            // The library returns the ruleset as it was when nothing changed.
+            try StandardOutput.line(ruleset.revision == before?.revision
+                ? Report.unchanged(.ruleset, name: ruleset.name, revision: ruleset.revision)
+                : Report.modified(.ruleset, name: ruleset.name, revision: ruleset.revision))
         }
     }
 
-    struct Delete: ParsableCommand {
+    struct Delete: PolicyctlCommand {
         static let configuration = CommandConfiguration(
             abstract: "Delete a ruleset; refused while a policy uses it.")
 
@@ -100,11 +117,11 @@ struct RulesetCommand: ParsableCommand {
         func run() throws {
             let store = try database.existingStore()
             try exitOnRefusal { try store.perform(.deleteRuleset(named: name)) }
-            print(Report.deleted(.ruleset, name: name))
+            try StandardOutput.line(Report.deleted(.ruleset, name: name))
         }
     }
 
-    struct List: ParsableCommand {
+    struct List: PolicyctlCommand {
         static let configuration = CommandConfiguration(
             abstract: "List the rulesets by name, each with its description and rules.")
 
@@ -121,7 +138,7 @@ struct RulesetCommand: ParsableCommand {
         }
     }
 
-    struct Show: ParsableCommand {
+    struct Show: PolicyctlCommand {
         static let configuration = CommandConfiguration(
             abstract: "Show one ruleset and, without --json, the policies that use it.")
 
@@ -138,15 +155,15 @@ struct RulesetCommand: ParsableCommand {
                 return ruleset
             }
             if json {
-                print(try encodeJSON(RulesetJSON(ruleset)))
+                try StandardOutput.line(try encodeJSON(RulesetJSON(ruleset)))
             } else {
                 let users = try exitOnRefusal { try store.perform(.policies(usingRuleset: ruleset.name)) }
-                print(RulesetDetails.text(ruleset, usedBy: users))
+                try StandardOutput.line(RulesetDetails.text(ruleset, usedBy: users))
             }
         }
     }
 
-    struct History: ParsableCommand {
+    struct History: PolicyctlCommand {
         static let configuration = CommandConfiguration(
             abstract: "Show every recorded change to a ruleset, oldest first, with who made it.",
             discussion: historyHelp(earlier: "rulesets"))

@@ -28,14 +28,12 @@ import Testing
 
     @Test func runningTheDemoAgainReplacesTheEarlierDemo() throws {
         let workspace = try Workspace()
-        try workspace.succeed("demo")
-        // An earlier demo whose objects were changed is still an earlier demo.
-        try workspace.succeed("--db", Self.demoFile, "policy", "modify", "web.prod", "--description", "changed")
+        // Who ran the earlier demo does not matter.
+        try workspace.succeed("--actor", "someone else", "demo")
         let second = try workspace.succeed("demo")
         #expect(second.contains("Replaced the earlier demo database ./\(Self.demoFile)."))
         try expectDemoContents(workspace)
-        let policy = try workspace.json(PolicyDocument.self, "--db", Self.demoFile, "policy", "show", "web.prod", "--json")
-        #expect(policy.description != "changed")
+        #expect(try workspace.succeed("--db", Self.demoFile, "check").hasPrefix("ok: "))
     }
 
     @Test func aForeignFileOfThatNameIsRefusedAndLeftAlone() throws {

@@ -70,8 +70,7 @@ import Testing
             NAME   XDR  RULESETS
             api    off  base, spare
             batch  on   -
-              Nightly jobs
-              and reports
+              Nightly jobs\\nand reports
             web    on   base
               Front end
 

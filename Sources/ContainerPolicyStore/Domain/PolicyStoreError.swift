@@ -87,7 +87,7 @@ public enum PolicyStoreError: Error, Sendable, Hashable, CustomStringConvertible
             let clash = existing == name ? "" : " as \(quoted(existing)) (names are unique ignoring letter case)"
             return "a \(kind) named \(quoted(name)) already exists\(clash): choose another name"
         case .notFound(let kind, let name):
-            return "there is no \(kind) named \(quoted(name)): check the name against the \(kind)s the store lists"
+            return "there is no \(kind) named \(quoted(name))"
         case .revisionConflict(let kind, let name, let expected, let actual):
             return "the \(kind) \(quoted(name)) is at revision \(actual), not \(expected): someone changed it since you read it; read it again and reapply your change"
         case .rulesetInUse(let ruleset, let policies):
@@ -140,7 +140,7 @@ public enum PolicyStoreError: Error, Sendable, Hashable, CustomStringConvertible
         case .cancelled:
             return "the task was cancelled: the transaction rolls back"
         case .databaseNotFound(let path):
-            return "there is no database at \(path), and the store was told not to create one: give the path of an existing database, or let the store create it"
+            return "there is no database at \(path)"
         case .incompatibleDatabase(let path, let problem):
             return "cannot use \(path.isEmpty ? "the database path" : path): \(problem.explanation)"
         case .readOnlyDatabase(let path, let error):

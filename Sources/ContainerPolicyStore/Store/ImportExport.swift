@@ -116,44 +116,27 @@ extension StoreTransaction {
         }
     }
 
-    /// Writes the export to a file, replacing it only once the whole document is written.
+    /// Writes the export to a file, replacing it only once the whole document is written:
+    /// through symbolic links, keeping the old file's permissions; anything but a regular
+    /// file (a device, a FIFO) is refused, never replaced.
     public func export(to url: URL) throws(PolicyStoreError) -> ExportSummary {
         try scope.checkUsable()
-        let temporary = url.deletingLastPathComponent()
-            .appendingPathComponent(".\(url.lastPathComponent).\(UUID().uuidString).partial")
         do {
-            guard FileManager.default.createFile(atPath: temporary.path, contents: nil) else {
-                throw CallerError(error: CocoaError(.fileWriteNoPermission))
-            }
-            let file: FileHandle
-            do {
-                file = try FileHandle(forWritingTo: temporary)
-            } catch {
-                throw CallerError(error: error)
-            }
-            defer { try? file.close() }
-            let summary = try exportJSON { chunk in
-                do {
-                    try file.write(contentsOf: chunk)
-                } catch {
-                    throw CallerError(error: error)
+            let file = try ReplacedFile(path: url.path)
+            return try file.write { write in
+                try exportJSON { chunk in
+                    do {
+                        try write(chunk)
+                    } catch {
+                        throw CallerError(error: error)
+                    }
                 }
             }
-            do {
-                try file.synchronize()
-                // rename(2) replaces the old file in one step, never leaving half a document.
-                guard rename(temporary.path, url.path) == 0 else {
-                    throw CocoaError(.fileWriteUnknown, userInfo: [NSLocalizedDescriptionKey: String(cString: strerror(errno))])
-                }
-            } catch {
-                throw CallerError(error: error)
-            }
-            return summary
+        } catch let problem as ReplacedFile.Problem {
+            throw .cannotWriteFile(path: url.path, reason: problem.reason)
         } catch let fileError as CallerError {
-            try? FileManager.default.removeItem(at: temporary)
-            throw .cannotWriteFile(path: url.path, reason: fileError.error.localizedDescription)
+            throw .cannotWriteFile(path: url.path, reason: (fileError.error as? ReplacedFile.Problem)?.reason ?? "\(fileError.error)")
         } catch {
-            try? FileManager.default.removeItem(at: temporary)
             throw PolicyStoreError(error, path: scope.path)
         }
     }

@@ -13,9 +13,9 @@ func printHistory(
         return changes
     }
     if json {
-        print(String(decoding: ProductJSON.data(["changes": changes]), as: UTF8.self), terminator: "")
+        try StandardOutput.write(ProductJSON.data(["changes": changes]))
     } else if changes.isEmpty {
-        print("No recorded changes to \(kind) \(name).")
+        try StandardOutput.line("No recorded changes to \(kind) \(terminalSafe(name)).")
     } else {
         try printHistoryTable(changes)
     }

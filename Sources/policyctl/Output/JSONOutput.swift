@@ -125,11 +125,30 @@ enum JSONValue: Codable {
     }
 }
 
-/// Pretty-printed JSON with sorted keys, so that the output is stable from run to run.
+/// Pretty-printed JSON with sorted keys, so that the output is stable from run to run, and
+/// safe for a terminal: every control, format (bidi) and separator character in a string is
+/// written as a `\u` escape, in lower case like the encoder's own. (The encoder escapes only
+/// those below U+0020; the JSON means the same either way.)
 func encodeJSON(_ value: some Encodable) throws -> String {
     let encoder = JSONEncoder()
     encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
-    return String(decoding: try encoder.encode(value), as: UTF8.self)
+    let json = String(decoding: try encoder.encode(value), as: UTF8.self)
+    // Outside strings the output holds only printable ASCII, spaces and line feeds, and
+    // inside them the encoder has escaped every character below U+0020: a raw hostile
+    // character is in a string, where a \u escape is valid, and a raw line feed is layout.
+    guard json.unicodeScalars.contains(where: { $0 != "\n" && isHostileInTerminal($0) }) else { return json }
+    var safe = ""
+    for scalar in json.unicodeScalars {
+        guard scalar != "\n", isHostileInTerminal(scalar) else {
+            safe.unicodeScalars.append(scalar)
+            continue
+        }
+        for unit in String(scalar).utf16 {
+            let hex = String(unit, radix: 16)
+            safe += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
+        }
+    }
+    return safe
 }
 
 /// A list as `{ "<key>" : [ ... ] }`, written element by element as the pages arrive, in
@@ -139,17 +158,18 @@ struct JSONList<Item, Document: Encodable>: ListOutput {
     let document: (Item) -> Document
 
     func printPage(_ page: [Item], first: Bool) throws {
-        if first { print("{\n  \(try encodeJSON(key)) : [", terminator: "") }
+        var text = first ? "{\n  \(try encodeJSON(key)) : [" : ""
         for (index, item) in page.enumerated() {
             let element = try encodeJSON(document(item))
                 .split(separator: "\n", omittingEmptySubsequences: false)
                 .map { $0.isEmpty ? "" : "    " + $0 }
                 .joined(separator: "\n")
-            print(first && index == 0 ? "\n" : ",\n", element, separator: "", terminator: "")
+            text += (first && index == 0 ? "\n" : ",\n") + element
         }
+        try StandardOutput.write(text)
     }
 
-    func finish(empty: Bool) {
-        print(empty ? "]\n}" : "\n  ]\n}")
+    func finish(empty: Bool) throws {
+        try StandardOutput.line(empty ? "]\n}" : "\n  ]\n}")
     }
 }

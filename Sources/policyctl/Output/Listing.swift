@@ -25,7 +25,7 @@ protocol ListOutput<Item> {
     /// Prints one page; `first` is true for the first page, which may be empty.
     func printPage(_ page: [Item], first: Bool) throws
     /// Ends the listing; `empty` is true when there was nothing to list.
-    func finish(empty: Bool)
+    func finish(empty: Bool) throws
 }
 
 /// Prints a whole listing, page by page; a refusal ends the command with exit code 1.
@@ -44,5 +44,5 @@ func printListing<Item>(
         empty = empty && page.isEmpty
         return true
     }
-    output.finish(empty: empty)
+    try output.finish(empty: empty)
 }

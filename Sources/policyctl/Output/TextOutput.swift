@@ -1,74 +1,93 @@
+import ArgumentParser
 import ContainerPolicyStore
 import Foundation
 
-/// The one-line reports of the commands that write.
+/// The one-line reports of the commands that write; every name in them is made safe for a
+/// terminal.
 enum Report {
     static func created(_ kind: ObjectKind, name: String) -> String {
-        "Created \(kind) \(name)."
+        "Created \(kind) \(terminalSafe(name))."
     }
 
     static func duplicated(_ kind: ObjectKind, name: String, copy: String) -> String {
-        "Duplicated \(kind) \(name) as \(copy)."
+        "Duplicated \(kind) \(terminalSafe(name)) as \(terminalSafe(copy))."
     }
 
     static func modified(_ kind: ObjectKind, name: String, revision: Int) -> String {
-        "Modified \(kind) \(name): now at revision \(revision)."
+        "Modified \(kind) \(terminalSafe(name)): now at revision \(revision)."
+    }
+
+    /// A modify that found the object already as asked: the library wrote nothing.
+    static func unchanged(_ kind: ObjectKind, name: String, revision: Int) -> String {
+        "No change: \(kind) \(terminalSafe(name)) is already as asked; it stays at revision \(revision)."
     }
 
     static func deleted(_ kind: ObjectKind, name: String) -> String {
-        "Deleted \(kind) \(name)."
+        "Deleted \(kind) \(terminalSafe(name))."
     }
 
     static func restored(policy: Policy, from revision: Int) -> String {
-        "Restored policy \(policy.name) to revision \(revision): now at revision \(policy.revision)."
+        "Restored policy \(terminalSafe(policy.name)) to revision \(revision): now at revision \(policy.revision)."
+    }
+
+    static func alreadyRestored(policy: Policy, to revision: Int) -> String {
+        "No change: policy \(terminalSafe(policy.name)) is already as it was at revision \(revision); it stays at revision \(policy.revision)."
     }
 
     static func assigned(_ cluster: Cluster) -> String {
-        "Assigned policy \(cluster.policy ?? "-") to cluster \(cluster.arn)."
+        "Assigned policy \(terminalSafe(cluster.policy ?? "-")) to cluster \(terminalSafe(cluster.arn))."
+    }
+
+    static func alreadyAssigned(_ cluster: Cluster) -> String {
+        "No change: cluster \(terminalSafe(cluster.arn)) already uses policy \(terminalSafe(cluster.policy ?? "-"))."
     }
 
     static func unassigned(_ cluster: Cluster) -> String {
-        "Cluster \(cluster.arn) has no policy now."
+        "Cluster \(terminalSafe(cluster.arn)) has no policy now."
+    }
+
+    static func alreadyUnassigned(_ cluster: Cluster) -> String {
+        "No change: cluster \(terminalSafe(cluster.arn)) has no policy already."
     }
 }
 
 /// The policy list as the console shows it: each name with its description under it, the
 /// XDR Telemetry setting and the rulesets.
 struct PolicyTable: ListOutput {
-    func printPage(_ page: [Policy], first: Bool) {
-        printTable(
+    func printPage(_ page: [Policy], first: Bool) throws(ExitCode) {
+        try printTable(
             page, header: first ? ["NAME", "XDR", "RULESETS"] : nil,
             columns: { [$0.name + damagedMark($0.damage), XDRSetting($0.xdrEnabled).rawValue, listed($0.rulesets)] },
             description: \.description)
     }
 
-    func finish(empty: Bool) {
-        if empty { print("No policies.") }
+    func finish(empty: Bool) throws(ExitCode) {
+        if empty { try StandardOutput.line("No policies.") }
     }
 }
 
 /// The ruleset list: each name with its description under it, and its rules.
 struct RulesetTable: ListOutput {
-    func printPage(_ page: [Ruleset], first: Bool) {
-        printTable(
+    func printPage(_ page: [Ruleset], first: Bool) throws(ExitCode) {
+        try printTable(
             page, header: first ? ["NAME", "RULES"] : nil,
             columns: { [$0.name + damagedMark($0.damage), listed($0.rules.map(ruleArgument))] },
             description: \.description)
     }
 
-    func finish(empty: Bool) {
-        if empty { print("No rulesets.") }
+    func finish(empty: Bool) throws(ExitCode) {
+        if empty { try StandardOutput.line("No rulesets.") }
     }
 }
 
 /// The cluster list: each ARN and its policy.
 struct ClusterTable: ListOutput {
-    func printPage(_ page: [Cluster], first: Bool) {
-        printTable(page, header: first ? ["ARN", "POLICY"] : nil, columns: { [$0.arn, $0.policy ?? "-"] })
+    func printPage(_ page: [Cluster], first: Bool) throws(ExitCode) {
+        try printTable(page, header: first ? ["ARN", "POLICY"] : nil, columns: { [$0.arn, $0.policy ?? "-"] })
     }
 
-    func finish(empty: Bool) {
-        if empty { print("No clusters.") }
+    func finish(empty: Bool) throws(ExitCode) {
+        if empty { try StandardOutput.line("No clusters.") }
     }
 }
 
@@ -76,15 +95,15 @@ struct ClusterTable: ListOutput {
 enum PolicyDetails {
     static func text(_ policy: Policy, clusters: [String]) -> String {
         fields([
-            ("Policy", policy.name),
-            ("Description", policy.description),
-            ("XDR Telemetry", XDRSetting(policy.xdrEnabled).rawValue),
-            ("Rulesets", listed(policy.rulesets)),
+            ("Policy", [policy.name]),
+            ("Description", descriptionLines(policy.description)),
+            ("XDR Telemetry", [XDRSetting(policy.xdrEnabled).rawValue]),
+            ("Rulesets", [listed(policy.rulesets)]),
             ("Clusters", lines(clusters)),
-            ("Revision", String(policy.revision)),
-            ("Created", Timestamp.text(from: policy.createdAt)),
-            ("Updated", Timestamp.text(from: policy.updatedAt)),
-            ("Rulesets updated", Timestamp.text(from: policy.rulesetsUpdatedAt)),
+            ("Revision", [String(policy.revision)]),
+            ("Created", [Timestamp.text(from: policy.createdAt)]),
+            ("Updated", [Timestamp.text(from: policy.updatedAt)]),
+            ("Rulesets updated", [Timestamp.text(from: policy.rulesetsUpdatedAt)]),
         ] + damageField(policy.damage))
     }
 }
@@ -93,13 +112,13 @@ enum PolicyDetails {
 enum RulesetDetails {
     static func text(_ ruleset: Ruleset, usedBy policies: [String]) -> String {
         fields([
-            ("Ruleset", ruleset.name),
-            ("Description", ruleset.description),
+            ("Ruleset", [ruleset.name]),
+            ("Description", descriptionLines(ruleset.description)),
             ("Rules", lines(ruleset.rules.map(ruleArgument))),
-            ("Used by", listed(policies)),
-            ("Revision", String(ruleset.revision)),
-            ("Created", Timestamp.text(from: ruleset.createdAt)),
-            ("Updated", Timestamp.text(from: ruleset.updatedAt)),
+            ("Used by", [listed(policies)]),
+            ("Revision", [String(ruleset.revision)]),
+            ("Created", [Timestamp.text(from: ruleset.createdAt)]),
+            ("Updated", [Timestamp.text(from: ruleset.updatedAt)]),
         ] + damageField(ruleset.damage))
     }
 }
@@ -112,11 +131,12 @@ private func damagedMark(_ damage: [StoredDamage]) -> String {
 
 /// Stored values that break the product's rules, one per line, when there are any: shown
 /// as they are, so the values above them are not taken for what is stored.
-private func damageField(_ damage: [StoredDamage]) -> [(String, String)] {
+private func damageField(_ damage: [StoredDamage]) -> [(String, [String])] {
     damage.isEmpty ? [] : [("Damaged", lines(damage.map(\.description)))]
 }
 
 /// `policy history` and `ruleset history` without `--json`: one row per change, oldest first.
+/// Every cell is made safe for a terminal, the actor's above all.
 func printHistoryTable(_ changes: [Change]) throws {
     let rows = changes.map { change in
         [
@@ -124,7 +144,7 @@ func printHistoryTable(_ changes: [Change]) throws {
             String(change.revision), change.actor.isEmpty ? "-" : change.actor, changeSummary(change),
         ]
     }
-    printTable(rows, header: ["SEQUENCE", "TIME", "ACTION", "REVISION", "ACTOR", "CHANGES"], columns: { $0 })
+    try printTable(rows, header: ["SEQUENCE", "TIME", "ACTION", "REVISION", "ACTOR", "CHANGES"], columns: { $0 })
 }
 
 /// What a change did, in the library's words for a change (those of the import plan too);
@@ -142,17 +162,26 @@ private func listed(_ names: [String]) -> String {
 }
 
 /// Values one per line, for those too long to share one; `-` for none.
-private func lines(_ values: [String]) -> String {
-    values.isEmpty ? "-" : values.joined(separator: "\n")
+private func lines(_ values: [String]) -> [String] {
+    values.isEmpty ? ["-"] : values
+}
+
+/// A description in `show`: its own lines, each in the value column.
+private func descriptionLines(_ description: String) -> [String] {
+    description.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
 }
 
 /// Rows of left-aligned columns, each followed by its description (when there is one)
-/// indented on the lines below. Columns are as wide as their widest value in this page.
+/// indented on the line below. Columns are as wide as their widest value in this page.
+///
+/// Every cell and description is made safe for a terminal; a description's line feeds are
+/// shown as `\n`, so that each row is one line in column 0, with at most one indented line
+/// under it, and nothing a value holds can pass for a row.
 private func printTable<Row>(
     _ rows: [Row], header: [String]?, columns: (Row) -> [String], description: (Row) -> String = { _ in "" }
-) {
+) throws(ExitCode) {
     guard !rows.isEmpty else { return }
-    let cells = rows.map(columns)
+    let cells = rows.map { columns($0).map(terminalSafe) }
     var widths = Array(repeating: 0, count: cells[0].count)
     for line in cells + [header ?? []] {
         for (index, cell) in line.enumerated() { widths[index] = max(widths[index], cell.count) }
@@ -162,29 +191,25 @@ private func printTable<Row>(
             index == line.count - 1 ? cell : padded(cell, to: widths[index] + 2)
         }.joined()
     }
-    if let header { print(render(header)) }
+    var text = ""
+    if let header { text += render(header) + "\n" }
     for (row, line) in zip(rows, cells) {
-        print(render(line))
-        let text = description(row)
-        if !text.isEmpty { print(indented(text, by: 2, first: true)) }
+        text += render(line) + "\n"
+        let description = description(row)
+        if !description.isEmpty { text += "  " + terminalSafe(description) + "\n" }
     }
+    try StandardOutput.write(text)
 }
 
-/// Label/value lines with the values in one column; a multi-line value keeps that column.
-private func fields(_ pairs: [(label: String, value: String)]) -> String {
+/// Label/value lines with the values in one column; the lines of a multi-line value keep
+/// that column, indented, so that none of them can pass for a label. Each line is made safe
+/// for a terminal.
+private func fields(_ pairs: [(label: String, lines: [String])]) -> String {
     let width = pairs.map(\.label.count).max() ?? 0
+    let margin = String(repeating: " ", count: width + 2)
     return pairs.map { pair in
-        padded(pair.label, to: width + 2) + indented(pair.value, by: width + 2, first: false)
+        padded(pair.label, to: width + 2) + pair.lines.map(terminalSafe).joined(separator: "\n" + margin)
     }.joined(separator: "\n")
-}
-
-/// Indents every line of `text` (but the first when `first` is false) by `count` spaces.
-private func indented(_ text: String, by count: Int, first: Bool) -> String {
-    let margin = String(repeating: " ", count: count)
-    return text.split(separator: "\n", omittingEmptySubsequences: false)
-        .enumerated()
-        .map { index, line in index == 0 && !first ? String(line) : margin + line }
-        .joined(separator: "\n")
 }
 
 private func padded(_ text: String, to width: Int) -> String {

@@ -1,4 +1,5 @@
 import ContainerPolicyStore
+@testable import policyctl
 import Foundation
 import Testing
 
@@ -163,7 +164,8 @@ func userName() -> String {
     return String(cString: name)
 }
 
-/// What `policyctl` prints on stderr for a refusal.
+/// What `policyctl` prints on stderr for a refusal: the library's message, and policyctl's
+/// advice for it when it has some.
 func errorLine(_ error: PolicyStoreError) -> String {
-    "error: \(error)\n"
+    "error: \(error)" + (advice(for: error).map { "; " + $0 } ?? "") + "\n"
 }

@@ -35,14 +35,24 @@ final class Workspace {
     func exists(_ name: String) -> Bool { FileManager.default.fileExists(atPath: file(name).path) }
 
     /// Runs `policyctl` with `arguments`. `$POLICYCTL_DB` is unset unless `environment` sets it;
-    /// standard input is `input`, else empty.
+    /// standard input is `input`, else empty, unless `standardInput` is given (a pipe, a
+    /// device); standard output and standard error are captured unless `standardOutput` or
+    /// `standardError` is given (`/dev/full`).
     @discardableResult
-    func run(_ arguments: String..., environment: [String: String] = [:], input: Data = Data()) throws -> CommandResult {
-        try run(arguments, environment: environment, input: input)
+    func run(
+        _ arguments: String..., environment: [String: String] = [:], input: Data = Data(),
+        standardInput: FileHandle? = nil, standardOutput: FileHandle? = nil, standardError: FileHandle? = nil
+    ) throws -> CommandResult {
+        try run(
+            arguments, environment: environment, input: input, standardInput: standardInput,
+            standardOutput: standardOutput, standardError: standardError)
     }
 
     @discardableResult
-    func run(_ arguments: [String], environment: [String: String] = [:], input: Data = Data()) throws -> CommandResult {
+    func run(
+        _ arguments: [String], environment: [String: String] = [:], input: Data = Data(),
+        standardInput: FileHandle? = nil, standardOutput: FileHandle? = nil, standardError: FileHandle? = nil
+    ) throws -> CommandResult {
         runs += 1
         // Files, not pipes: a long listing would fill a pipe and block the child.
         let (stdoutURL, stdout) = try captureFile("\(runs).stdout")
@@ -50,15 +60,15 @@ final class Workspace {
         let stdinURL = captures.appending(path: "\(runs).stdin")
         try input.write(to: stdinURL)
         let process = Process()
-        process.standardInput = try FileHandle(forReadingFrom: stdinURL)
+        process.standardInput = try standardInput ?? FileHandle(forReadingFrom: stdinURL)
         process.executableURL = try Self.binary()
         process.arguments = arguments
         process.currentDirectoryURL = directory
         var inherited = ProcessInfo.processInfo.environment
         inherited["POLICYCTL_DB"] = nil
         process.environment = inherited.merging(environment) { $1 }
-        process.standardOutput = stdout
-        process.standardError = stderr
+        process.standardOutput = standardOutput ?? stdout
+        process.standardError = standardError ?? stderr
         try process.run()
         process.waitUntilExit()
         return CommandResult(
