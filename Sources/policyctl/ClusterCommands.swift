@@ -57,7 +57,7 @@ struct ClusterCommand: PolicyctlCommand {
 
         func run() throws {
             let store = try database.readingStore()
-            let output: any ListOutput<Cluster> = json ? JSONList(key: "clusters", document: ClusterJSON.init) : ClusterTable()
+            let output: any ListOutput<Cluster> = json ? JSONList<Cluster>(key: "clusters") : ClusterTable()
             try printListing(output, name: \.arn) { after, limit in
                 try store.perform(.clusters(after: after, limit: limit))
             }

@@ -65,6 +65,8 @@ struct ImportCommand: PolicyctlCommand {
     var dryRun = false
     @Flag(help: "Also delete the policies and rulesets that the document does not have.")
     var prune = false
+    @Flag(help: "Print the plan as JSON: each step with exactly what it creates or changes.")
+    var json = false
 
     func run() throws {
         let data = try InputFile.read(inputPath, limit: PolicyDocument.maximumSize)
@@ -76,6 +78,7 @@ struct ImportCommand: PolicyctlCommand {
         } else {
             plan = try database.create { try $0.perform(.importDocument(document, prune: prune)) }
         }
+        if json { return try StandardOutput.write(ProductJSON.data(plan)) }
         for line in String(describing: plan).split(separator: "\n", omittingEmptySubsequences: false) {
             try StandardOutput.line(terminalSafe(String(line)))
         }

@@ -138,7 +138,7 @@ struct PolicyCommand: PolicyctlCommand {
 
         func run() throws {
             let store = try database.readingStore()
-            let output: any ListOutput<Policy> = json ? JSONList(key: "policies") { PolicyJSON($0) } : PolicyTable()
+            let output: any ListOutput<Policy> = json ? JSONList<Policy>(key: "policies") : PolicyTable()
             try printListing(output, name: \.name) { after, limit in
                 try store.perform(.policies(after: after, limit: limit))
             }
@@ -162,7 +162,7 @@ struct PolicyCommand: PolicyctlCommand {
                     return (policy, try tx.clusters(usingPolicy: policy.name))
                 }
             }
-            try StandardOutput.line(try PolicyCommand.details(policy, clusters: clusters, json: json))
+            try StandardOutput.line(PolicyCommand.details(policy, clusters: clusters, json: json))
         }
     }
 
@@ -212,12 +212,14 @@ struct PolicyCommand: PolicyctlCommand {
             try StandardOutput.line(policy.revision == before?.revision
                 ? Report.alreadyRestored(policy: policy, to: revision)
                 : Report.restored(policy: policy, from: revision))
-            try StandardOutput.line(try PolicyCommand.details(policy, clusters: clusters, json: false))
+            try StandardOutput.line(PolicyCommand.details(policy, clusters: clusters, json: false))
         }
     }
 
     /// A policy as `policy show` prints it.
-    static func details(_ policy: Policy, clusters: [String], json: Bool) throws -> String {
-        json ? try encodeJSON(PolicyJSON(policy, clusters: clusters)) : PolicyDetails.text(policy, clusters: clusters)
+    static func details(_ policy: Policy, clusters: [String], json: Bool) -> String {
+        json
+            ? String(decoding: ProductJSON.data(PolicyDetailsJSON(policy: policy, clusters: clusters)).dropLast(), as: UTF8.self)
+            : PolicyDetails.text(policy, clusters: clusters)
     }
 }

@@ -131,7 +131,7 @@ struct RulesetCommand: PolicyctlCommand {
 
         func run() throws {
             let store = try database.readingStore()
-            let output: any ListOutput<Ruleset> = json ? JSONList(key: "rulesets", document: RulesetJSON.init) : RulesetTable()
+            let output: any ListOutput<Ruleset> = json ? JSONList<Ruleset>(key: "rulesets") : RulesetTable()
             try printListing(output, name: \.name) { after, limit in
                 try store.perform(.rulesets(after: after, limit: limit))
             }
@@ -155,7 +155,7 @@ struct RulesetCommand: PolicyctlCommand {
                 return ruleset
             }
             if json {
-                try StandardOutput.line(try encodeJSON(RulesetJSON(ruleset)))
+                try StandardOutput.write(ProductJSON.data(ruleset))
             } else {
                 let users = try exitOnRefusal { try store.perform(.policies(usingRuleset: ruleset.name)) }
                 try StandardOutput.line(RulesetDetails.text(ruleset, usedBy: users))

@@ -27,6 +27,22 @@ import Testing
         #expect(PolicyStoreSchema.latestObjects.count == made.count && made.count > 40)
     }
 
+    /// Docs/schema.sql is every object's SQL as the migrations leave it, in the script's order.
+    @Test func theSchemaDocumentIsTheSchemaInForce() throws {
+        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        let document = try String(contentsOf: root.appendingPathComponent("Docs/schema.sql"), encoding: .utf8)
+        let order = ["table": 1, "index": 2, "view": 3, "trigger": 4]
+        let scratch = try Connection(.memory, options: ConnectionOptions())
+        defer { scratch.close() }
+        for migration in PolicyStoreSchema.migrations { try scratch.execute(migration.sql) }
+        let objects = try scratch.query("SELECT type, tbl_name, name, sql FROM sqlite_schema WHERE sql IS NOT NULL") {
+            (order[$0.text(0)] ?? 5, $0.text(1), $0.text(2), $0.text(3))
+        }.sorted { ($0.0, $0.1, $0.2) < ($1.0, $1.1, $1.2) }
+        let body = document.split(separator: "\n", omittingEmptySubsequences: false).drop { $0.hasPrefix("--") }.joined(separator: "\n")
+        #expect(body == objects.map { "\n" + $0.3 + ";" }.joined(separator: "\n") + "\n", "run Scripts/embed-migrations")
+        #expect(objects.count > 40)
+    }
+
     @Test func checksumIsTheSHA256OfTheFile() throws {
         for (file, migration) in zip(try migrationFiles(), PolicyStoreSchema.migrations) {
             let process = Process()

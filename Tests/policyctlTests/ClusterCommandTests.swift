@@ -52,7 +52,7 @@ import Testing
         let workspace = try Workspace()
         try workspace.makeSampleDatabase()
         #expect(try workspace.succeed("cluster", "list") == "No clusters.\n")
-        #expect(try workspace.succeed("cluster", "list", "--json") == "{\n  \"clusters\" : []\n}\n")
+        #expect(try workspace.succeed("cluster", "list", "--json") == "{\n  \"clusters\": []\n}\n")
     }
 
     @Test func listPagesThroughEveryCluster() throws {

@@ -79,7 +79,7 @@ import Testing
         let workspace = try Workspace()
         try workspace.succeed("policy", "create", "web")
         #expect(try workspace.succeed("ruleset", "list") == "No rulesets.\n")
-        #expect(try workspace.succeed("ruleset", "list", "--json") == "{\n  \"rulesets\" : []\n}\n")
+        #expect(try workspace.succeed("ruleset", "list", "--json") == "{\n  \"rulesets\": []\n}\n")
     }
 
     @Test func duplicateAppendsCopyOrTakesTheGivenName() throws {

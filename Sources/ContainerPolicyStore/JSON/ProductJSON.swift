@@ -166,3 +166,55 @@ private struct SingleContainer: SingleValueEncodingContainer {
         try ContainerPolicyStore.encode(value, into: slot, codingPath: codingPath)
     }
 }
+
+extension ProductJSON {
+    /// Writes `{"<key>": [...]}` one element at a time, for a listing read page by page: the
+    /// pieces, joined, are what ``ProductJSON/data(_:)`` writes for the whole list.
+    ///
+    /// ```swift
+    /// var list = ProductJSON.ListWriter(key: "policies")
+    /// var json = Data()
+    /// for policy in try store.perform(.policies(limit: 100)) { json += list.element(policy) }
+    /// json += list.end()
+    /// ```
+    public struct ListWriter: Sendable {
+        private let key: String
+        private var count = 0
+
+        public init(key: String) {
+            self.key = key
+        }
+
+        /// The text of the next element, after the list's opening when it is the first.
+        public mutating func element<Value: Encodable>(_ value: Value) -> Data {
+            var writer = JSONWriter()
+            if count == 0 { opening(&writer) } else { writer.raw(",") }
+            writer.newline(indent: 2)
+            writer.value(tree(value), indent: 2)
+            count += 1
+            return Data(writer.bytes)
+        }
+
+        /// The end of the list and of the object, with a final newline.
+        public mutating func end() -> Data {
+            var writer = JSONWriter()
+            if count == 0 {
+                opening(&writer)
+                writer.raw("]")
+            } else {
+                writer.newline(indent: 1)
+                writer.raw("]")
+            }
+            writer.newline(indent: 0)
+            writer.raw("}\n")
+            return Data(writer.bytes)
+        }
+
+        private func opening(_ writer: inout JSONWriter) {
+            writer.raw("{")
+            writer.newline(indent: 1)
+            writer.string(key)
+            writer.raw(": [")
+        }
+    }
+}

@@ -61,6 +61,7 @@ struct PolicyDocument: Decodable, Equatable {
 
     /// The keys of a policy in `policy list --json`.
     static let keys: Set = [
+        "id",
         "name", "description", "xdrEnabled", "runtime", "createdDateTime", "updatedDateTime",
         "rulesetsUpdatedDateTime", "revision",
     ]
@@ -82,7 +83,7 @@ struct RulesetDocument: Decodable, Equatable {
     let updatedDateTime: String
     let revision: Int
 
-    static let keys: Set = ["name", "description", "rules", "createdDateTime", "updatedDateTime", "revision"]
+    static let keys: Set = ["id", "name", "description", "rules", "createdDateTime", "updatedDateTime", "revision"]
 }
 
 /// The documented `--json` shape of a cluster.
