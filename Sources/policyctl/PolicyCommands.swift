@@ -7,7 +7,7 @@ struct PolicyCommand: PolicyctlCommand {
         commandName: "policy",
         abstract: "Create, duplicate, modify, delete, list and show policies; read their history and restore them.",
         subcommands: [
-            Create.self, Duplicate.self, Modify.self, Delete.self, List.self, Show.self, History.self, Restore.self,
+            Create.self, Duplicate.self, Modify.self, DeleteCommand<Policy>.self, ListCommand<Policy>.self, Show.self, HistoryCommand<Policy>.self, Restore.self,
         ])
 
     struct Create: PolicyctlCommand {
@@ -113,38 +113,6 @@ struct PolicyCommand: PolicyctlCommand {
         }
     }
 
-    struct Delete: PolicyctlCommand {
-        static let configuration = CommandConfiguration(
-            abstract: "Delete a policy; its rulesets stay. Refused while a cluster uses it.")
-
-        @OptionGroup var database: DatabaseOption
-        @Argument(help: "The policy to delete.")
-        var name: String
-
-        func run() throws {
-            let store = try database.existingStore()
-            try exitOnRefusal { try store.perform(.deletePolicy(named: name)) }
-            try StandardOutput.line(Report.deleted(.policy, name: name))
-        }
-    }
-
-    struct List: PolicyctlCommand {
-        static let configuration = CommandConfiguration(
-            abstract: "List the policies by name, each with its description, XDR setting and rulesets.")
-
-        @OptionGroup var database: DatabaseOption
-        @Flag(help: "Print JSON (see Docs/cli.md).")
-        var json = false
-
-        func run() throws {
-            let store = try database.readingStore()
-            let output: any ListOutput<Policy> = json ? JSONList<Policy>(key: "policies") : PolicyTable()
-            try printListing(output, name: \.name) { after, limit in
-                try store.perform(.policies(after: after, limit: limit))
-            }
-        }
-    }
-
     struct Show: PolicyctlCommand {
         static let configuration = CommandConfiguration(abstract: "Show one policy and the clusters it is assigned to.")
 
@@ -163,25 +131,6 @@ struct PolicyCommand: PolicyctlCommand {
                 }
             }
             try StandardOutput.line(PolicyCommand.details(policy, clusters: clusters, json: json))
-        }
-    }
-
-    struct History: PolicyctlCommand {
-        static let configuration = CommandConfiguration(
-            abstract: "Show every recorded change to a policy, oldest first, with who made it.",
-            discussion: historyHelp(earlier: "policies"))
-
-        @OptionGroup var database: DatabaseOption
-        @Argument(help: "The policy.")
-        var name: String
-        @Flag(help: "Print JSON (see Docs/cli.md).")
-        var json = false
-
-        func run() throws {
-            let store = try database.readingStore()
-            try printHistory(
-                of: .policy, named: name, json: json,
-                changes: { try store.perform(.history(ofPolicy: name)) }, exists: { try store.perform(.policy(named: name)) != nil })
         }
     }
 

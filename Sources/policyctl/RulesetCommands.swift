@@ -6,7 +6,7 @@ struct RulesetCommand: PolicyctlCommand {
     static let configuration = CommandConfiguration(
         commandName: "ruleset",
         abstract: "Create, duplicate, modify, delete, list and show runtime rulesets; read their history.",
-        subcommands: [Create.self, Duplicate.self, Modify.self, Delete.self, List.self, Show.self, History.self])
+        subcommands: [Create.self, Duplicate.self, Modify.self, DeleteCommand<Ruleset>.self, ListCommand<Ruleset>.self, Show.self, HistoryCommand<Ruleset>.self])
 
     static let ruleHelp = "mitigation: log (the default), isolate or terminate"
 
@@ -106,38 +106,6 @@ struct RulesetCommand: PolicyctlCommand {
         }
     }
 
-    struct Delete: PolicyctlCommand {
-        static let configuration = CommandConfiguration(
-            abstract: "Delete a ruleset; refused while a policy uses it.")
-
-        @OptionGroup var database: DatabaseOption
-        @Argument(help: "The ruleset to delete.")
-        var name: String
-
-        func run() throws {
-            let store = try database.existingStore()
-            try exitOnRefusal { try store.perform(.deleteRuleset(named: name)) }
-            try StandardOutput.line(Report.deleted(.ruleset, name: name))
-        }
-    }
-
-    struct List: PolicyctlCommand {
-        static let configuration = CommandConfiguration(
-            abstract: "List the rulesets by name, each with its description and rules.")
-
-        @OptionGroup var database: DatabaseOption
-        @Flag(help: "Print JSON (see Docs/cli.md).")
-        var json = false
-
-        func run() throws {
-            let store = try database.readingStore()
-            let output: any ListOutput<Ruleset> = json ? JSONList<Ruleset>(key: "rulesets") : RulesetTable()
-            try printListing(output, name: \.name) { after, limit in
-                try store.perform(.rulesets(after: after, limit: limit))
-            }
-        }
-    }
-
     struct Show: PolicyctlCommand {
         static let configuration = CommandConfiguration(
             abstract: "Show one ruleset and, without --json, the policies that use it.")
@@ -163,22 +131,4 @@ struct RulesetCommand: PolicyctlCommand {
         }
     }
 
-    struct History: PolicyctlCommand {
-        static let configuration = CommandConfiguration(
-            abstract: "Show every recorded change to a ruleset, oldest first, with who made it.",
-            discussion: historyHelp(earlier: "rulesets"))
-
-        @OptionGroup var database: DatabaseOption
-        @Argument(help: "The ruleset.")
-        var name: String
-        @Flag(help: "Print JSON (see Docs/cli.md).")
-        var json = false
-
-        func run() throws {
-            let store = try database.readingStore()
-            try printHistory(
-                of: .ruleset, named: name, json: json,
-                changes: { try store.perform(.history(ofRuleset: name)) }, exists: { try store.perform(.ruleset(named: name)) != nil })
-        }
-    }
 }

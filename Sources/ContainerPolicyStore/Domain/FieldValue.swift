@@ -65,6 +65,9 @@ public protocol ObjectContent: Sendable, Hashable, Codable {
     /// Throws the precise error of the first rule the content breaks, for an object named
     /// `name`.
     func validate(name: String) throws(PolicyStoreError)
+
+    /// Every field at its default: what a document's entry holds before its fields are read.
+    static var empty: Self { get }
 }
 
 extension ObjectContent {

@@ -16,6 +16,8 @@ public struct PolicyContent: ObjectContent {
     /// matter, as with the console's checkboxes). The store gives them sorted.
     public var rulesets: [String]
 
+    public static var empty: PolicyContent { PolicyContent() }
+
     /// The fields as they are to be.
     public init(description: String = "", xdrEnabled: Bool = true, rulesets: [String] = []) {
         self.description = description

@@ -11,6 +11,8 @@ public struct RulesetContent: ObjectContent {
     /// The complete list of rules; each rule ID at most once. The store gives them sorted by ID.
     public var rules: [RuleReference]
 
+    public static var empty: RulesetContent { RulesetContent() }
+
     /// The fields as they are to be.
     public init(description: String = "", rules: [RuleReference] = []) {
         self.description = description

@@ -82,36 +82,47 @@ struct DocumentReader {
         return document
     }
 
-    private mutating func ruleset(_ value: JSONValue, at path: String) -> PolicyDocument.RulesetEntry? {
+    /// An entry: its name, its content's scalar fields, what `member` reads of the rest (it
+    /// returns false for a key it does not know), and the product's read-only fields.
+    private mutating func entry<Content: ObjectContent>(
+        _ value: JSONValue, at path: String, kind: ObjectKind, otherFields: [String],
+        _ member: (inout Self, inout Content, String, JSONValue, String) -> Bool
+    ) -> DocumentEntry<Content>? {
         guard let members = object(value, at: path) else { return nil }
-        var entry = PolicyDocument.RulesetEntry(name: "")
+        var entry = DocumentEntry(name: "", content: Content.empty)
         var hasName = false
         for (key, value) in members {
             let fieldPath = memberPath(path, key)
-            if let field = RulesetContent.Field(rawValue: key) {
+            if let field = Content.Field(rawValue: key) {
                 read(value, into: &entry.content, field, at: fieldPath)
-                continue
-            }
-            switch key {
-            case "name":
+            } else if key == "name" {
                 hasName = true
                 entry.name = string(value, at: fieldPath) ?? ""
+            } else if !member(&self, &entry.content, key, value, fieldPath), !PolicyDocument.readOnlyFields.contains(key) {
+                let names = ["name"] + Content.Field.allCases.map(\.rawValue) + otherFields
+                problem(fieldPath, "unknown field; a \(kind) has \(Self.fieldList(names))")
+            }
+        }
+        if !hasName { problem(path + ".name", "missing: every \(kind) needs a name") }
+        return entry
+    }
+
+    private mutating func ruleset(_ value: JSONValue, at path: String) -> PolicyDocument.RulesetEntry? {
+        entry(value, at: path, kind: .ruleset, otherFields: ["rules"]) { reader, content, key, value, fieldPath in
+            switch key {
             case "rules":
-                entry.rules = array(value, at: fieldPath).enumerated().compactMap { rule($1, at: "\(fieldPath)[\($0)]") }
+                content.rules = reader.array(value, at: fieldPath).enumerated().compactMap { reader.rule($1, at: "\(fieldPath)[\($0)]") }
             case "labels":
-                if !isEmpty(value) {
-                    problem(fieldPath, UnsupportedFeature.rulesetLabels.explanation, .rulesetLabels)
+                if !reader.isEmpty(value) {
+                    reader.problem(fieldPath, UnsupportedFeature.rulesetLabels.explanation, .rulesetLabels)
                 }
             case "labelMatchingCondition":
                 break  // Only meaningful with labels, which must be empty.
-            case _ where PolicyDocument.readOnlyFields.contains(key):
-                break
             default:
-                problem(fieldPath, "unknown field; a ruleset has \(Self.fieldList(["name"] + RulesetContent.Field.allCases.map(\.rawValue) + ["rules"]))")
+                return false
             }
+            return true
         }
-        if !hasName { problem(path + ".name", "missing: every ruleset needs a name") }
-        return entry
     }
 
     private mutating func rule(_ value: JSONValue, at path: String) -> RuleReference? {
@@ -140,46 +151,32 @@ struct DocumentReader {
     }
 
     private mutating func policy(_ value: JSONValue, at path: String) -> PolicyDocument.PolicyEntry? {
-        guard let members = object(value, at: path) else { return nil }
-        var entry = PolicyDocument.PolicyEntry(name: "")
-        var hasName = false
-        for (key, value) in members {
-            let fieldPath = memberPath(path, key)
-            if let field = PolicyContent.Field(rawValue: key) {
-                read(value, into: &entry.content, field, at: fieldPath)
-                continue
-            }
+        entry(value, at: path, kind: .policy, otherFields: ["runtime"]) { reader, content, key, value, fieldPath in
             switch key {
-            case "name":
-                hasName = true
-                entry.name = string(value, at: fieldPath) ?? ""
             case "runtime":
-                entry.rulesets = runtime(value, at: fieldPath)
+                content.rulesets = reader.runtime(value, at: fieldPath)
             case "default":
-                for (part, partValue) in object(value, at: fieldPath) ?? [] {
+                for (part, partValue) in reader.object(value, at: fieldPath) ?? [] {
                     switch part {
-                    case "rules" where !isEmpty(partValue):
-                        problem(fieldPath + ".rules", UnsupportedFeature.deploymentRules.explanation, .deploymentRules)
-                    case "exceptions" where !isEmpty(partValue):
-                        problem(fieldPath + ".exceptions", UnsupportedFeature.exceptions.explanation, .exceptions)
+                    case "rules" where !reader.isEmpty(partValue):
+                        reader.problem(fieldPath + ".rules", UnsupportedFeature.deploymentRules.explanation, .deploymentRules)
+                    case "exceptions" where !reader.isEmpty(partValue):
+                        reader.problem(fieldPath + ".exceptions", UnsupportedFeature.exceptions.explanation, .exceptions)
                     case "rules", "exceptions":
                         break
                     default:
-                        problem(memberPath(fieldPath, part), "unknown field; Amazon ECS policies have no default part")
+                        reader.problem(memberPath(fieldPath, part), "unknown field; Amazon ECS policies have no default part")
                     }
                 }
             case "namespaced":
-                if !isEmpty(value) {
-                    problem(fieldPath, UnsupportedFeature.namespacedPolicies.explanation, .namespacedPolicies)
+                if !reader.isEmpty(value) {
+                    reader.problem(fieldPath, UnsupportedFeature.namespacedPolicies.explanation, .namespacedPolicies)
                 }
-            case _ where PolicyDocument.readOnlyFields.contains(key):
-                break
             default:
-                problem(fieldPath, "unknown field; a policy has \(Self.fieldList(["name"] + PolicyContent.Field.allCases.map(\.rawValue) + ["runtime"]))")
+                return false
             }
+            return true
         }
-        if !hasName { problem(path + ".name", "missing: every policy needs a name") }
-        return entry
     }
 
     /// Reads a scalar field of a content, of the kind its current value is.

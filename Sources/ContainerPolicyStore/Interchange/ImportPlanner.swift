@@ -37,22 +37,24 @@ struct ImportPlanner {
         var unchanged = 0
         let documentRulesets = Set(document.rulesets.map { asciiLowercased($0.name) })
 
+        func compare(_ kind: ObjectKind, _ name: String, existingName: String?, at path: String, changes: ContentChanges?) -> Bool {
+            if let existingName, existingName != name {
+                problems.append(renameProblem(kind, existing: existingName, at: path))
+                return false
+            }
+            if changes?.isEmpty == true { unchanged += 1 }
+            return changes?.isEmpty != true
+        }
         for (index, entry) in document.rulesets.enumerated() {
-            guard let existing = state.ruleset(named: entry.name) else {
+            let existing = state.ruleset(named: entry.name)
+            let changes = existing.map { ContentChanges.ruleset($0.content.changes(to: entry.content)) }
+            guard compare(.ruleset, entry.name, existingName: existing?.name, at: "rulesets[\(index)].name", changes: changes) else { continue }
+            if let existing, let changes {
+                steps.append(ImportPlan.Step(kind: .ruleset, name: existing.name, action: .modify(changes)))
+                writes.append(.updateRuleset(existing, to: entry.content))
+            } else {
                 steps.append(ImportPlan.Step(kind: .ruleset, name: entry.name, action: .create(.ruleset(entry.content))))
                 writes.append(.createRuleset(entry))
-                continue
-            }
-            if existing.name != entry.name {
-                problems.append(renameProblem(.ruleset, existing: existing.name, at: "rulesets[\(index)].name"))
-                continue
-            }
-            let changes = existing.content.changes(to: entry.content)
-            if changes.isEmpty {
-                unchanged += 1
-            } else {
-                steps.append(ImportPlan.Step(kind: .ruleset, name: existing.name, action: .modify(.ruleset(changes))))
-                writes.append(.updateRuleset(existing, to: entry.content))
             }
         }
         for (index, entry) in document.policies.enumerated() {
@@ -66,21 +68,15 @@ struct ImportPlanner {
                         path: path, message: "there is no ruleset \(quoted(name)) in the document or the store; add it to the document's rulesets"))
                 }
             }
-            guard let existing = state.policy(named: entry.name) else {
+            let existing = state.policy(named: entry.name)
+            let changes = existing.map { ContentChanges.policy($0.content.changes(to: entry.content)) }
+            guard compare(.policy, entry.name, existingName: existing?.name, at: "policies[\(index)].name", changes: changes) else { continue }
+            if let existing, let changes {
+                steps.append(ImportPlan.Step(kind: .policy, name: existing.name, action: .modify(changes)))
+                writes.append(.updatePolicy(existing, to: entry.content))
+            } else {
                 steps.append(ImportPlan.Step(kind: .policy, name: entry.name, action: .create(.policy(entry.content))))
                 writes.append(.createPolicy(entry))
-                continue
-            }
-            if existing.name != entry.name {
-                problems.append(renameProblem(.policy, existing: existing.name, at: "policies[\(index)].name"))
-                continue
-            }
-            let changes = existing.content.changes(to: entry.content)
-            if changes.isEmpty {
-                unchanged += 1
-            } else {
-                steps.append(ImportPlan.Step(kind: .policy, name: existing.name, action: .modify(.policy(changes))))
-                writes.append(.updatePolicy(existing, to: entry.content))
             }
         }
         if prune {

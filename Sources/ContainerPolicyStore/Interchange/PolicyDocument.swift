@@ -23,80 +23,54 @@ public struct PolicyDocument: Sendable, Hashable, Codable {
         self.policies = policies
     }
 
-    /// A ruleset as the document states it: its name and its content (whose fields read as
-    /// the entry's own).
-    @dynamicMemberLookup
-    public struct RulesetEntry: Sendable, Hashable, Codable {
-        /// `name` in the JSON.
-        public var name: String
-        /// `description` and `rules`; absent fields have their defaults.
-        public var content: RulesetContent
+    /// A ruleset as the document states it.
+    public typealias RulesetEntry = DocumentEntry<RulesetContent>
+    /// A policy as the document states it.
+    public typealias PolicyEntry = DocumentEntry<PolicyContent>
+}
 
-        /// A ruleset entry.
-        public init(name: String, content: RulesetContent = RulesetContent()) {
-            self.name = name
-            self.content = content
-        }
+/// An object as a document states it: its name and its content, whose fields read as the
+/// entry's own (`entry.description`).
+@dynamicMemberLookup
+public struct DocumentEntry<Content: ObjectContent>: Sendable, Hashable, Codable {
+    /// `name` in the JSON.
+    public var name: String
+    /// The other fields; absent ones have their defaults.
+    public var content: Content
 
-        /// A ruleset entry with these fields; the defaults are those of an absent field.
-        public init(name: String, description: String = "", rules: [RuleReference] = []) {
-            self.init(name: name, content: RulesetContent(description: description, rules: rules))
-        }
-
-        public subscript<Value>(dynamicMember field: WritableKeyPath<RulesetContent, Value>) -> Value {
-            get { content[keyPath: field] }
-            set { content[keyPath: field] = newValue }
-        }
-
-        /// The product's shape: `name`, then the content's fields.
-        public func encode(to encoder: any Encoder) throws {
-            var container = encoder.container(keyedBy: FieldKey.self)
-            try container.encode(name, forKey: FieldKey("name"))
-            try content.encode(to: encoder)
-        }
-
-        public init(from decoder: any Decoder) throws {
-            let container = try decoder.container(keyedBy: FieldKey.self)
-            self.init(name: try container.decode(String.self, forKey: FieldKey("name")), content: try RulesetContent(from: decoder))
-        }
+    public init(name: String, content: Content) {
+        self.name = name
+        self.content = content
     }
 
-    /// A policy as the document states it: its name and its content (whose fields read as
-    /// the entry's own).
-    @dynamicMemberLookup
-    public struct PolicyEntry: Sendable, Hashable, Codable {
-        /// `name` in the JSON.
-        public var name: String
-        /// `description`, `xdrEnabled`, and the names in `runtime.rulesets`; absent fields
-        /// have their defaults.
-        public var content: PolicyContent
+    public subscript<Value>(dynamicMember field: WritableKeyPath<Content, Value>) -> Value {
+        get { content[keyPath: field] }
+        set { content[keyPath: field] = newValue }
+    }
 
-        /// A policy entry.
-        public init(name: String, content: PolicyContent = PolicyContent()) {
-            self.name = name
-            self.content = content
-        }
+    /// The product's shape: `name`, then the content's fields.
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: FieldKey.self)
+        try container.encode(name, forKey: FieldKey("name"))
+        try content.encode(to: encoder)
+    }
 
-        /// A policy entry with these fields; the defaults are those of an absent field.
-        public init(name: String, description: String = "", xdrEnabled: Bool = true, rulesets: [String] = []) {
-            self.init(name: name, content: PolicyContent(description: description, xdrEnabled: xdrEnabled, rulesets: rulesets))
-        }
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: FieldKey.self)
+        self.init(name: try container.decode(String.self, forKey: FieldKey("name")), content: try Content(from: decoder))
+    }
+}
 
-        public subscript<Value>(dynamicMember field: WritableKeyPath<PolicyContent, Value>) -> Value {
-            get { content[keyPath: field] }
-            set { content[keyPath: field] = newValue }
-        }
+extension DocumentEntry where Content == RulesetContent {
+    /// A ruleset entry with these fields; the defaults are those of an absent field.
+    public init(name: String, description: String = "", rules: [RuleReference] = []) {
+        self.init(name: name, content: RulesetContent(description: description, rules: rules))
+    }
+}
 
-        /// The product's shape: `name`, then the content's fields.
-        public func encode(to encoder: any Encoder) throws {
-            var container = encoder.container(keyedBy: FieldKey.self)
-            try container.encode(name, forKey: FieldKey("name"))
-            try content.encode(to: encoder)
-        }
-
-        public init(from decoder: any Decoder) throws {
-            let container = try decoder.container(keyedBy: FieldKey.self)
-            self.init(name: try container.decode(String.self, forKey: FieldKey("name")), content: try PolicyContent(from: decoder))
-        }
+extension DocumentEntry where Content == PolicyContent {
+    /// A policy entry with these fields; the defaults are those of an absent field.
+    public init(name: String, description: String = "", xdrEnabled: Bool = true, rulesets: [String] = []) {
+        self.init(name: name, content: PolicyContent(description: description, xdrEnabled: xdrEnabled, rulesets: rulesets))
     }
 }

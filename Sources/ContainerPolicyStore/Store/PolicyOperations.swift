@@ -146,22 +146,11 @@ extension StoreTransaction {
         var stored = content
         stored.rulesets = sortedNames(links.map(\.name))
         let policy = try connection.queryFirst(PolicySQL.insert.sql, [SQLValue(name)] + stored.fieldValues) {
-            Self.written(name: name, content: stored, $0)
+            Policy(written: $0, name: name, content: stored)
         }!
         for link in links { try connection.run(PolicySQL.link.sql, [SQLValue(policy.id), SQLValue(link.id)]) }
         try record(.policy, name: name, action: .create, revision: 1, before: nil, after: .policy(stored))
         return policy
-    }
-
-    /// The policy a `RETURNING id, revision, created_at, updated_at, rulesets_updated_at` row
-    /// describes, with the content written.
-    private static func written(name: String, content: PolicyContent, _ row: Row) -> Policy {
-        var damage: [StoredDamage] = []
-        return Policy(
-            id: row.int(0), name: name, content: content, revision: row.int(1),
-            createdAt: row.timestamp(2, location: "policies.created_at", damage: &damage),
-            updatedAt: row.timestamp(3, location: "policies.updated_at", damage: &damage),
-            rulesetsUpdatedAt: row.timestamp(4, location: "policies.rulesets_updated_at", damage: &damage))
     }
 
     /// Copies a policy: the same description, XDR setting and rulesets (linked, not copied).
@@ -173,19 +162,7 @@ extension StoreTransaction {
     /// ```
     @discardableResult
     public func duplicatePolicy(named name: String, as newName: String? = nil) throws(PolicyStoreError) -> Policy {
-        try writeOperation {
-            let source = try existingPolicy(name)
-            guard source.damage.isEmpty else { throw PolicyStoreError.damagedData(.policy, name: source.name, source.damage) }
-            let copyName = newName ?? source.name + "Policy"
-            try NameRules.validate(copyName, kind: .policy)
-            try checkNameIsFree(copyName, kind: .policy)
-            let copy = try connection.queryFirst(PolicySQL.copy.sql, [SQLValue(copyName), SQLValue(source.id)]) {
-                Self.written(name: copyName, content: source.content, $0)
-            }!
-            try connection.run(PolicySQL.copyLinks.sql, [SQLValue(copy.id), SQLValue(source.id)])
-            try record(.policy, name: copyName, action: .create, revision: 1, before: nil, after: .policy(source.content))
-            return copy
-        }
+        try duplicateObject(Policy.self, named: name, as: newName)
     }
 
     /// Changes a policy's content: its description, XDR setting and rulesets. With
@@ -202,15 +179,7 @@ extension StoreTransaction {
     public func modifyPolicy(
         named name: String, expectedRevision: Int? = nil, _ edit: (inout PolicyContent) -> Void
     ) throws(PolicyStoreError) -> Policy {
-        try writeOperation {
-            let current = try existingPolicy(name)
-            if let expectedRevision, expectedRevision != current.revision {
-                throw PolicyStoreError.revisionConflict(.policy, name: current.name, expected: expectedRevision, actual: current.revision)
-            }
-            var changed = current.content
-            edit(&changed)
-            return try update(current, to: changed)
-        }
+        try modifyObject(Policy.self, named: name, expectedRevision: expectedRevision, edit)
     }
 
     /// Writes `changed` over `current` and records it when anything differs; returns the
@@ -235,7 +204,7 @@ extension StoreTransaction {
         let linksChanged = !changes.addedRulesets.isEmpty || !changes.removedRulesets.isEmpty
         let updated = try connection.queryFirst(
             PolicySQL.update.sql, stored.fieldValues + [SQLValue(linksChanged), SQLValue(current.id)]
-        ) { Self.written(name: current.name, content: stored, $0) }!
+        ) { Policy(written: $0, name: current.name, content: stored) }!
         let action: Change.Action =
             !changes.fields.isEmpty || (!changes.addedRulesets.isEmpty && !changes.removedRulesets.isEmpty)
             ? .modify : changes.addedRulesets.isEmpty ? .unlink : .link

@@ -139,39 +139,18 @@ extension StoreTransaction {
         var stored = content
         stored.rules.sort { $0.id < $1.id }
         let ruleset = try connection.queryFirst(RulesetSQL.insert.sql, [SQLValue(name)] + stored.fieldValues) {
-            Self.written(name: name, content: stored, $0)
+            Ruleset(written: $0, name: name, content: stored)
         }!
         for rule in stored.rules { try insert(rule, rulesetID: ruleset.id) }
         try record(.ruleset, name: name, action: .create, revision: 1, before: nil, after: .ruleset(stored))
         return ruleset
     }
 
-    /// The ruleset a `RETURNING id, revision, created_at, updated_at` row describes.
-    private static func written(name: String, content: RulesetContent, _ row: Row) -> Ruleset {
-        var damage: [StoredDamage] = []
-        return Ruleset(
-            id: row.int(0), name: name, content: content, revision: row.int(1),
-            createdAt: row.timestamp(2, location: "rulesets.created_at", damage: &damage),
-            updatedAt: row.timestamp(3, location: "rulesets.updated_at", damage: &damage))
-    }
-
     /// Copies a ruleset's description and rules under `newName`, or the source's name with
     /// `Copy` appended. A name that is taken or too long is refused, never changed to fit.
     @discardableResult
     public func duplicateRuleset(named name: String, as newName: String? = nil) throws(PolicyStoreError) -> Ruleset {
-        try writeOperation {
-            let source = try existingRuleset(name)
-            guard source.damage.isEmpty else { throw PolicyStoreError.damagedData(.ruleset, name: source.name, source.damage) }
-            let copyName = newName ?? source.name + "Copy"
-            try NameRules.validate(copyName, kind: .ruleset)
-            try checkNameIsFree(copyName, kind: .ruleset)
-            let copy = try connection.queryFirst(RulesetSQL.copy.sql, [SQLValue(copyName), SQLValue(source.id)]) {
-                Self.written(name: copyName, content: source.content, $0)
-            }!
-            try connection.run(RulesetSQL.copyRules.sql, [SQLValue(copy.id), SQLValue(source.id)])
-            try record(.ruleset, name: copyName, action: .create, revision: 1, before: nil, after: .ruleset(source.content))
-            return copy
-        }
+        try duplicateObject(Ruleset.self, named: name, as: newName)
     }
 
     /// Changes a ruleset's description and rules; rules are compared by ID, so only the
@@ -185,15 +164,7 @@ extension StoreTransaction {
     public func modifyRuleset(
         named name: String, expectedRevision: Int? = nil, _ edit: (inout RulesetContent) -> Void
     ) throws(PolicyStoreError) -> Ruleset {
-        try writeOperation {
-            let current = try existingRuleset(name)
-            if let expectedRevision, expectedRevision != current.revision {
-                throw PolicyStoreError.revisionConflict(.ruleset, name: current.name, expected: expectedRevision, actual: current.revision)
-            }
-            var changed = current.content
-            edit(&changed)
-            return try update(current, to: changed)
-        }
+        try modifyObject(Ruleset.self, named: name, expectedRevision: expectedRevision, edit)
     }
 
     /// Writes `changed` over `current` and records it when anything differs; returns the
@@ -214,7 +185,7 @@ extension StoreTransaction {
                 RulesetSQL.remitigate.sql, [SQLValue(rule.mitigation.rawValue), SQLValue(current.id), SQLValue(rule.id)])
         }
         let updated = try connection.queryFirst(RulesetSQL.update.sql, stored.fieldValues + [SQLValue(current.id)]) {
-            Self.written(name: current.name, content: stored, $0)
+            Ruleset(written: $0, name: current.name, content: stored)
         }!
         try record(.ruleset, name: current.name, action: .modify, revision: updated.revision,
             before: .ruleset(current.content), after: .ruleset(stored))

@@ -1,0 +1,102 @@
+import ArgumentParser
+import ContainerPolicyStore
+
+/// A kind of object as policyctl's commands handle it: what `delete`, `list` and `history`
+/// need, so that one command serves policies and rulesets.
+protocol ListedObject: Encodable, Sendable {
+    static var kind: ObjectKind { get }
+    /// `policies`, `rulesets`.
+    static var plural: String { get }
+    /// What `delete` says beyond "Delete a policy".
+    static var deletion: String { get }
+    /// What a listing shows of each.
+    static var listedFields: String { get }
+    static func table() -> any ListOutput<Self>
+    static func page(after: String?, limit: Int) -> StoreOperation<[Self]>
+    static func delete(named name: String) -> StoreOperation<Void>
+    static func history(of name: String) -> StoreOperation<[Change]>
+    static func find(named name: String) -> StoreOperation<Self?>
+    var name: String { get }
+}
+
+extension Policy: ListedObject {
+    static var kind: ObjectKind { .policy }
+    static var plural: String { "policies" }
+    static var deletion: String { "; its rulesets stay. Refused while a cluster uses it." }
+    static var listedFields: String { "description, XDR setting and rulesets" }
+    static func table() -> any ListOutput<Policy> { PolicyTable() }
+    static func page(after: String?, limit: Int) -> StoreOperation<[Policy]> { .policies(after: after, limit: limit) }
+    static func delete(named name: String) -> StoreOperation<Void> { .deletePolicy(named: name) }
+    static func history(of name: String) -> StoreOperation<[Change]> { .history(ofPolicy: name) }
+    static func find(named name: String) -> StoreOperation<Policy?> { .policy(named: name) }
+}
+
+extension Ruleset: ListedObject {
+    static var kind: ObjectKind { .ruleset }
+    static var plural: String { "rulesets" }
+    static var deletion: String { "; refused while a policy uses it." }
+    static var listedFields: String { "description and rules" }
+    static func table() -> any ListOutput<Ruleset> { RulesetTable() }
+    static func page(after: String?, limit: Int) -> StoreOperation<[Ruleset]> { .rulesets(after: after, limit: limit) }
+    static func delete(named name: String) -> StoreOperation<Void> { .deleteRuleset(named: name) }
+    static func history(of name: String) -> StoreOperation<[Change]> { .history(ofRuleset: name) }
+    static func find(named name: String) -> StoreOperation<Ruleset?> { .ruleset(named: name) }
+}
+
+/// `policy delete`, `ruleset delete`.
+struct DeleteCommand<Object: ListedObject>: PolicyctlCommand {
+    static var configuration: CommandConfiguration {
+        CommandConfiguration(commandName: "delete", abstract: "Delete a \(Object.kind)\(Object.deletion)")
+    }
+
+    @OptionGroup var database: DatabaseOption
+    @Argument(help: ArgumentHelp("The \(Object.kind) to delete."))
+    var name: String
+
+    func run() throws {
+        let store = try database.existingStore()
+        try exitOnRefusal { try store.perform(Object.delete(named: name)) }
+        try StandardOutput.line(Report.deleted(Object.kind, name: name))
+    }
+}
+
+/// `policy list`, `ruleset list`: the library's pages, as a table or as JSON.
+struct ListCommand<Object: ListedObject>: PolicyctlCommand {
+    static var configuration: CommandConfiguration {
+        CommandConfiguration(
+            commandName: "list", abstract: "List the \(Object.plural) by name, each with its \(Object.listedFields).")
+    }
+
+    @OptionGroup var database: DatabaseOption
+    @Flag(help: "Print JSON (see Docs/cli.md).")
+    var json = false
+
+    func run() throws {
+        let store = try database.readingStore()
+        let output: any ListOutput<Object> = json ? JSONList<Object>(key: Object.plural) : Object.table()
+        try printListing(output, name: \.name) { after, limit in try store.perform(Object.page(after: after, limit: limit)) }
+    }
+}
+
+/// `policy history`, `ruleset history`.
+struct HistoryCommand<Object: ListedObject>: PolicyctlCommand {
+    static var configuration: CommandConfiguration {
+        CommandConfiguration(
+            commandName: "history",
+            abstract: "Show every recorded change to a \(Object.kind), oldest first, with who made it.",
+            discussion: historyHelp(earlier: Object.plural))
+    }
+
+    @OptionGroup var database: DatabaseOption
+    @Argument(help: ArgumentHelp("The \(Object.kind)."))
+    var name: String
+    @Flag(help: "Print JSON (see Docs/cli.md).")
+    var json = false
+
+    func run() throws {
+        let store = try database.readingStore()
+        try printHistory(
+            of: Object.kind, named: name, json: json,
+            changes: { try store.perform(Object.history(of: name)) }, exists: { try store.perform(Object.find(named: name)) != nil })
+    }
+}
