@@ -114,6 +114,7 @@ import Testing
         .init(file: "SQLiteCore/Migrator.swift", argument: "\"PRAGMA journal_mode = \\(…)\"", reason: "journal.mode is StoreOptions.JournalMode.rawValue (WAL, DELETE); a PRAGMA takes no bound value"),
         .init(file: "SQLiteCore/Migrator.swift", argument: "migration.sql", reason: "the embedded Migrations/*.sql, compiled into the library"),
         .init(file: "SQLiteCore/SchemaVerification.swift", argument: "migration.sql", reason: "the embedded Migrations/*.sql, applied to a private in-memory database"),
+        .init(file: "Store/StoredObject.swift", argument: "Object.copyParts.sql", reason: "a conforming type's NamedSQL (PolicySQL.copyLinks, RulesetSQL.copyRules), each checked where it is declared"),
     ]
 
     /// The sources of the library and of its SQLite core, by path below `Sources/ContainerPolicyStore`
