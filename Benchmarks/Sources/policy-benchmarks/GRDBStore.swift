@@ -343,35 +343,3 @@ private struct RulesetInfo: Decodable, FetchableRecord {
     var ruleset: RulesetRecord
     var rules: [RuleRecord]
 }
-
-/// The interchange document as `Codable` types.
-private struct InterchangeDocument: Codable {
-    struct Ruleset: Codable {
-        var name: String
-        var description: String
-        var rules: [Rule]
-    }
-
-    struct Rule: Codable {
-        var id: String
-        var mitigation: String
-    }
-
-    struct Policy: Codable {
-        var name: String
-        var description: String
-        var xdrEnabled: Bool
-        var runtime: Runtime
-    }
-
-    struct Runtime: Codable {
-        var rulesets: [Reference]
-    }
-
-    struct Reference: Codable {
-        var name: String
-    }
-
-    var rulesets: [Ruleset]
-    var policies: [Policy]
-}

@@ -24,13 +24,13 @@ struct Run: ParsableCommand {
     @Option(help: "Rounds for the long workloads: 10,000 policies written, or a store of 100,000.")
     var largeRuns = 3
 
-    @Option(help: "PRAGMA synchronous for all three implementations (normal or full); all use WAL.")
+    @Option(help: "PRAGMA synchronous for every implementation (normal or full); all use WAL.")
     var synchronous: Synchronous = .normal
 
     @Option(name: .customLong("workload"), help: "Run only this workload (1 to 7); repeat for several.")
     var workloads: [Int] = Array(1...7)
 
-    @Option(name: .customLong("implementation"), help: "Run only this implementation (ours, raw, grdb); repeat for several.")
+    @Option(name: .customLong("implementation"), help: "Run only this implementation (ours, lean, grdb, raw); repeat for several.")
     var implementations: [Implementation] = Implementation.allCases
 
     @Option(name: .customLong("store-size"), help: "Store sizes for workloads 3 to 6; repeat for several.")
@@ -57,7 +57,7 @@ struct Run: ParsableCommand {
         log(try Checks.schemaMatchesMigrations(library: try templates.empty(), in: workDirectory))
         let checkTemplate = try templates.store(policies: scale.storeSizes[0])
         try Checks.implementationsAgree(on: checkTemplate, implementations, synchronous: synchronous)
-        log("the implementations read the same policies back; the raw export is the library's, byte for byte")
+        log("the implementations read the same policies back; the raw stores' exports are the library's, byte for byte")
 
         let runner = Runner(implementations: implementations, synchronous: synchronous, workDirectory: workDirectory)
         var measurements: [Measurement] = []
@@ -85,7 +85,8 @@ struct Run: ParsableCommand {
             var readings: [(task: MemoryTask, implementation: Implementation, afterOpenKiB: Int, peakKiB: Int)] = []
             for task in MemoryTask.allCases {
                 for implementation in implementations {
-                    let reading = try PeakMemory.measure(implementation, task, store: store.path, synchronous: synchronous)
+                    let reading = try PeakMemory.measure(
+                        implementation, task, store: store.path(for: implementation), synchronous: synchronous)
                     readings.append((task, implementation, reading.afterOpenKiB, reading.peakKiB))
                 }
             }

@@ -2,8 +2,10 @@ import ContainerPolicyStore
 import Foundation
 import SystemSQLite
 
-/// The floor: the library's SQL, statement for statement and in the same order, through the
-/// SQLite C API. Every statement is prepared once when the store opens (only the error paths'
+/// The measure of the library's Swift code alone ("raw, library's SQL"): the library's SQL,
+/// statement for statement and in the same order, through the SQLite C API, so that ours/raw
+/// is what the library's Swift costs on top of its own SQL (the floor for the product work is
+/// `LeanRawStore`). Every statement is prepared once when the store opens (only the error paths'
 /// rollbacks go through `sqlite3_exec`), values are bound directly, rows are read straight
 /// from SQLite's buffers, and Swift values are built only where the operation returns them.
 /// Checks that the schema makes anyway (name and description rules) are left to its CHECK
