@@ -39,6 +39,12 @@ struct Run: ParsableCommand {
     @Flag(help: "Skip the peak-memory probe.")
     var noMemory = false
 
+    @Flag(help: "Count instructions per operation with valgrind's callgrind instead of timing: one child process per implementation and workload, one round, the first --synchronous level.")
+    var callgrind = false
+
+    @Option(help: ArgumentHelp("Run only the workload at this position of the selection (for --callgrind's children).", visibility: .hidden))
+    var onlyWorkloadIndex: Int?
+
     @Option(help: "Where the database files go (default: a new folder in the temporary directory).")
     var directory: String?
 
@@ -61,7 +67,14 @@ struct Run: ParsableCommand {
         try Checks.implementationsAgree(on: checkTemplate, implementations, synchronous: synchronous[0])
         log("the implementations read the same policies back; the raw stores' exports are the library's, byte for byte")
 
-        let selected = try makeWorkloads(scale, numbers: Set(workloads), templates: templates)
+        var selected = try makeWorkloads(scale, numbers: Set(workloads), templates: templates)
+        if let onlyWorkloadIndex { selected = [selected[onlyWorkloadIndex]] }
+        if callgrind {
+            let counter = InstructionCounter(
+                smoke: smoke, synchronous: synchronous[0], implementations: implementations, directory: workDirectory)
+            print(try counter.table(for: selected, log: log))
+            return
+        }
 
         for level in synchronous {
             let runner = Runner(implementations: implementations, synchronous: level, workDirectory: workDirectory)

@@ -82,7 +82,7 @@ func makeWorkloads(_ scale: Scale, numbers: Set<Int>, templates: TemplateBuilder
             })
         }
     }
-    for size in scale.storeSizes {
+    for size in scale.storeSizes where !numbers.isDisjoint(with: 3...6) {
         let template = try templates.store(policies: size)
         if numbers.contains(3) {
             let copyNames = (0..<scale.duplicates).map { Fixture.policy($0, prefix: "copy.").name }
