@@ -200,6 +200,7 @@ BEGIN
 END;
 
 CREATE TRIGGER changes_insert_guard BEFORE INSERT ON changes
+WHEN (SELECT recorded_by_library FROM write_context) IS NOT 1
 BEGIN
     SELECT RAISE(ABORT, 'the history is append-only: a change with this sequence exists')
     WHERE EXISTS (SELECT 1 FROM changes WHERE sequence = NEW.sequence);
@@ -213,6 +214,7 @@ BEGIN
 END;
 
 CREATE TRIGGER clusters_insert_guard BEFORE INSERT ON clusters
+WHEN (SELECT recorded_by_library FROM write_context) IS NOT 1
 BEGIN
     SELECT RAISE(ABORT, 'this cluster exists already: update its policy_id instead')
     WHERE EXISTS (SELECT 1 FROM clusters WHERE arn = NEW.arn OR id = NEW.id);
@@ -223,6 +225,7 @@ BEGIN
 END;
 
 CREATE TRIGGER clusters_update_guard BEFORE UPDATE ON clusters
+WHEN (SELECT recorded_by_library FROM write_context) IS NOT 1
 BEGIN
     SELECT RAISE(ABORT, 'a cluster ARN cannot be changed: add the cluster again under its new ARN')
     WHERE CAST(NEW.arn AS BLOB) IS NOT CAST(OLD.arn AS BLOB) OR NEW.id IS NOT OLD.id;
@@ -262,6 +265,7 @@ BEGIN
 END;
 
 CREATE TRIGGER policies_insert_guard BEFORE INSERT ON policies
+WHEN (SELECT recorded_by_library FROM write_context) IS NOT 1
 BEGIN
     SELECT RAISE(ABORT, 'a policy with this name already exists (names are unique ignoring letter case)')
     WHERE EXISTS (SELECT 1 FROM policies WHERE name = NEW.name);
@@ -293,6 +297,7 @@ BEGIN
 END;
 
 CREATE TRIGGER policies_update_guard BEFORE UPDATE ON policies
+WHEN (SELECT recorded_by_library FROM write_context) IS NOT 1
 BEGIN
     SELECT RAISE(ABORT, 'a policy name cannot be changed after the policy is created')
     WHERE CAST(NEW.name AS BLOB) IS NOT CAST(OLD.name AS BLOB);
@@ -303,8 +308,7 @@ BEGIN
     SELECT RAISE(ABORT, 'revision is kept by the database: leave it out of the UPDATE')
     WHERE NEW.revision IS NOT OLD.revision
       AND (NEW.revision IS NOT OLD.revision + 1
-           OR ((CAST(NEW.description AS BLOB) IS NOT CAST(OLD.description AS BLOB) OR NEW.xdr_enabled IS NOT OLD.xdr_enabled)
-               AND (SELECT recorded_by_library FROM write_context) IS NOT 1));
+           OR CAST(NEW.description AS BLOB) IS NOT CAST(OLD.description AS BLOB) OR NEW.xdr_enabled IS NOT OLD.xdr_enabled);
     SELECT RAISE(ABORT, 'updated_at and rulesets_updated_at are kept by the database: leave them out of the UPDATE')
     WHERE (NEW.updated_at IS NOT OLD.updated_at AND NEW.updated_at IS NOT strftime('%Y-%m-%dT%H:%M:%fZ', 'now'))
        OR (NEW.rulesets_updated_at IS NOT OLD.rulesets_updated_at AND NEW.rulesets_updated_at IS NOT strftime('%Y-%m-%dT%H:%M:%fZ', 'now'));
@@ -347,6 +351,7 @@ BEGIN
 END;
 
 CREATE TRIGGER policy_rulesets_insert_guard BEFORE INSERT ON policy_rulesets
+WHEN (SELECT recorded_by_library FROM write_context) IS NOT 1
 BEGIN
     SELECT RAISE(ABORT, 'no policy has this policy_id')
     WHERE NOT EXISTS (SELECT 1 FROM policies WHERE id = NEW.policy_id);
@@ -357,6 +362,7 @@ BEGIN
 END;
 
 CREATE TRIGGER policy_rulesets_update_guard BEFORE UPDATE ON policy_rulesets
+WHEN (SELECT recorded_by_library FROM write_context) IS NOT 1
 BEGIN
     SELECT RAISE(ABORT, 'a link cannot be changed: delete it and insert the new one');
 END;
@@ -410,6 +416,7 @@ BEGIN
 END;
 
 CREATE TRIGGER ruleset_rules_insert_guard BEFORE INSERT ON ruleset_rules
+WHEN (SELECT recorded_by_library FROM write_context) IS NOT 1
 BEGIN
     SELECT RAISE(ABORT, 'no ruleset has this ruleset_id')
     WHERE NOT EXISTS (SELECT 1 FROM rulesets WHERE id = NEW.ruleset_id);
@@ -418,6 +425,7 @@ BEGIN
 END;
 
 CREATE TRIGGER ruleset_rules_update_guard BEFORE UPDATE ON ruleset_rules
+WHEN (SELECT recorded_by_library FROM write_context) IS NOT 1
 BEGIN
     SELECT RAISE(ABORT, 'only a rule''s mitigation can change: delete the rule and insert the new one')
     WHERE NEW.ruleset_id IS NOT OLD.ruleset_id OR NEW.rule_id IS NOT OLD.rule_id;
@@ -450,6 +458,7 @@ BEGIN
 END;
 
 CREATE TRIGGER rulesets_insert_guard BEFORE INSERT ON rulesets
+WHEN (SELECT recorded_by_library FROM write_context) IS NOT 1
 BEGIN
     SELECT RAISE(ABORT, 'a ruleset with this name already exists (names are unique ignoring letter case)')
     WHERE EXISTS (SELECT 1 FROM rulesets WHERE name = NEW.name);
@@ -480,6 +489,7 @@ BEGIN
 END;
 
 CREATE TRIGGER rulesets_update_guard BEFORE UPDATE ON rulesets
+WHEN (SELECT recorded_by_library FROM write_context) IS NOT 1
 BEGIN
     SELECT RAISE(ABORT, 'a ruleset name cannot be changed after the ruleset is created')
     WHERE CAST(NEW.name AS BLOB) IS NOT CAST(OLD.name AS BLOB);
@@ -490,8 +500,7 @@ BEGIN
     SELECT RAISE(ABORT, 'revision is kept by the database: leave it out of the UPDATE')
     WHERE NEW.revision IS NOT OLD.revision
       AND (NEW.revision IS NOT OLD.revision + 1
-           OR (CAST(NEW.description AS BLOB) IS NOT CAST(OLD.description AS BLOB)
-               AND (SELECT recorded_by_library FROM write_context) IS NOT 1));
+           OR CAST(NEW.description AS BLOB) IS NOT CAST(OLD.description AS BLOB));
     SELECT RAISE(ABORT, 'updated_at is kept by the database: leave it out of the UPDATE')
     WHERE NEW.updated_at IS NOT OLD.updated_at AND NEW.updated_at IS NOT strftime('%Y-%m-%dT%H:%M:%fZ', 'now');
 END;

@@ -23,6 +23,51 @@ enum JSONValue: Sendable {
     }
 }
 
+/// A value that builds its JSON tree itself. ``ProductJSON`` takes the tree directly, which
+/// is an order of magnitude cheaper than going through `Encodable` for the values written on
+/// every operation (the history's states); the type's `encode(to:)` encodes the same tree, so
+/// its shape is written once.
+protocol JSONRepresentable: Encodable {
+    var jsonValue: JSONValue { get }
+}
+
+extension JSONRepresentable {
+    /// The tree, through any encoder (`JSONEncoder`, say).
+    func encodeTree(to encoder: any Encoder) throws {
+        try jsonValue.encode(to: encoder)
+    }
+}
+
+extension JSONValue: JSONRepresentable {
+    var jsonValue: JSONValue { self }
+
+    func encode(to encoder: any Encoder) throws {
+        switch self {
+        case .null:
+            var container = encoder.singleValueContainer()
+            try container.encodeNil()
+        case .bool(let flag):
+            var container = encoder.singleValueContainer()
+            try container.encode(flag)
+        case .number(let number):
+            var container = encoder.singleValueContainer()
+            try container.encode(number)
+        case .integer(let number):
+            var container = encoder.singleValueContainer()
+            try container.encode(number)
+        case .string(let text):
+            var container = encoder.singleValueContainer()
+            try container.encode(text)
+        case .array(let elements):
+            var container = encoder.unkeyedContainer()
+            for element in elements { try container.encode(element) }
+        case .object(let members):
+            var container = encoder.container(keyedBy: FieldKey.self)
+            for member in members { try container.encode(member.value, forKey: FieldKey(member.key)) }
+        }
+    }
+}
+
 /// Where and why a text is not JSON.
 struct JSONSyntaxError: Error, Sendable, Hashable {
     let line: Int
