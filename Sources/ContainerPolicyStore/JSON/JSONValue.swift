@@ -53,6 +53,20 @@ struct JSONParser {
         return value
     }
 
+    /// Every document in `bytes`, in order: JSON texts one after another, with or without
+    /// whitespace between them (the pages of an API listing saved to one file). Empty or
+    /// blank text holds none.
+    static func parseSequence(_ bytes: [UInt8]) throws(JSONSyntaxError) -> [JSONValue] {
+        var parser = JSONParser(bytes: bytes)
+        var values: [JSONValue] = []
+        parser.skipWhitespace()
+        while parser.index < bytes.count {
+            values.append(try parser.parseValue(depth: 0))
+            parser.skipWhitespace()
+        }
+        return values
+    }
+
     private init(bytes: [UInt8]) {
         self.bytes = bytes
     }
