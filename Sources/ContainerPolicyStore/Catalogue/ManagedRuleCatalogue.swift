@@ -13,12 +13,12 @@ public struct ManagedRuleCatalogue: Sendable, Hashable {
     /// The largest file read: the product's list is a few hundred rules, far below it.
     public static let maximumSize = 16 * 1_024 * 1_024
 
-    /// The rules, sorted by ID.
+    /// The rules, sorted by ID (an ID given twice keeps its order).
     public var rules: [ManagedRule]
 
     /// A catalogue of these rules; the store checks them when it imports them.
     public init(rules: [ManagedRule]) {
-        self.rules = rules.sorted { $0.id < $1.id }
+        self.rules = rules.enumerated().sorted { ($0.element.id, $0.offset) < ($1.element.id, $1.offset) }.map(\.element)
     }
 
     /// Reads the API's answer as it comes: one page, `{"items": [...], "totalCount": N,
