@@ -13,7 +13,7 @@ func advice(for error: any Error) -> String? {
     case PolicyStoreError.catalogueLacksRulesInUse:
         return "remove a rule with 'policyctl ruleset modify NAME --remove-rule ID'"
     case PolicyStoreError.databaseNotFound:
-        return "create it with a command that writes (policy create, ruleset create, import or demo), or give the right --db path"
+        return "create it with a command that writes (policy create, ruleset create, rules import, import or demo), or give the right --db path"
     case PolicyStoreError.incompatibleDatabase(_, .notADatabase):
         return "point --db at a policy database, or at a path where none exists yet"
     case PolicyStoreError.incompatibleDatabase(_, .damaged):

@@ -179,6 +179,31 @@ struct ManagedRuleList: Decodable {
         #expect(result.stderr == errorLine(.managedRuleNotFound(id: "TM-00000044", closest: ["TM-00000041", "TM-00000047", "TM-00000040"])))
     }
 
+    @Test func textFromTheListIsSafeForATerminal() throws {
+        let workspace = try Workspace()
+        let list = #"{"items": [{"id": "TM-00000001", "name": "evil\u202Eeman", "note": "x\u202Ey"}]}"#
+        let imported = try workspace.run("rules", "import", "-", input: Data(list.utf8))
+        #expect(imported.status == 0, "\(imported.stderr)")
+        let listed = try workspace.succeed("rules", "list")
+        #expect(listed.contains(#"evil\u{202E}eman"#) && !listed.unicodeScalars.contains("\u{202E}"))
+        let shown = try workspace.succeed("rules", "show", "TM-00000001")
+        #expect(shown.contains(#"Other fields  {"note":"x\u{202E}y"}"#) && !shown.unicodeScalars.contains("\u{202E}"))
+        let json = try workspace.succeed("rules", "show", "TM-00000001", "--json")
+        #expect(json.contains(#""note": "x\u202ey""#))
+    }
+
+    @Test func anEndlessListStopsAtTheLimit() throws {
+        let workspace = try Workspace()
+        let result = try workspace.run(
+            "rules", "import", "-", input: Data(repeating: 0x20, count: ManagedRuleCatalogue.maximumSize + 1))
+        #expect(result.status == 1)
+        #expect(result.stderr == """
+            error: cannot read standard input: the document is larger than 16777216 bytes (16 MiB), the limit of a managed-rule list
+
+            """)
+        #expect(!workspace.exists("policies.sqlite"))
+    }
+
     @Test func checkReportsARulesetRuleThatTheCatalogueLacks() throws {
         let workspace = try Workspace()
         try workspace.succeed("ruleset", "create", "early", "--rule", "TM-00000007")
