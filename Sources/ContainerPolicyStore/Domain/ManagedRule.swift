@@ -6,8 +6,8 @@ import Foundation
 /// ruleset may apply only the rules it lists.
 ///
 /// ```swift
-/// if let rule = try store.perform(.managedRule(id: "TM-00000023")) {
-///     print(rule.name, rule.techniques)   // (T1609) Docker client executed in container ["T1609"]
+/// if let rule = try store.perform(.managedRule(id: "TM-00000005")) {
+///     print(rule.name, rule.techniques)   // (T1609) Docker or Kubernetes client executed in container ["T1609"]
 /// }
 /// ```
 public struct ManagedRule: Sendable, Hashable, Identifiable {
