@@ -228,6 +228,31 @@ import Testing
         #expect(decoded == (try store.perform(.policy(named: "web.prod"))))
     }
 
+    @Test func managedRuleCatalogue() throws {
+        let store = try PolicyStore.inMemory()
+        let pagesPath = packageRoot.appendingPathComponent("Docs/examples/managed-rules-pages.json").path
+
+        let catalogue = try ManagedRuleCatalogue(json: Data(contentsOf: URL(fileURLWithPath: pagesPath)))
+        let result = try store.perform(.importManagedRules(catalogue))
+        print(result)  // 10 managed rules: 10 added, 0 changed, 0 removed, 0 unchanged
+
+        let rule = try store.perform(.managedRule(id: "TM-00000023"))
+        print(rule?.name ?? "-", rule?.techniques ?? [])  // (T1059)Redirect STDOUT/STDIN to Network Connection in Container ["T1059"]
+        try store.perform(.createRuleset(named: "shells", rules: [RuleReference(id: "TM-00000023", mitigation: .terminate)]))
+        print(try store.perform(.ruleNames(forRuleset: "shells")) ?? [:])  // ["TM-00000023": "(T1059)Redirect ..."]
+
+        do {
+            try store.perform(.modifyRuleset(named: "shells") { $0.rules.append(RuleReference(id: "TM-00000024")) })
+        } catch .unknownManagedRule(_, let id, let closest) {
+            print("\(id) is not a managed rule; did you mean \(closest.joined(separator: " or "))?")
+        } catch {
+            print("error: \(error)")
+        }
+        #expect(result.description == "10 managed rules: 10 added, 0 changed, 0 removed, 0 unchanged")
+        #expect(rule?.techniques == ["T1059"])
+        #expect(try store.perform(.ruleset(named: "shells"))?.rules.count == 1)
+    }
+
     /// The ```swift blocks of every Markdown file in Docs/ and of the README.
     static func documentedExamples() throws -> [(file: String, code: String)] {
         let docs = packageRoot.appendingPathComponent("Docs")

@@ -40,32 +40,6 @@ extension JSONRepresentable {
 
 extension JSONValue: JSONRepresentable {
     var jsonValue: JSONValue { self }
-
-    func encode(to encoder: any Encoder) throws {
-        switch self {
-        case .null:
-            var container = encoder.singleValueContainer()
-            try container.encodeNil()
-        case .bool(let flag):
-            var container = encoder.singleValueContainer()
-            try container.encode(flag)
-        case .number(let number):
-            var container = encoder.singleValueContainer()
-            try container.encode(number)
-        case .integer(let number):
-            var container = encoder.singleValueContainer()
-            try container.encode(number)
-        case .string(let text):
-            var container = encoder.singleValueContainer()
-            try container.encode(text)
-        case .array(let elements):
-            var container = encoder.unkeyedContainer()
-            for element in elements { try container.encode(element) }
-        case .object(let members):
-            var container = encoder.container(keyedBy: FieldKey.self)
-            for member in members { try container.encode(member.value, forKey: FieldKey(member.key)) }
-        }
-    }
 }
 
 /// Where and why a text is not JSON.
@@ -96,6 +70,20 @@ struct JSONParser {
         parser.skipWhitespace()
         guard parser.index == bytes.count else { throw parser.failure("unexpected text after the end of the document") }
         return value
+    }
+
+    /// Every document in `bytes`, in order: JSON texts one after another, with or without
+    /// whitespace between them (the pages of an API listing saved to one file). Empty or
+    /// blank text holds none.
+    static func parseSequence(_ bytes: [UInt8]) throws(JSONSyntaxError) -> [JSONValue] {
+        var parser = JSONParser(bytes: bytes)
+        var values: [JSONValue] = []
+        parser.skipWhitespace()
+        while parser.index < bytes.count {
+            values.append(try parser.parseValue(depth: 0))
+            parser.skipWhitespace()
+        }
+        return values
     }
 
     private init(bytes: [UInt8]) {
