@@ -33,7 +33,13 @@ enum PolicySQL {
             + ", rulesets_updated_at = CASE WHEN ? THEN " + SQLCatalogue.currentTimestamp + " ELSE rulesets_updated_at END WHERE id = ?"
             + returning)
     static let delete = NamedSQL("delete a policy", "DELETE FROM policies WHERE id = ?")
+    /// Names given as a JSON array, each with the ruleset it names, or NULLs: in the order given.
+    static let rulesetsByName = NamedSQL(
+        "the rulesets of a list of names",
+        "SELECT j.value, r.id, r.name FROM json_each(?) AS j LEFT JOIN rulesets AS r ON r.name = j.value")
     static let link = NamedSQL("link a ruleset", "INSERT INTO policy_rulesets (policy_id, ruleset_id) VALUES (?, ?)")
+    static let linkAll = NamedSQL(
+        "link rulesets", "INSERT INTO policy_rulesets (policy_id, ruleset_id) SELECT ?, value FROM json_each(?)")
     static let unlinkByName = NamedSQL(
         "unlink a ruleset by name",
         "DELETE FROM policy_rulesets WHERE policy_id = ? AND ruleset_id = (SELECT id FROM rulesets WHERE name = ?)")
@@ -45,7 +51,7 @@ enum PolicySQL {
         "SELECT p.name FROM policy_rulesets AS pr JOIN policies AS p ON p.id = pr.policy_id WHERE pr.ruleset_id = ? ORDER BY p.name")
 
     static let all = [
-        byName, page, every, count, names, nameTaken, insert, copy, update, delete, link, unlinkByName, copyLinks,
+        byName, page, every, count, names, nameTaken, insert, copy, update, delete, rulesetsByName, link, linkAll, unlinkByName, copyLinks,
         usingRuleset,
     ]
 }
@@ -149,7 +155,7 @@ extension StoreTransaction {
         let policy = try connection.queryFirst(PolicySQL.insert.sql, [SQLValue(name)] + stored.fieldValues) {
             Policy(written: $0, name: name, content: stored)
         }!
-        for link in links { try connection.run(PolicySQL.link.sql, [SQLValue(policy.id), SQLValue(link.id)]) }
+        try link(policyID: policy.id, rulesetIDs: links.map(\.id))
         try record(.policy, name: name, action: .create, revision: 1, before: nil, after: .policy(stored))
         return policy
     }
@@ -200,7 +206,7 @@ extension StoreTransaction {
         for name in changes.removedRulesets {
             try connection.run(PolicySQL.unlinkByName.sql, [SQLValue(current.id), SQLValue(name)])
         }
-        for link in added { try connection.run(PolicySQL.link.sql, [SQLValue(current.id), SQLValue(link.id)]) }
+        try link(policyID: current.id, rulesetIDs: added.map(\.id))
         let linksChanged = !changes.addedRulesets.isEmpty || !changes.removedRulesets.isEmpty
         let updated = try connection.queryFirst(
             PolicySQL.update.sql, stored.fieldValues + [SQLValue(linksChanged), SQLValue(current.id)]
@@ -230,14 +236,29 @@ extension StoreTransaction {
         }
     }
 
-    /// The rulesets named, each once, as the store spells them, in the order given.
+    /// The rulesets named, each once, as the store spells them, in the order given: one
+    /// statement for all of them (for one name, the plain lookup is cheaper than a list).
     private func rulesetLinks(_ names: [String]) throws -> [(id: Int, name: String)] {
+        if names.count == 1 { return [try existingRulesetLink(names[0])] }
+        guard !names.isEmpty else { return [] }
+        let found = try connection.query(PolicySQL.rulesetsByName.sql, [SQLValue(JSONValue.array(names.map(JSONValue.string)).compactText)]) {
+            (asked: $0.text(0), id: $0.isNull(1) ? nil : $0.int(1), name: $0.text(2))
+        }
         var links: [(id: Int, name: String)] = []
-        for name in names {
-            let link = try existingRulesetLink(name)
-            if !links.contains(where: { $0.id == link.id }) { links.append(link) }
+        for ruleset in found {
+            guard let id = ruleset.id else { throw PolicyStoreError.notFound(.ruleset, name: ruleset.asked) }
+            if !links.contains(where: { $0.id == id }) { links.append((id, ruleset.name)) }
         }
         return links
+    }
+
+    /// Links the rulesets with these ids, in one statement.
+    private func link(policyID: Int, rulesetIDs: [Int]) throws {
+        guard rulesetIDs.count > 1 else {
+            for id in rulesetIDs { try connection.run(PolicySQL.link.sql, [SQLValue(policyID), SQLValue(id)]) }
+            return
+        }
+        try connection.run(PolicySQL.linkAll.sql, [SQLValue(policyID), SQLValue(JSONValue.array(rulesetIDs.map(JSONValue.integer)).compactText)])
     }
 
     func checkNameIsFree(_ name: String, kind: ObjectKind) throws {
