@@ -6,6 +6,7 @@ let package = Package(
     platforms: [.macOS(.v15)],
     products: [
         .library(name: "ContainerPolicyStore", targets: ["ContainerPolicyStore"]),
+        .library(name: "ContainerPolicySync", targets: ["ContainerPolicySync"]),
         .executable(name: "policyctl", targets: ["policyctl"]),
     ],
     dependencies: [
@@ -20,6 +21,10 @@ let package = Package(
         .target(
             name: "ContainerPolicyStore",
             dependencies: ["CSQLite"]
+        ),
+        .target(
+            name: "ContainerPolicySync",
+            dependencies: ["ContainerPolicyStore"]
         ),
         .executableTarget(
             name: "policyctl",
