@@ -43,12 +43,52 @@ public enum SyncPlanner {
     }
 }
 
-/// The remote objects of one kind with names the planner may act on, by lowercased name.
-private struct RemoteIndex<Object> {
+/// The remote objects of one kind with names the store could hold, by lowercased name, and
+/// the findings about the others: names that break the rules, and names several objects share.
+struct RemoteIndex<Object> {
     /// Exactly one remote object has this name (ignoring case).
-    var unique: [String: Object] = [:]
+    private(set) var unique: [String: Object] = [:]
     /// Lowercased names that several remote objects share.
-    var ambiguous: Set<String> = []
+    private(set) var ambiguous: Set<String> = []
+    private(set) var findings: [SyncPlan.Finding] = []
+
+    init(_ objects: [Object], kind: RemoteObjectKind, name: KeyPath<Object, String>, id: KeyPath<Object, String>) {
+        var groups: [String: [Object]] = [:]
+        for object in objects {
+            if let problem = SyncText.nameProblem(object[keyPath: name]) {
+                findings.append(SyncPlan.Finding(
+                    kind: kind, name: object[keyPath: name], remoteID: object[keyPath: id], issue: .invalidRemoteName,
+                    detail: "\(SyncText.explain(problem)): it breaks the product's name rules, so it is left untouched (rename it in the console to manage it here)"))
+                continue
+            }
+            groups[asciiLowercased(object[keyPath: name]), default: []].append(object)
+        }
+        for (key, group) in groups {
+            if group.count == 1 {
+                unique[key] = group[0]
+                continue
+            }
+            ambiguous.insert(key)
+            let names = group.map { quotedName($0[keyPath: name]) + " (id " + escaped($0[keyPath: id]) + ")" }.sorted()
+            findings.append(SyncPlan.Finding(
+                kind: kind, name: group[0][keyPath: name], remoteID: nil, issue: .ambiguousRemoteName,
+                detail: "\(group.count) objects in Vision One have this name ignoring letter case: \(names.joined(separator: ", ")); none is touched until all but one are renamed or deleted in the console"))
+        }
+    }
+}
+
+func kubernetesFinding(_ kind: RemoteObjectKind, name: String, id: String, _ parts: [UnsupportedFeature], outcome: String) -> SyncPlan.Finding {
+    SyncPlan.Finding(
+        kind: kind, name: name, remoteID: id, issue: .kubernetesOnlyParts,
+        detail: "has \(parts.map(SyncText.explain).joined(separator: ", ")), which only Kubernetes clusters use and the store does not hold; \(outcome)")
+}
+
+/// Findings sorted by kind, name, issue and id: a stable order.
+func sortedFindings(_ findings: [SyncPlan.Finding]) -> [SyncPlan.Finding] {
+    findings.sorted {
+        ($0.kind.rawValue, asciiLowercased($0.name), $0.issue.rawValue, $0.remoteID ?? "")
+            < ($1.kind.rawValue, asciiLowercased($1.name), $1.issue.rawValue, $1.remoteID ?? "")
+    }
 }
 
 private struct Planner {
@@ -83,8 +123,9 @@ private struct Planner {
     mutating func plan(
         local: PolicyDocument, remotePolicies: [RemotePolicy], remoteRulesets: [RemoteRuleset], clusters: [RemoteECSCluster]
     ) -> SyncPlan {
-        let rulesetIndex = index(remoteRulesets, kind: .ruleset, name: \.name, id: \.id)
-        let policyIndex = index(remotePolicies, kind: .policy, name: \.name, id: \.id)
+        let rulesetIndex = RemoteIndex(remoteRulesets, kind: .ruleset, name: \.name, id: \.id)
+        let policyIndex = RemoteIndex(remotePolicies, kind: .policy, name: \.name, id: \.id)
+        findings += rulesetIndex.findings + policyIndex.findings
         let rulesetNamesByID = Dictionary(remoteRulesets.map { ($0.id, $0.name) }, uniquingKeysWith: { first, _ in first })
         for ruleset in rulesetIndex.unique.values where !ruleset.kubernetesOnlyParts.isEmpty {
             reportKubernetesParts(.ruleset, name: ruleset.name, id: ruleset.id, ruleset.kubernetesOnlyParts)
@@ -223,44 +264,11 @@ private struct Planner {
         return SyncPlan(
             steps: rulesetCreates + rulesetModifies + policyCreates + policyModifies + policyDeletes + rulesetDeletes,
             conflicts: conflicts.sorted { ($0.kind.rawValue, asciiLowercased($0.name)) < ($1.kind.rawValue, asciiLowercased($1.name)) },
-            findings: findings.sorted {
-                ($0.kind.rawValue, asciiLowercased($0.name), $0.issue.rawValue, $0.remoteID ?? "")
-                    < ($1.kind.rawValue, asciiLowercased($1.name), $1.issue.rawValue, $1.remoteID ?? "")
-            },
+            findings: sortedFindings(findings),
             stateUpdates: stateUpdates, unchanged: unchanged, prune: prune, force: force, rulesetIDs: rulesetIDs)
     }
 
     // MARK: Matching
-
-    /// Splits remote objects into those the planner may act on and those it reports: names
-    /// that break the rules, and names several objects share.
-    private mutating func index<Object>(
-        _ objects: [Object], kind: RemoteObjectKind, name: KeyPath<Object, String>, id: KeyPath<Object, String>
-    ) -> RemoteIndex<Object> {
-        var groups: [String: [Object]] = [:]
-        for object in objects {
-            if let problem = SyncText.nameProblem(object[keyPath: name]) {
-                findings.append(SyncPlan.Finding(
-                    kind: kind, name: object[keyPath: name], remoteID: object[keyPath: id], issue: .invalidRemoteName,
-                    detail: "\(SyncText.explain(problem)): it breaks the product's name rules, so it is left untouched (rename it in the console to manage it here)"))
-                continue
-            }
-            groups[asciiLowercased(object[keyPath: name]), default: []].append(object)
-        }
-        var result = RemoteIndex<Object>()
-        for (key, group) in groups {
-            if group.count == 1 {
-                result.unique[key] = group[0]
-                continue
-            }
-            result.ambiguous.insert(key)
-            let names = group.map { quotedName($0[keyPath: name]) + " (id " + escaped($0[keyPath: id]) + ")" }.sorted()
-            findings.append(SyncPlan.Finding(
-                kind: kind, name: group[0][keyPath: name], remoteID: nil, issue: .ambiguousRemoteName,
-                detail: "\(group.count) objects in Vision One have this name ignoring letter case: \(names.joined(separator: ", ")); none is touched until all but one are renamed or deleted in the console"))
-        }
-        return result
-    }
 
     /// Records an object that matches, when the sync state does not know it as it is now.
     private mutating func matched(_ kind: RemoteObjectKind, name: String, id: String, lastModified: String?) {
@@ -345,6 +353,7 @@ private struct Planner {
 
     /// The fields that differ, or nil when the ruleset matches.
     private func rulesetChange(from remote: RemoteRuleset, to entry: PolicyDocument.RulesetEntry) -> SyncPlan.RulesetChange? {
+        // As sets: a rule the server lists twice counts once, with its first mitigation.
         var remoteRules: [String: RemoteRule] = [:]
         for rule in remote.rules where remoteRules[rule.id] == nil { remoteRules[rule.id] = rule }
         let localRules = entry.rules.sorted { $0.id < $1.id }
@@ -357,9 +366,7 @@ private struct Planner {
             guard let old = remoteRules[rule.id], old.mitigation != rule.mitigation else { return nil }
             return SyncPlan.Remitigation(id: rule.id, from: old.mitigation, to: rule.mitigation)
         }
-        // A rule listed twice remotely also needs the list rewritten.
-        let repeated = remoteRules.count != remote.rules.count
-        if !change.rulesAdded.isEmpty || !change.rulesRemoved.isEmpty || !change.rulesRemitigated.isEmpty || repeated {
+        if !change.rulesAdded.isEmpty || !change.rulesRemoved.isEmpty || !change.rulesRemitigated.isEmpty {
             change.rules = localRules.map { rule in
                 RemoteRule(id: rule.id, mitigation: rule.mitigation, additionalFields: remoteRules[rule.id]?.additionalFields ?? [:])
             }
@@ -379,18 +386,14 @@ private struct Planner {
         let localKeys = Set(linkNames.map(asciiLowercased))
         change.rulesetsAdded = linkNames.filter { !remoteKeys.contains(asciiLowercased($0)) }
         change.rulesetsRemoved = sortedUnique(remoteLinks.filter { !localKeys.contains(asciiLowercased($0)) })
-        // A ruleset linked twice remotely also needs the list rewritten.
-        let repeated = remote.rulesets.count != Set(remote.rulesets.map(\.id)).count
-        if !change.rulesetsAdded.isEmpty || !change.rulesetsRemoved.isEmpty || repeated { change.rulesets = linkNames }
+        if !change.rulesetsAdded.isEmpty || !change.rulesetsRemoved.isEmpty { change.rulesets = linkNames }
         return change.fields.isEmpty ? nil : change
     }
 
     // MARK: Reporting
 
     private mutating func reportKubernetesParts(_ kind: RemoteObjectKind, name: String, id: String, _ parts: [UnsupportedFeature]) {
-        findings.append(SyncPlan.Finding(
-            kind: kind, name: name, remoteID: id, issue: .kubernetesOnlyParts,
-            detail: "has \(parts.map(SyncText.explain).joined(separator: ", ")), which only Kubernetes clusters use and the store does not hold; kept as they are, and not compared"))
+        findings.append(kubernetesFinding(kind, name: name, id: id, parts, outcome: "kept as they are, and not compared"))
     }
 
     private mutating func reportLetterCase(_ kind: RemoteObjectKind, local: String, remote: String, id: String) {

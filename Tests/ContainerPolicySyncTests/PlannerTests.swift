@@ -283,6 +283,30 @@ struct PlannerTests {
         }
     }
 
+    @Test("a pull leaves out what the store cannot hold, and reports it")
+    func pull() throws {
+        let baseline = try decode(RemoteRuleset.self, """
+            {"id": "rs-1", "name": "baseline", "updatedDateTime": "T1", "labels": [{"key": "app", "value": "web"}],
+             "rules": [{"id": "TM-00000002"}, {"id": "TM-00000001", "mitigation": "isolate"}, {"id": "TM-00000002"}]}
+            """)
+        let bad = RemoteRuleset(id: "rs-2", name: "bad-name", updatedDateTime: "T1")
+        let policies = [
+            RemotePolicy(id: "p-1", name: "web", xdrEnabled: false, rulesets: [RemoteRulesetReference(id: "rs-1")], updatedDateTime: "T2"),
+            RemotePolicy(id: "p-2", name: "uses.bad", rulesets: [RemoteRulesetReference(id: "rs-2")], updatedDateTime: "T2"),
+            RemotePolicy(id: "p-3", name: "dangling", rulesets: [RemoteRulesetReference(id: "rs-9")], updatedDateTime: "T2"),
+        ]
+        let pull = SyncPull(remotePolicies: policies, remoteRulesets: [baseline, bad])
+        #expect(pull.document == PolicyDocument(
+            rulesets: [.init(name: "baseline", rules: [RuleReference(id: "TM-00000001", mitigation: .isolate), RuleReference(id: "TM-00000002")])],
+            policies: [.init(name: "web", xdrEnabled: false, rulesets: ["baseline"])]))
+        #expect(pull.findings.map { "\($0.name) \($0.issue)" } == [
+            "dangling linkUnavailable", "uses.bad linkUnavailable", "bad-name invalidRemoteName", "baseline kubernetesOnlyParts",
+        ])
+        #expect(pull.state.records.map(\.remoteID) == ["p-1", "rs-1"])
+        let plan = try SyncPlanner.plan(local: pull.document, remotePolicies: policies, remoteRulesets: [baseline, bad], state: pull.state)
+        #expect(plan.steps.isEmpty && plan.conflicts.isEmpty)
+    }
+
     @Test("the plan renders as stable text and round-trips through JSON in the import plan's shape")
     func renderingAndCoding() throws {
         let remote = RemotePolicy(id: "p-1", name: "bad\u{1B}[2Jname", updatedDateTime: "T1")

@@ -82,18 +82,12 @@ struct PushTests {
             #expect(second.stateUpdates.isEmpty)
             #expect(second.unchanged == 175)
 
-            // The remote state exported the way the store exports equals the store's export.
-            let remote = PolicyDocument(
-                rulesets: try await client.listRulesets().map {
-                    PolicyDocument.RulesetEntry(name: $0.name, description: $0.description, rules: $0.rules.map(\.reference))
-                },
-                policies: try await client.listPolicies().map { policy in
-                    PolicyDocument.PolicyEntry(
-                        name: policy.name, description: policy.description, xdrEnabled: policy.xdrEnabled,
-                        rulesets: policy.rulesets.compactMap(\.name))
-                })
-            let pulled = try Self.store(remote)
+            // A pull into an empty store reproduces it: the exports are byte-identical.
+            let pull = SyncPull(remotePolicies: try await client.listPolicies(), remoteRulesets: try await client.listRulesets())
+            #expect(pull.findings.isEmpty)
+            let pulled = try Self.store(pull.document)
             #expect(try await pulled.perform(.export()) == (try await store.perform(.export())))
+            #expect(try await Self.plan(client, pulled, pull.state).isEmpty)
         }
     }
 
