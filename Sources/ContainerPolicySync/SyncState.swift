@@ -65,17 +65,6 @@ public struct SyncState: Sendable, Hashable, Codable {
         byKey[Self.key(kind, name)] = nil
     }
 
-    /// The state after a pull of these objects: every one of them recorded as synced, but
-    /// those whose name the product's rules refuse (a pull does not store them).
-    public init(pulledPolicies policies: [RemotePolicy], rulesets: [RemoteRuleset]) {
-        for policy in policies where SyncText.nameProblem(policy.name) == nil {
-            record(.policy, name: policy.name, remoteID: policy.id, updatedDateTime: policy.lastModified)
-        }
-        for ruleset in rulesets where SyncText.nameProblem(ruleset.name) == nil {
-            record(.ruleset, name: ruleset.name, remoteID: ruleset.id, updatedDateTime: ruleset.lastModified)
-        }
-    }
-
     /// Applies a plan's bookkeeping: objects found equal on both sides, and records of objects
     /// gone from both.
     public mutating func apply(_ updates: [SyncPlan.StateUpdate]) {

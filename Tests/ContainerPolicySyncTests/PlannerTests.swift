@@ -19,7 +19,7 @@ struct PlannerTests {
 
     /// State that says both objects were synced as they are now.
     func synced(_ policies: [RemotePolicy], _ rulesets: [RemoteRuleset]) -> SyncState {
-        SyncState(pulledPolicies: policies, rulesets: rulesets)
+        SyncPull(remotePolicies: policies, remoteRulesets: rulesets).state
     }
 
     @Test("server defaults are filled and list order is ignored before comparing")
@@ -167,7 +167,7 @@ struct PlannerTests {
     @Test("a remote edit after the last sync is a conflict when the object also differs locally")
     func driftIsAConflict() throws {
         let synced = RemotePolicy(id: "p-1", name: "web", description: "as synced", updatedDateTime: "T1")
-        let state = SyncState(pulledPolicies: [synced], rulesets: [])
+        let state = SyncPull(remotePolicies: [synced], remoteRulesets: []).state
         var edited = synced
         edited.description = "edited in the console"
         edited.updatedDateTime = "T2"
@@ -256,7 +256,7 @@ struct PlannerTests {
         var edited = synced
         edited.updatedDateTime = "T2"
         let plan = try SyncPlanner.plan(
-            local: PolicyDocument(), remotePolicies: [], remoteRulesets: [edited], state: SyncState(pulledPolicies: [], rulesets: [synced]),
+            local: PolicyDocument(), remotePolicies: [], remoteRulesets: [edited], state: SyncPull(remotePolicies: [], remoteRulesets: [synced]).state,
             prune: true)
         #expect(plan.steps.isEmpty && plan.conflicts.map(\.action) == [.delete])
     }
