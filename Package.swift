@@ -6,10 +6,17 @@ let package = Package(
     platforms: [.macOS(.v15)],
     products: [
         .library(name: "ContainerPolicyStore", targets: ["ContainerPolicyStore"]),
+        .library(name: "ContainerPolicySync", targets: ["ContainerPolicySync"]),
         .executable(name: "policyctl", targets: ["policyctl"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        // Test-only: the Vision One emulator. SwiftPM does not fetch a dependency's
+        // test-only packages, so users of the libraries never build these.
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
+        .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.14.0"),
+        .package(url: "https://github.com/apple/swift-http-types", from: "1.8.0"),
     ],
     targets: [
         .systemLibrary(
@@ -28,6 +35,10 @@ let package = Package(
             name: "ContainerPolicyStore",
             dependencies: ["SQLiteCore"]
         ),
+        .target(
+            name: "ContainerPolicySync",
+            dependencies: ["ContainerPolicyStore"]
+        ),
         .executableTarget(
             name: "policyctl",
             dependencies: [
@@ -42,6 +53,17 @@ let package = Package(
         .testTarget(
             name: "ContainerPolicyStoreTests",
             dependencies: ["ContainerPolicyStore", "SQLiteCore"]
+        ),
+        .testTarget(
+            name: "ContainerPolicySyncTests",
+            dependencies: [
+                "ContainerPolicySync",
+                "ContainerPolicyStore",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+            ]
         ),
         .testTarget(
             name: "policyctlTests",

@@ -1,0 +1,147 @@
+import ContainerPolicySync
+import Foundation
+import HTTPTypes
+import Hummingbird
+import Logging
+import NIOCore
+
+/// The request context of the emulator's server: the channel, so that a fault can close the
+/// connection without answering.
+struct EmulatorContext: RequestContext {
+    var coreContext: CoreRequestContextStorage
+    let channel: any Channel
+
+    init(source: ApplicationRequestContextSource) {
+        coreContext = .init(source: source)
+        channel = source.channel
+    }
+}
+
+/// The emulator served over HTTP by Hummingbird on 127.0.0.1, on a port the system picks.
+final class EmulatorServer: Sendable {
+    static let token = "emulator-token-5b1f0c"
+
+    let emulator: VisionOneEmulator
+    let baseURL: URL
+    /// What the client's sleeps asked for, instead of waiting.
+    let sleeps = SleepRecorder()
+    private let task: Task<Void, any Error>
+
+    private init(emulator: VisionOneEmulator, baseURL: URL, task: Task<Void, any Error>) {
+        self.emulator = emulator
+        self.baseURL = baseURL
+        self.task = task
+    }
+
+    static func start() async throws -> EmulatorServer {
+        let emulator = VisionOneEmulator(token: token)
+        let (ports, continuation) = AsyncStream<Int>.makeStream()
+        var logger = Logger(label: "vision-one-emulator")
+        logger.logLevel = .critical
+        let app = Application(
+            responder: CallbackResponder<EmulatorContext> { request, context in
+                try await serve(request, context: context, emulator: emulator)
+            },
+            configuration: ApplicationConfiguration(address: .hostname("127.0.0.1", port: 0)),
+            onServerRunning: { channel in
+                continuation.yield(channel.localAddress?.port ?? 0)
+                continuation.finish()
+            },
+            logger: logger)
+        let task = Task { try await app.runService(gracefulShutdownSignals: []) }
+        var port = 0
+        for await value in ports { port = value }
+        guard port > 0, let url = URL(string: "http://127.0.0.1:\(port)") else {
+            task.cancel()
+            throw URLError(.cannotConnectToHost)
+        }
+        return EmulatorServer(emulator: emulator, baseURL: url, task: task)
+    }
+
+    func stop() async {
+        task.cancel()
+        _ = try? await task.value
+    }
+
+    /// A client of this emulator with the right token; its retries record their waits and
+    /// return at once.
+    func client(
+        token: String = EmulatorServer.token, configure: (inout VisionOneClient.Configuration) -> Void = { _ in }
+    ) throws -> VisionOneClient {
+        var configuration = VisionOneClient.Configuration()
+        let sleeps = sleeps
+        configuration.retry.sleep = { duration in await sleeps.record(duration) }
+        configuration.retry.jitter = { 0.5 }
+        configuration.requestTimeout = .seconds(10)
+        configure(&configuration)
+        return try VisionOneClient(baseURL: baseURL, token: try BearerToken(token), configuration: configuration)
+    }
+
+    private static func serve(_ request: Request, context: EmulatorContext, emulator: VisionOneEmulator) async throws -> Response {
+        var request = request
+        let buffer: ByteBuffer
+        do {
+            buffer = try await request.collectBody(upTo: 8 * 1_048_576)
+        } catch {
+            return response(VisionOneEmulator.failure(413, "RequestEntityTooLarge", "The request body exceeds 1 MB"))
+        }
+        var headers: [String: String] = [:]
+        for field in request.headers { headers[field.name.canonicalName.lowercased()] = field.value }
+        var query: [String: String] = [:]
+        for (key, value) in request.uri.queryParameters { query[String(key)] = String(value) }
+        let emulated = EmulatedRequest(
+            method: request.method.rawValue, path: request.uri.path, query: query, headers: headers,
+            body: Data(buffer.readableBytesView), host: request.head.authority ?? headers["host"] ?? "127.0.0.1")
+
+        let (index, fault) = await emulator.admit(emulated)
+        switch fault {
+        case .dropBeforeHandling?:
+            try? await context.channel.close()
+            throw CancellationError()
+        case .dropAfterHandling?:
+            _ = await emulator.handle(emulated)
+            try? await context.channel.close()
+            throw CancellationError()
+        case let action?:
+            let answer = await emulator.faultResponse(action)
+            await emulator.answered(index, status: answer.status)
+            return response(answer)
+        case nil:
+            let answer = await emulator.handle(emulated)
+            await emulator.answered(index, status: answer.status)
+            return response(answer)
+        }
+    }
+
+    private static func response(_ answer: EmulatedResponse) -> Response {
+        var fields = HTTPFields()
+        for (name, value) in answer.headers {
+            if let fieldName = HTTPField.Name(name) { fields[fieldName] = value }
+        }
+        return Response(
+            status: HTTPResponse.Status(code: answer.status), headers: fields,
+            body: ResponseBody(byteBuffer: ByteBuffer(bytes: answer.body)))
+    }
+}
+
+/// The waits a client's retry policy asked for.
+actor SleepRecorder {
+    private(set) var durations: [Duration] = []
+
+    func record(_ duration: Duration) {
+        durations.append(duration)
+    }
+}
+
+/// Runs `body` with an emulator started for it, and stops the emulator after.
+func withEmulator<Result>(_ body: (EmulatorServer) async throws -> Result) async throws -> Result {
+    let server = try await EmulatorServer.start()
+    do {
+        let result = try await body(server)
+        await server.stop()
+        return result
+    } catch {
+        await server.stop()
+        throw error
+    }
+}
