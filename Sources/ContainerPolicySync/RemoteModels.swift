@@ -7,6 +7,11 @@ public enum RemoteObjectKind: String, Sendable, Hashable, Codable, CaseIterable,
     case managedRule
     case amazonECSCluster
 
+    /// The kind of a store's object: a policy or a ruleset.
+    public init(_ kind: ObjectKind) {
+        self = kind == .policy ? .policy : .ruleset
+    }
+
     public var description: String {
         switch self {
         case .policy: return "policy"
@@ -17,123 +22,125 @@ public enum RemoteObjectKind: String, Sendable, Hashable, Codable, CaseIterable,
     }
 }
 
-// The decoders below are strict about the fields this library uses (a missing `id` or `name`,
-// a `mitigation` it does not know, a wrong type: the whole response is refused with the path
-// of the field) and lenient about the rest: unknown fields are kept in `additionalFields`,
-// and absent or null optional fields get the server's defaults.
+// The decoders below read what the store models into the store's own content types
+// (`RulesetContent`, `PolicyContent`), by the fields' API names; they are strict about those
+// fields (a missing `id` or `name`, a mitigation the product does not have, a wrong type: the
+// whole answer is refused with the field's path) and lenient about the rest: an absent or null
+// field has its default, and unknown fields are kept in `additionalFields`.
 
 /// A ruleset as Vision One holds it (`/v3.0/containerSecurity/rulesets`).
 ///
 /// ```swift
-/// let rulesets = try await client.listRulesets()
-/// for ruleset in rulesets { print(ruleset.name, ruleset.rules.map(\.id)) }
+/// for ruleset in try await client.listRulesets() { print(ruleset.name, ruleset.rules.map(\.id)) }
 /// ```
-public struct RemoteRuleset: Sendable, Hashable, Codable, Identifiable {
+@dynamicMemberLookup
+public struct RemoteRuleset: Sendable, Hashable, Decodable, Identifiable {
     /// The server's id, read from `Location` when the ruleset was created.
     public var id: String
     /// Fixed at creation.
     public var name: String
-    /// `""` when the server sends none.
-    public var description: String
+    /// The description and the rules, as the store holds a ruleset's: rules sorted by ID, a
+    /// rule the server lists twice counted once, mitigation `log` when the server sends none.
+    public var content: RulesetContent
     /// `any` (the default) or `notAny`; only meaningful with labels.
     public var labelMatchingCondition: String
     /// Kubernetes pod labels; no effect on Amazon ECS, so never written by this library.
     public var labels: [RemoteLabel]
-    /// The managed rules, in the server's order (compared as a set, keyed by rule id).
-    public var rules: [RemoteRule]
+    /// What the server sent with each rule besides `id` and `mitigation` (an `enabled`, say),
+    /// by rule ID: sent back unchanged when the rules are patched.
+    public var ruleFields: [String: [String: RawJSON]]
     public var createdDateTime: String?
     public var updatedDateTime: String?
     /// Fields of the API this library does not model, as sent.
     public var additionalFields: [String: RawJSON]
 
     public init(
-        id: String, name: String, description: String = "", labelMatchingCondition: String = "any",
-        labels: [RemoteLabel] = [], rules: [RemoteRule] = [], createdDateTime: String? = nil,
+        id: String, name: String, content: RulesetContent = RulesetContent(), labelMatchingCondition: String = "any",
+        labels: [RemoteLabel] = [], ruleFields: [String: [String: RawJSON]] = [:], createdDateTime: String? = nil,
         updatedDateTime: String? = nil, additionalFields: [String: RawJSON] = [:]
     ) {
         self.id = id
         self.name = name
-        self.description = description
+        self.content = content
         self.labelMatchingCondition = labelMatchingCondition
         self.labels = labels
-        self.rules = rules
+        self.ruleFields = ruleFields
         self.createdDateTime = createdDateTime
         self.updatedDateTime = updatedDateTime
         self.additionalFields = additionalFields
     }
 
-    static let modelled: Set<String> = [
-        "id", "name", "description", "labelMatchingCondition", "labels", "rules", "createdDateTime", "updatedDateTime",
-    ]
+    /// A field of the content, as if it were the ruleset's own.
+    public subscript<Value>(dynamicMember field: WritableKeyPath<RulesetContent, Value>) -> Value {
+        get { content[keyPath: field] }
+        set { content[keyPath: field] = newValue }
+    }
+
+    static let modelled = contentKeys(RulesetContent.self)
+        .union(["id", "name", "labelMatchingCondition", "labels", "rules", "createdDateTime", "updatedDateTime"])
 
     public init(from decoder: any Decoder) throws {
         let container = try decoder.container(keyedBy: AnyKey.self)
         id = try container.requiredString("id")
         name = try container.requiredString("name")
-        description = try container.optionalString("description") ?? ""
+        content = try RulesetContent.remoteFields(from: container)
+        var seen: Set<String> = []
+        var fields: [String: [String: RawJSON]] = [:]
+        let rules = try container.decodeIfPresent([RemoteRule].self, forKey: AnyKey("rules")) ?? []
+        for rule in rules where seen.insert(rule.reference.id).inserted {
+            content.rules.append(rule.reference)
+            if !rule.otherFields.isEmpty { fields[rule.reference.id] = rule.otherFields }
+        }
+        content.rules.sort { $0.id < $1.id }
+        ruleFields = fields
         labelMatchingCondition = try container.optionalString("labelMatchingCondition") ?? "any"
         labels = try container.decodeIfPresent([RemoteLabel].self, forKey: AnyKey("labels")) ?? []
-        rules = try container.decodeIfPresent([RemoteRule].self, forKey: AnyKey("rules")) ?? []
         createdDateTime = try container.optionalString("createdDateTime")
         updatedDateTime = try container.optionalString("updatedDateTime")
         additionalFields = try container.additionalFields(excluding: Self.modelled)
     }
 
-    public func encode(to encoder: any Encoder) throws {
-        var container = encoder.container(keyedBy: AnyKey.self)
-        try container.encode(id, forKey: AnyKey("id"))
-        try container.encode(name, forKey: AnyKey("name"))
-        try container.encode(description, forKey: AnyKey("description"))
-        try container.encode(labelMatchingCondition, forKey: AnyKey("labelMatchingCondition"))
-        try container.encode(labels, forKey: AnyKey("labels"))
-        try container.encode(rules, forKey: AnyKey("rules"))
-        try container.encodeIfPresent(createdDateTime, forKey: AnyKey("createdDateTime"))
-        try container.encodeIfPresent(updatedDateTime, forKey: AnyKey("updatedDateTime"))
-        try container.encodeAdditional(additionalFields, excluding: Self.modelled)
+    /// Labels only select Kubernetes pods: reported, never written.
+    public var kubernetesOnlyParts: [UnsupportedFeature] { labels.isEmpty ? [] : [.rulesetLabels] }
+
+    /// The rules as a PATCH sends them: each with the fields the server sent with it.
+    func remoteRules(_ rules: [RuleReference]) -> [RemoteRule] {
+        rules.map { RemoteRule(reference: $0, otherFields: ruleFields[$0.id] ?? [:]) }
     }
 }
 
-/// A rule of a ruleset: a managed rule id and its mitigation (`log` when the server sends
-/// none). Other fields the server sends (the Terraform provider shows an `enabled`) are kept,
-/// and sent back unchanged when the ruleset's rules are patched.
-public struct RemoteRule: Sendable, Hashable, Codable {
-    /// `TM-` and 8 digits.
-    public var id: String
-    public var mitigation: Mitigation
-    public var additionalFields: [String: RawJSON]
+/// A rule of a ruleset on the wire: the store's ``RuleReference`` (mitigation `log` when the
+/// server sends none), and whatever else the server sent with it.
+struct RemoteRule: Sendable, Hashable, Codable {
+    var reference: RuleReference
+    var otherFields: [String: RawJSON]
 
-    public init(id: String, mitigation: Mitigation = .log, additionalFields: [String: RawJSON] = [:]) {
-        self.id = id
-        self.mitigation = mitigation
-        self.additionalFields = additionalFields
+    init(reference: RuleReference, otherFields: [String: RawJSON] = [:]) {
+        self.reference = reference
+        self.otherFields = otherFields
     }
 
-    /// The same rule as the store's value type.
-    public var reference: RuleReference { RuleReference(id: id, mitigation: mitigation) }
-
-    static let modelled: Set<String> = ["id", "mitigation"]
-
-    public init(from decoder: any Decoder) throws {
+    init(from decoder: any Decoder) throws {
         let container = try decoder.container(keyedBy: AnyKey.self)
-        id = try container.requiredString("id")
+        let id = try container.requiredString("id")
+        var mitigation = Mitigation.log
         if let text = try container.optionalString("mitigation") {
-            guard let mitigation = Mitigation(rawValue: text) else {
+            guard let known = Mitigation(rawValue: text) else {
                 throw DecodingError.dataCorruptedError(
                     forKey: AnyKey("mitigation"), in: container,
-                    debugDescription: "\(quotedName(text)) is not a mitigation this library knows (log, isolate, terminate)")
+                    debugDescription: "\(quotedName(text)) is not a mitigation the product has (log, isolate, terminate)")
             }
-            self.mitigation = mitigation
-        } else {
-            mitigation = .log
+            mitigation = known
         }
-        additionalFields = try container.additionalFields(excluding: Self.modelled)
+        reference = RuleReference(id: id, mitigation: mitigation)
+        otherFields = try container.additionalFields(excluding: ["id", "mitigation"])
     }
 
-    public func encode(to encoder: any Encoder) throws {
+    func encode(to encoder: any Encoder) throws {
         var container = encoder.container(keyedBy: AnyKey.self)
-        try container.encode(id, forKey: AnyKey("id"))
-        try container.encode(mitigation.rawValue, forKey: AnyKey("mitigation"))
-        try container.encodeAdditional(additionalFields, excluding: Self.modelled)
+        try container.encode(reference.id, forKey: AnyKey("id"))
+        try container.encode(reference.mitigation.rawValue, forKey: AnyKey("mitigation"))
+        try container.encodeAdditional(otherFields, excluding: ["id", "mitigation"])
     }
 }
 
@@ -164,20 +171,20 @@ public struct RemoteRulesetReference: Sendable, Hashable, Codable {
 ///
 /// ```swift
 /// let policy = try await client.policy(id: id)
-/// print(policy.name, policy.xdrEnabled, policy.rulesets.map(\.id))
+/// print(policy.name, policy.xdrEnabled, policy.rulesetLinks.map(\.id))
 /// ```
-public struct RemotePolicy: Sendable, Hashable, Codable, Identifiable {
+@dynamicMemberLookup
+public struct RemotePolicy: Sendable, Hashable, Decodable, Identifiable {
     public var id: String
     /// Fixed at creation.
     public var name: String
-    /// `""` when the server sends none.
-    public var description: String
-    /// The XDR Telemetry switch; true when the server sends none.
-    public var xdrEnabled: Bool
+    /// The description and the XDR switch, as the store holds a policy's; `rulesets` are the
+    /// names the server gave its links (a plan names them by the linked ids instead).
+    public var content: PolicyContent
+    /// `runtime.rulesets`: the linked rulesets, by id.
+    public var rulesetLinks: [RemoteRulesetReference]
     /// Fixed at creation; the value for Amazon ECS is not documented publicly.
     public var platform: String?
-    /// `runtime.rulesets`.
-    public var rulesets: [RemoteRulesetReference]
     /// `runtime.customRuleset`, kept as sent.
     public var customRuleset: RawJSON?
     /// `default.rules`: Kubernetes Deployment rules, empty for Amazon ECS.
@@ -193,17 +200,16 @@ public struct RemotePolicy: Sendable, Hashable, Codable, Identifiable {
     public var additionalFields: [String: RawJSON]
 
     public init(
-        id: String, name: String, description: String = "", xdrEnabled: Bool = true, platform: String? = nil,
-        rulesets: [RemoteRulesetReference] = [], customRuleset: RawJSON? = nil, deploymentRules: [RawJSON] = [],
-        exceptions: [RawJSON] = [], namespaced: [RawJSON] = [], createdDateTime: String? = nil,
-        updatedDateTime: String? = nil, rulesetsUpdatedDateTime: String? = nil, additionalFields: [String: RawJSON] = [:]
+        id: String, name: String, content: PolicyContent = PolicyContent(), rulesetLinks: [RemoteRulesetReference] = [],
+        platform: String? = nil, customRuleset: RawJSON? = nil, deploymentRules: [RawJSON] = [], exceptions: [RawJSON] = [],
+        namespaced: [RawJSON] = [], createdDateTime: String? = nil, updatedDateTime: String? = nil,
+        rulesetsUpdatedDateTime: String? = nil, additionalFields: [String: RawJSON] = [:]
     ) {
         self.id = id
         self.name = name
-        self.description = description
-        self.xdrEnabled = xdrEnabled
+        self.content = content
+        self.rulesetLinks = rulesetLinks
         self.platform = platform
-        self.rulesets = rulesets
         self.customRuleset = customRuleset
         self.deploymentRules = deploymentRules
         self.exceptions = exceptions
@@ -214,17 +220,22 @@ public struct RemotePolicy: Sendable, Hashable, Codable, Identifiable {
         self.additionalFields = additionalFields
     }
 
-    static let modelled: Set<String> = [
-        "id", "name", "description", "xdrEnabled", "platform", "default", "namespaced", "runtime",
-        "createdDateTime", "updatedDateTime", "rulesetsUpdatedDateTime",
-    ]
+    /// A field of the content, as if it were the policy's own.
+    public subscript<Value>(dynamicMember field: WritableKeyPath<PolicyContent, Value>) -> Value {
+        get { content[keyPath: field] }
+        set { content[keyPath: field] = newValue }
+    }
 
-    private struct Runtime: Codable {
+    static let modelled = contentKeys(PolicyContent.self).union([
+        "id", "name", "platform", "default", "namespaced", "runtime", "createdDateTime", "updatedDateTime", "rulesetsUpdatedDateTime",
+    ])
+
+    private struct Runtime: Decodable {
         var rulesets: [RemoteRulesetReference]?
         var customRuleset: RawJSON?
     }
 
-    private struct Default: Codable {
+    private struct Default: Decodable {
         var rules: [RawJSON]?
         var exceptions: [RawJSON]?
     }
@@ -233,11 +244,11 @@ public struct RemotePolicy: Sendable, Hashable, Codable, Identifiable {
         let container = try decoder.container(keyedBy: AnyKey.self)
         id = try container.requiredString("id")
         name = try container.requiredString("name")
-        description = try container.optionalString("description") ?? ""
-        xdrEnabled = try container.decodeIfPresent(Bool.self, forKey: AnyKey("xdrEnabled")) ?? true
+        content = try PolicyContent.remoteFields(from: container)
         platform = try container.optionalString("platform")
         let runtime = try container.decodeIfPresent(Runtime.self, forKey: AnyKey("runtime"))
-        rulesets = runtime?.rulesets ?? []
+        rulesetLinks = runtime?.rulesets ?? []
+        content.rulesets = rulesetLinks.compactMap(\.name)
         customRuleset = runtime?.customRuleset
         let defaults = try container.decodeIfPresent(Default.self, forKey: AnyKey("default"))
         deploymentRules = defaults?.rules ?? []
@@ -247,22 +258,6 @@ public struct RemotePolicy: Sendable, Hashable, Codable, Identifiable {
         updatedDateTime = try container.optionalString("updatedDateTime")
         rulesetsUpdatedDateTime = try container.optionalString("rulesetsUpdatedDateTime")
         additionalFields = try container.additionalFields(excluding: Self.modelled)
-    }
-
-    public func encode(to encoder: any Encoder) throws {
-        var container = encoder.container(keyedBy: AnyKey.self)
-        try container.encode(id, forKey: AnyKey("id"))
-        try container.encode(name, forKey: AnyKey("name"))
-        try container.encode(description, forKey: AnyKey("description"))
-        try container.encode(xdrEnabled, forKey: AnyKey("xdrEnabled"))
-        try container.encodeIfPresent(platform, forKey: AnyKey("platform"))
-        try container.encode(Default(rules: deploymentRules, exceptions: exceptions), forKey: AnyKey("default"))
-        try container.encode(namespaced, forKey: AnyKey("namespaced"))
-        try container.encode(Runtime(rulesets: rulesets, customRuleset: customRuleset), forKey: AnyKey("runtime"))
-        try container.encodeIfPresent(createdDateTime, forKey: AnyKey("createdDateTime"))
-        try container.encodeIfPresent(updatedDateTime, forKey: AnyKey("updatedDateTime"))
-        try container.encodeIfPresent(rulesetsUpdatedDateTime, forKey: AnyKey("rulesetsUpdatedDateTime"))
-        try container.encodeAdditional(additionalFields, excluding: Self.modelled)
     }
 
     /// The parts only Kubernetes clusters use, when the policy has any: this library never
@@ -279,7 +274,7 @@ public struct RemotePolicy: Sendable, Hashable, Codable, Identifiable {
 /// A managed rule (`/v3.0/containerSecurity/managedRules`), read only. The public reference
 /// does not fix the names of its fields beyond `id`, so everything but `id`, `name` and
 /// `description` is kept in `additionalFields` (the MITRE ATT&CK mapping among them).
-public struct RemoteManagedRule: Sendable, Hashable, Codable, Identifiable {
+public struct RemoteManagedRule: Sendable, Hashable, Decodable, Identifiable {
     /// `TM-` and 8 digits.
     public var id: String
     public var name: String?
@@ -293,27 +288,17 @@ public struct RemoteManagedRule: Sendable, Hashable, Codable, Identifiable {
         self.additionalFields = additionalFields
     }
 
-    static let modelled: Set<String> = ["id", "name", "description"]
-
     public init(from decoder: any Decoder) throws {
         let container = try decoder.container(keyedBy: AnyKey.self)
         id = try container.requiredString("id")
         name = try container.optionalString("name")
         description = try container.optionalString("description")
-        additionalFields = try container.additionalFields(excluding: Self.modelled)
-    }
-
-    public func encode(to encoder: any Encoder) throws {
-        var container = encoder.container(keyedBy: AnyKey.self)
-        try container.encode(id, forKey: AnyKey("id"))
-        try container.encodeIfPresent(name, forKey: AnyKey("name"))
-        try container.encodeIfPresent(description, forKey: AnyKey("description"))
-        try container.encodeAdditional(additionalFields, excluding: Self.modelled)
+        additionalFields = try container.additionalFields(excluding: ["id", "name", "description"])
     }
 }
 
 /// An Amazon ECS cluster known to Container Security (`/v3.0/containerSecurity/amazonEcsClusters`).
-public struct RemoteECSCluster: Sendable, Hashable, Codable, Identifiable {
+public struct RemoteECSCluster: Sendable, Hashable, Decodable, Identifiable {
     public var id: String
     public var name: String?
     public var description: String?
@@ -336,10 +321,6 @@ public struct RemoteECSCluster: Sendable, Hashable, Codable, Identifiable {
         self.additionalFields = additionalFields
     }
 
-    static let modelled: Set<String> = [
-        "id", "name", "description", "policyId", "runtimeSecurityEnabled", "vulnerabilityScanEnabled",
-    ]
-
     public init(from decoder: any Decoder) throws {
         let container = try decoder.container(keyedBy: AnyKey.self)
         id = try container.requiredString("id")
@@ -349,22 +330,31 @@ public struct RemoteECSCluster: Sendable, Hashable, Codable, Identifiable {
         policyID = try container.optionalString("policyId").flatMap { $0.isEmpty ? nil : $0 }
         runtimeSecurityEnabled = try container.decodeIfPresent(Bool.self, forKey: AnyKey("runtimeSecurityEnabled"))
         vulnerabilityScanEnabled = try container.decodeIfPresent(Bool.self, forKey: AnyKey("vulnerabilityScanEnabled"))
-        additionalFields = try container.additionalFields(excluding: Self.modelled)
-    }
-
-    public func encode(to encoder: any Encoder) throws {
-        var container = encoder.container(keyedBy: AnyKey.self)
-        try container.encode(id, forKey: AnyKey("id"))
-        try container.encodeIfPresent(name, forKey: AnyKey("name"))
-        try container.encodeIfPresent(description, forKey: AnyKey("description"))
-        try container.encodeIfPresent(policyID, forKey: AnyKey("policyId"))
-        try container.encodeIfPresent(runtimeSecurityEnabled, forKey: AnyKey("runtimeSecurityEnabled"))
-        try container.encodeIfPresent(vulnerabilityScanEnabled, forKey: AnyKey("vulnerabilityScanEnabled"))
-        try container.encodeAdditional(additionalFields, excluding: Self.modelled)
+        additionalFields = try container.additionalFields(excluding: [
+            "id", "name", "description", "policyId", "runtimeSecurityEnabled", "vulnerabilityScanEnabled",
+        ])
     }
 }
 
-extension RemoteRuleset {
-    /// Labels only select Kubernetes pods: reported, never written.
-    public var kubernetesOnlyParts: [UnsupportedFeature] { labels.isEmpty ? [] : [.rulesetLabels] }
+/// The API names of a content type's scalar fields.
+func contentKeys<Content: ObjectContent>(_: Content.Type) -> Set<String> {
+    Set(Content.Field.allCases.map(\.rawValue))
+}
+
+extension ObjectContent {
+    /// The content's scalar fields read from an API object by their API names (the names
+    /// `Field` gives them); absent or null ones keep their defaults. The rest of the content
+    /// is the caller's to read.
+    static func remoteFields(from container: KeyedDecodingContainer<AnyKey>) throws -> Self {
+        var content = Self.empty
+        for field in Field.allCases {
+            let key = AnyKey(field.rawValue)
+            guard container.contains(key), try !container.decodeNil(forKey: key) else { continue }
+            switch content[field] {
+            case .text: content[field] = .text(try container.decode(String.self, forKey: key))
+            case .flag: content[field] = .flag(try container.decode(Bool.self, forKey: key))
+            }
+        }
+        return content
+    }
 }

@@ -1,3 +1,4 @@
+import ContainerPolicyStore
 import Foundation
 #if canImport(FoundationNetworking)
 import FoundationNetworking
@@ -17,10 +18,8 @@ import FoundationNetworking
 ///     baseURL: URL(string: "https://api.xdr.trendmicro.com")!,
 ///     token: try BearerToken(contentsOfFile: tokenPath))
 /// let baseline = try await client.createRuleset(NewRuleset(
-///     name: "baseline", rules: [RuleReference(id: "TM-00000001", mitigation: .terminate)]))
-/// var patch = PolicyPatch()
-/// patch.rulesets = [RemoteRulesetReference(id: baseline.id)]
-/// try await client.updatePolicy(id: webID, patch, name: "web.prod")
+///     name: "baseline", content: RulesetContent(rules: [RuleReference(id: "TM-00000001", mitigation: .terminate)])))
+/// try await client.updatePolicy(id: webID, PolicyPatch(rulesets: [RemoteRulesetReference(id: baseline.id)]), name: "web.prod")
 /// ```
 public struct VisionOneClient: Sendable {
     /// How the client talks to the server.
@@ -152,12 +151,12 @@ public struct VisionOneClient: Sendable {
     /// The policy with this name, ignoring ASCII letter case, or nil. Reads every page: the
     /// filter syntax for an exact name is not documented.
     public func policy(named name: String) async throws(VisionOneError) -> RemotePolicy? {
-        try await listPolicies().first { sameName($0.name, name) }
+        try await listPolicies().first { NameRules.key($0.name) == NameRules.key(name) }
     }
 
     /// The ruleset with this name, ignoring ASCII letter case, or nil.
     public func ruleset(named name: String) async throws(VisionOneError) -> RemoteRuleset? {
-        try await listRulesets().first { sameName($0.name, name) }
+        try await listRulesets().first { NameRules.key($0.name) == NameRules.key(name) }
     }
 
     // MARK: Create
@@ -504,13 +503,4 @@ func describe(_ error: DecodingError) -> String {
     case .dataCorrupted(let context): return "\(path(context)): \(context.debugDescription)"
     @unknown default: return "the body does not decode"
     }
-}
-
-/// Names compare ignoring ASCII letter case, as the store's do.
-func sameName(_ left: String, _ right: String) -> Bool {
-    left.utf8.count == right.utf8.count && asciiLowercased(left) == asciiLowercased(right)
-}
-
-func asciiLowercased(_ text: String) -> String {
-    String(decoding: text.utf8.map { (0x41...0x5A).contains($0) ? $0 + 0x20 : $0 }, as: UTF8.self)
 }
