@@ -11,8 +11,9 @@ let package = Package(
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
-        // Test-only: the Vision One emulator. SwiftPM does not fetch a dependency's
-        // test-only packages, so users of the libraries never build these.
+        // Test-only: the Vision One emulator (Tests/VisionOneEmulator, compiled into the two
+        // test targets that start it). SwiftPM does not resolve a dependency's test-only
+        // packages, so users of the libraries never fetch or build these.
         .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
         .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
         .package(url: "https://github.com/apple/swift-log", from: "1.14.0"),
@@ -43,6 +44,7 @@ let package = Package(
             name: "policyctl",
             dependencies: [
                 "ContainerPolicyStore",
+                "ContainerPolicySync",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -67,7 +69,14 @@ let package = Package(
         ),
         .testTarget(
             name: "policyctlTests",
-            dependencies: ["policyctl", "ContainerPolicyStore"]
+            dependencies: [
+                "policyctl",
+                "ContainerPolicyStore",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+            ]
         ),
         .testTarget(
             name: "ReliabilityTests",

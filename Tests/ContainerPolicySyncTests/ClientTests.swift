@@ -61,7 +61,8 @@ struct ClientTests {
         try await withEmulator { server in
             let client = try server.client()
             let ruleset = try await client.createRuleset(NewRuleset(
-                name: "baseline", rules: [RuleReference(id: "TM-00000001"), RuleReference(id: "TM-00000002", mitigation: .terminate)]))
+                name: "baseline",
+                content: RulesetContent(rules: [RuleReference(id: "TM-00000001"), RuleReference(id: "TM-00000002", mitigation: .terminate)])))
             #expect(!ruleset.foundByName)
             let stored = try #require(await server.emulator.ruleset(named: "baseline"))
             #expect(ruleset.id == stored.id)
@@ -71,13 +72,14 @@ struct ClientTests {
             #expect(fetched.name == "web.prod")
             #expect(fetched.xdrEnabled)
             #expect(fetched.description == "")
-            #expect(fetched.rulesets == [RemoteRulesetReference(id: ruleset.id, name: "baseline")])
+            #expect(fetched.rulesetLinks == [RemoteRulesetReference(id: ruleset.id, name: "baseline")])
+            #expect(fetched.rulesets == ["baseline"])
             #expect(fetched.createdDateTime != nil && fetched.updatedDateTime != nil)
             #expect(fetched.additionalFields["malwareScan"] != nil)
 
             let rules = try await client.ruleset(id: ruleset.id)
             #expect(rules.labelMatchingCondition == "any")
-            #expect(rules.rules.map(\.reference) == [RuleReference(id: "TM-00000001", mitigation: .log), RuleReference(id: "TM-00000002", mitigation: .terminate)])
+            #expect(rules.rules == [RuleReference(id: "TM-00000001", mitigation: .log), RuleReference(id: "TM-00000002", mitigation: .terminate)])
 
             // The POST carried the empty `default` part the API requires, and no labels.
             let posts = await server.emulator.log.filter { $0.method == "POST" }
@@ -90,8 +92,8 @@ struct ClientTests {
     func patchSendsOnlyTheSetFields() async throws {
         try await withEmulator { server in
             let client = try server.client()
-            let id = try await client.createPolicy(NewPolicy(name: "web", description: "front")).id
-            try await client.updatePolicy(id: id, PolicyPatch(xdrEnabled: false), name: "web")
+            let id = try await client.createPolicy(NewPolicy(name: "web", content: PolicyContent(description: "front"))).id
+            try await client.updatePolicy(id: id, PolicyPatch(fields: [.xdrEnabled: .flag(false)]), name: "web")
             let patches = await server.emulator.log.filter { $0.method == "PATCH" }
             #expect(patches.count == 1)
             #expect(patches[0].json == ["xdrEnabled": false])
@@ -136,7 +138,7 @@ struct ClientTests {
     func payloadTooLarge() async throws {
         try await withEmulator { server in
             let rules = (1...25_000).map { RuleReference(id: String(format: "TM-%08d", $0), mitigation: .terminate) }
-            let huge = NewRuleset(name: "huge", rules: rules)
+            let huge = NewRuleset(name: "huge", content: RulesetContent(rules: rules))
 
             let client = try server.client()
             await #expect {
@@ -164,11 +166,12 @@ struct ClientTests {
             await server.emulator.seedPolicy(name: "web")
             await server.emulator.inject(.status(429, retryAfter: "7"), method: "GET", on: .requests([1, 2]))
             await server.emulator.inject(.status(429, retryAfter: nil), method: "GET", on: .requests([3]))
-            let client = try server.client { $0.retry.baseDelay = .milliseconds(400) }
+            let sleeps = SleepRecorder()
+            let client = try server.client(sleeps: sleeps) { $0.retry.baseDelay = .milliseconds(400) }
             #expect(try await client.listPolicies().map(\.name) == ["web"])
             // Two waits of 7 s as asked, then a backoff of 3 x 400 ms (the third retry) with the
             // jitter fixed at the middle: 0.75 of it.
-            #expect(await server.sleeps.durations == [.seconds(7), .seconds(7), .milliseconds(1_200)])
+            #expect(await sleeps.durations == [.seconds(7), .seconds(7), .milliseconds(1_200)])
             #expect(await server.emulator.log.map(\.status) == [429, 429, 429, 200])
         }
     }
@@ -200,7 +203,8 @@ struct ClientTests {
 
             await server.emulator.clearLog()
             await server.emulator.inject(.status(503, retryAfter: nil), on: .always)
-            let limited = try server.client { $0.retry.maximumAttempts = 4 }
+            let sleeps = SleepRecorder()
+            let limited = try server.client(sleeps: sleeps) { $0.retry.maximumAttempts = 4 }
             await #expect {
                 _ = try await limited.listRulesets()
             } throws: { error in
@@ -208,7 +212,7 @@ struct ClientTests {
                 return error.kind == .serverError && error.status == 503 && error.attempts == 4 && !error.requestMayHaveBeenApplied
             }
             #expect(await server.emulator.log.count == 4)
-            let waits = await server.sleeps.durations.suffix(3)
+            let waits = await sleeps.durations.suffix(3)
             #expect(Array(waits) == [.milliseconds(375), .milliseconds(750), .milliseconds(1_500)])
         }
     }
@@ -279,7 +283,7 @@ struct ClientTests {
             await server.emulator.inject(.dropAfterHandling, method: "DELETE", on: .requests([1]))
             let client = try server.client()
             #expect(try await client.listPolicies().count == 1)
-            try await client.updatePolicy(id: id, PolicyPatch(description: "edited"), name: "web")
+            try await client.updatePolicy(id: id, PolicyPatch(fields: [.description: .text("edited")]), name: "web")
             #expect(await server.emulator.policy(named: "web")?.description == "edited")
             // The first DELETE was handled but its answer lost: the retry finds it gone.
             #expect(try await client.deletePolicy(id: id, name: "web") == .alreadyGone)
@@ -370,11 +374,8 @@ struct ClientTests {
             #expect(Set(rules.map(\.id)).count == 60)
             let first = try await client.managedRule(id: "TM-00000001")
             #expect(first.name == "Managed rule 1")
-            guard case .object(let mitre)? = first.additionalFields["mitre"] else {
-                Issue.record("the MITRE mapping was not kept")
-                return
-            }
-            #expect(mitre["tactics"] == .array([.string("TA0002")]))
+            let mitre = try #require(first.additionalFields["mitre"], "the MITRE mapping was kept")
+            #expect(mitre == .object(["tactics": .array([.string("TA0002")]), "techniques": .array([.string("T1059.001")])]))
 
             await server.emulator.seedRuleset(name: "odd", rules: [("TM-00000001", "block")])
             await #expect {

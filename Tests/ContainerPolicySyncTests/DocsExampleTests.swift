@@ -3,45 +3,72 @@ import ContainerPolicySync
 import Foundation
 import Testing
 
-/// The Swift example of Docs/vision-one.md, compiled. It talks to Vision One itself, so it is
-/// compiled and not run; PushTests does the same against the emulator.
+/// The ```swift blocks of Docs/vision-one.md, compiled here word for word (the docs test of
+/// ContainerPolicyStoreTests, which checks every other Docs block, reads this file for
+/// these). The first talks to Vision One itself, so it is compiled and not run; the second
+/// runs against the emulator.
 @Suite("Docs/vision-one.md")
 struct DocsExampleTests {
-    static func example(store: PolicyStore, savedState: SyncState, save: (SyncState) throws -> Void) async throws {
-        // example begins
+    static func connect(store: PolicyStore) async throws {
         let client = try VisionOneClient(
-            baseURL: URL(string: "https://api.xdr.trendmicro.com")!,      // your region's endpoint
+            baseURL: URL(string: "https://api.xdr.trendmicro.com")!,  // your region's endpoint
             token: try BearerToken(contentsOfFile: "/run/secrets/vision-one-token"))
+        let sync = VisionOneSync(store: store, client: client)
+        _ = sync
+    }
 
-        let plan = try SyncPlanner.plan(
-            local: try await store.perform(.exportDocument()),
-            remotePolicies: try await client.listPolicies(),
-            remoteRulesets: try await client.listRulesets(),
-            state: savedState,                       // SyncState(), the first time
-            clusters: try await client.listAmazonECSClusters())
-        print(plan)
+    @Test func planPushAndPull() async throws {
+        try await withEmulator { server in
+            let store = try PolicyStore.inMemory()
+            try await store.perform(.createRuleset(named: "baseline", rules: [RuleReference(id: "TM-00000001", mitigation: .terminate)]))
+            try await store.perform(.createPolicy(named: "web.prod", rulesets: ["baseline"]))
+            let sync = VisionOneSync(store: store, client: try server.client())
 
-        let newState = try await client.push(plan, state: savedState) { progress in
-            try save(progress.state)                 // after every step: a kill loses nothing
-            print("[\(progress.index + 1)/\(progress.count)] \(progress.step)")
+            let plan = try await sync.plan()
+            print(plan)  // the steps, then conflicts (!) and findings (?), then "0 unchanged"
+            if plan.isRefused {
+                for conflict in plan.conflicts { print(conflict.name, conflict.reason) }
+            } else {
+                try await sync.push(plan) { progress in
+                    print(progress)  // [1/2] + create ruleset baseline: created, id rs-...
+                }
+            }
+
+            let preview = try await sync.pull(dryRun: true)
+            print(preview.plan.steps.isEmpty)  // true: the store and Vision One match
+            #expect(preview.plan.steps.isEmpty && preview.findings.isEmpty)
+            #expect(await server.emulator.policyCount(named: "web.prod") == 1)
+
+            let pruning = try await sync.plan(prune: true)
+            do {
+                try await sync.push(pruning)
+            } catch SyncError.refused(let conflicts) {
+                print("pull first, or push with force: \(conflicts.map(\.name))")
+            } catch SyncError.stepFailed(let step, let completed, let error) {
+                print("stopped at \(step.name) after \(completed) steps: \(error.status ?? 0) \(error.traceID ?? "")")
+            } catch {
+                print("error: \(error)")
+            }
+            #expect(try await sync.plan(prune: true).isEmpty)
         }
-        try save(newState)
-        // example ends
     }
 
-    static func lines(_ text: some StringProtocol) -> [String] {
-        text.split(separator: "\n").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+    /// Lines without their indentation, as the store's docs test compares them.
+    static func normalized(_ code: String) -> String {
+        code.split(separator: "\n", omittingEmptySubsequences: true)
+            .map { $0.trimmingCharacters(in: .whitespaces) }
+            .joined(separator: "\n")
     }
 
-    @Test("the example in the document is the one compiled here")
-    func exampleIsCompiled() throws {
+    @Test("every swift block of the document is compiled here")
+    func everyBlockIsHere() throws {
         let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
         let document = try String(contentsOf: root.appendingPathComponent("Docs/vision-one.md"), encoding: .utf8)
-        let source = try String(contentsOf: URL(fileURLWithPath: #filePath), encoding: .utf8)
-        let compiled = try #require(source.components(separatedBy: "// example begins\n").dropFirst().first?
-            .components(separatedBy: "// example ends").first)
-        let marker = "Compiled by Tests/ContainerPolicySyncTests/DocsExampleTests.swift, which checks it is the same. -->\n```\n"
-        let documented = try #require(document.components(separatedBy: marker).dropFirst().first?.components(separatedBy: "```").first)
-        #expect(Self.lines(documented) == Self.lines(compiled))
+        let source = Self.normalized(try String(contentsOf: URL(fileURLWithPath: #filePath), encoding: .utf8))
+        let blocks = document.components(separatedBy: "```swift\n").dropFirst().compactMap { $0.components(separatedBy: "```").first }
+        #expect(blocks.count >= 2)
+        for block in blocks {
+            #expect(source.contains(Self.normalized(block)), "not compiled here:\n\(block)")
+        }
     }
 }

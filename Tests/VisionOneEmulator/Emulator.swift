@@ -41,6 +41,9 @@ enum FaultAction: Sendable, Hashable {
     case dropBeforeHandling
     /// Handle the request (a create is made), then close the connection without answering.
     case dropAfterHandling
+    /// Handle the request, then answer nothing until ``VisionOneEmulator/release()``: a
+    /// server still working while its client is killed.
+    case holdAfterHandling
     /// Answer `307` pointing at this URL.
     case redirect(String)
 }
@@ -117,15 +120,18 @@ actor VisionOneEmulator {
     /// When set, `nextLink`s point at this host instead of the one addressed.
     private(set) var nextLinkHost: String?
 
-    private(set) var policies: [String: Policy] = [:]
-    private(set) var rulesets: [String: Ruleset] = [:]
-    private(set) var clusters: [String: Cluster] = [:]
+    var policies: [String: Policy] = [:]
+    var rulesets: [String: Ruleset] = [:]
+    var clusters: [String: Cluster] = [:]
     private(set) var managedRules: [JSON] = []
     private(set) var log: [RecordedRequest] = []
     private var faults: [FaultRule] = []
     private var clock = Date(timeIntervalSince1970: 1_767_225_600)  // 2026-01-01T00:00:00Z
     private var sequence = 0
     private var traces = 0
+    /// Requests held by ``FaultAction/holdAfterHandling``, and whether they may end.
+    private(set) var heldRequests = 0
+    private(set) var isReleased = false
 
     init(token: String) {
         self.token = token
@@ -152,6 +158,11 @@ actor VisionOneEmulator {
 
     func clearLog() { log = [] }
 
+    func hold() { heldRequests += 1 }
+
+    /// Lets held requests end (their connections close without an answer).
+    func release() { isReleased = true }
+
     /// Puts a policy in place as if made in the console, bypassing the API's checks (a name
     /// the rules refuse, Kubernetes parts).
     @discardableResult
@@ -169,13 +180,15 @@ actor VisionOneEmulator {
     }
 
     @discardableResult
-    func seedRuleset(name: String, description: String = "", rules: [(String, String)] = [], labels: [JSON] = []) -> String {
+    func seedRuleset(
+        name: String, description: String = "", rules: [(String, String)] = [], labels: [JSON] = [], ruleFields: [String: JSON] = [:]
+    ) -> String {
         let now = tick()
         let id = nextID("rs")
         rulesets[id] = Ruleset(
             id: id, name: name, description: description, labelMatchingCondition: "any", labels: labels,
-            rules: rules.map { ["id": .string($0.0), "mitigation": .string($0.1)] }, created: now, updated: now,
-            sequence: nextSequence())
+            rules: rules.map { .object(["id": .string($0.0), "mitigation": .string($0.1)].merging(ruleFields) { first, _ in first }) },
+            created: now, updated: now, sequence: nextSequence())
         return id
     }
 
@@ -259,7 +272,7 @@ actor VisionOneEmulator {
         case .redirect(let location):
             headers["location"] = location
             return EmulatedResponse(status: 307, headers: headers)
-        case .dropBeforeHandling, .dropAfterHandling:
+        case .dropBeforeHandling, .dropAfterHandling, .holdAfterHandling:
             return EmulatedResponse(status: 500, headers: headers)
         }
     }
@@ -299,7 +312,7 @@ actor VisionOneEmulator {
 
     // MARK: Lists
 
-    private func list(_ request: EmulatedRequest, items: [JSON]) -> EmulatedResponse {
+    func list(_ request: EmulatedRequest, items: [JSON]) -> EmulatedResponse {
         let top: Int
         if let text = request.query["top"] {
             guard let value = Int(text), [25, 50, 100].contains(value) else {
@@ -330,287 +343,46 @@ actor VisionOneEmulator {
         return Self.ok(.object(body))
     }
 
-    private func newestFirst<T>(_ left: T, _ right: T) -> Bool where T: Sequenced {
+    func newestFirst<T>(_ left: T, _ right: T) -> Bool where T: Sequenced {
         (left.created, left.sequence) > (right.created, right.sequence)
     }
 
-    private func sortedPolicies() -> [Policy] { policies.values.sorted(by: newestFirst) }
-    private func sortedRulesets() -> [Ruleset] { rulesets.values.sorted(by: newestFirst) }
-
-    // MARK: Policies
-
-    private static let policyCreateFields: Set<String> = [
-        "name", "description", "xdrEnabled", "platform", "default", "namespaced", "runtime", "malwareScan", "secretScan",
-        "fileIntegrityMonitoringScan",
-    ]
-
-    private func createPolicy(_ request: EmulatedRequest) -> EmulatedResponse {
-        guard let body = JSON.parse(request.body)?.object else { return Self.failure(400, "InvalidRequest", "the body is not a JSON object") }
-        if let unknown = body.keys.sorted().first(where: { !Self.policyCreateFields.contains($0) }) {
-            return Self.failure(400, "InvalidParameter", "unknown field \(unknown)")
-        }
-        guard let name = body["name"]?.string else { return Self.failure(400, "InvalidParameter", "name is required") }
-        if let problem = Self.nameProblem(name) { return Self.failure(400, "InvalidParameter", problem) }
-        guard policies.values.first(where: { $0.name.lowercased() == name.lowercased() }) == nil else {
-            return Self.failure(duplicateNameStatus, "Conflict", "Policy name already exists")
-        }
-        guard let defaults = body["default"]?.object else { return Self.failure(400, "InvalidParameter", "default is required") }
-        guard let description = optionalString(body["description"]) else { return Self.failure(400, "InvalidParameter", "description must be a string") }
-        guard let xdr = optionalBool(body["xdrEnabled"]) else { return Self.failure(400, "InvalidParameter", "xdrEnabled must be a boolean") }
-        let links: [String]
-        switch rulesetLinks(body["runtime"]) {
-        case .success(let ids): links = ids
-        case .failure(let message): return Self.failure(400, "InvalidParameter", message.text)
-        }
-        let now = tick()
-        let id = nextID("pol")
-        var extra: [String: JSON] = [:]
-        for key in ["malwareScan", "secretScan", "fileIntegrityMonitoringScan"] { extra[key] = body[key] }
-        policies[id] = Policy(
-            id: id, name: name, description: description ?? "", xdrEnabled: xdr ?? true, platform: body["platform"]?.string,
-            rulesetIDs: links, deploymentRules: defaults["rules"]?.array ?? [], exceptions: defaults["exceptions"]?.array ?? [],
-            namespaced: body["namespaced"]?.array ?? [], extra: extra, created: now, updated: now, rulesetsUpdated: now,
-            sequence: nextSequence())
-        return EmulatedResponse(status: 201, headers: ["location": "http://\(request.host)\(Self.prefix)policies/\(id)"])
-    }
-
-    private static let policyPatchFields: Set<String> = [
-        "description", "xdrEnabled", "default", "namespaced", "runtime", "malwareScan", "secretScan", "fileIntegrityMonitoringScan",
-    ]
-
-    private func patchPolicy(_ id: String, _ request: EmulatedRequest) -> EmulatedResponse {
-        guard var policy = policies[id] else { return notFound() }
-        guard let body = JSON.parse(request.body)?.object else { return Self.failure(400, "InvalidRequest", "the body is not a JSON object") }
-        if body["name"] != nil { return Self.failure(400, "InvalidParameter", "name cannot be changed") }
-        if body["platform"] != nil { return Self.failure(400, "InvalidParameter", "platform cannot be changed") }
-        if let unknown = body.keys.sorted().first(where: { !Self.policyPatchFields.contains($0) }) {
-            return Self.failure(400, "InvalidParameter", "unknown field \(unknown)")
-        }
-        guard let description = optionalString(body["description"]) else { return Self.failure(400, "InvalidParameter", "description must be a string") }
-        guard let xdr = optionalBool(body["xdrEnabled"]) else { return Self.failure(400, "InvalidParameter", "xdrEnabled must be a boolean") }
-        let now = tick()
-        if let description { policy.description = description }
-        if let xdr { policy.xdrEnabled = xdr }
-        if body["runtime"] != nil {
-            switch rulesetLinks(body["runtime"]) {
-            case .success(let ids):
-                if ids != policy.rulesetIDs { policy.rulesetsUpdated = now }
-                policy.rulesetIDs = ids
-            case .failure(let message):
-                return Self.failure(400, "InvalidParameter", message.text)
-            }
-        }
-        if let defaults = body["default"]?.object {
-            policy.deploymentRules = defaults["rules"]?.array ?? []
-            policy.exceptions = defaults["exceptions"]?.array ?? []
-        }
-        if let namespaced = body["namespaced"]?.array { policy.namespaced = namespaced }
-        policy.updated = now
-        policies[id] = policy
-        return EmulatedResponse(status: 204)
-    }
-
-    private func deletePolicy(_ id: String) -> EmulatedResponse {
-        guard policies[id] != nil else { return notFound() }
-        if clusters.values.contains(where: { $0.policyID == id }) {
-            return Self.failure(400, "PolicyInUse", "You cannot delete active policies. You must remove the policy from all clusters before you can delete it.")
-        }
-        policies[id] = nil
-        _ = tick()
-        return EmulatedResponse(status: 204)
-    }
-
-    private struct Message: Error { let text: String }
-
-    private func rulesetLinks(_ runtime: JSON?) -> Result<[String], Message> {
-        guard let runtime, !runtime.isNull else { return .success([]) }
-        guard let object = runtime.object else { return .failure(Message(text: "runtime must be an object")) }
-        guard let list = object["rulesets"] else { return .success([]) }
-        guard let entries = list.array else { return .failure(Message(text: "runtime.rulesets must be an array")) }
-        var ids: [String] = []
-        for entry in entries {
-            guard let id = entry["id"]?.string else { return .failure(Message(text: "runtime.rulesets[].id is required")) }
-            guard rulesets[id] != nil else { return .failure(Message(text: "ruleset \(id) does not exist")) }
-            if !ids.contains(id) { ids.append(id) }
-        }
-        return .success(ids)
-    }
-
-    private func policyJSON(_ policy: Policy) -> JSON {
-        var object: [String: JSON] = [
-            "id": .string(policy.id), "name": .string(policy.name), "description": .string(policy.description),
-            "xdrEnabled": .bool(policy.xdrEnabled),
-            "default": ["rules": .array(policy.deploymentRules), "exceptions": .array(policy.exceptions)],
-            "namespaced": .array(policy.namespaced),
-            "runtime": ["rulesets": .array(policy.rulesetIDs.map { id in
-                ["id": .string(id), "name": rulesets[id].map { .string($0.name) } ?? .null]
-            })],
-            "createdDateTime": .string(policy.created), "updatedDateTime": .string(policy.updated),
-            "rulesetsUpdatedDateTime": .string(policy.rulesetsUpdated),
-            "malwareScan": ["mitigation": "log", "schedule": ["enabled": false]],
-        ]
-        if let platform = policy.platform { object["platform"] = .string(platform) }
-        for (key, value) in policy.extra { object[key] = value }
-        return .object(object)
-    }
-
-    // MARK: Rulesets
-
-    private static let rulesetFields: Set<String> = ["name", "description", "labels", "labelMatchingCondition", "rules"]
-
-    private func createRuleset(_ request: EmulatedRequest) -> EmulatedResponse {
-        guard let body = JSON.parse(request.body)?.object else { return Self.failure(400, "InvalidRequest", "the body is not a JSON object") }
-        if let unknown = body.keys.sorted().first(where: { !Self.rulesetFields.contains($0) }) {
-            return Self.failure(400, "InvalidParameter", "unknown field \(unknown)")
-        }
-        guard let name = body["name"]?.string else { return Self.failure(400, "InvalidParameter", "name is required") }
-        if let problem = Self.nameProblem(name) { return Self.failure(400, "InvalidParameter", problem) }
-        guard rulesets.values.first(where: { $0.name.lowercased() == name.lowercased() }) == nil else {
-            return Self.failure(duplicateNameStatus, "Conflict", "Ruleset name already exists")
-        }
-        guard let description = optionalString(body["description"]) else { return Self.failure(400, "InvalidParameter", "description must be a string") }
-        let rules: [JSON]
-        switch Self.rules(body["rules"]) {
-        case .success(let value): rules = value
-        case .failure(let message): return Self.failure(400, "InvalidParameter", message.text)
-        }
-        let now = tick()
-        let id = nextID("rs")
-        rulesets[id] = Ruleset(
-            id: id, name: name, description: description ?? "", labelMatchingCondition: body["labelMatchingCondition"]?.string ?? "any",
-            labels: body["labels"]?.array ?? [], rules: rules, created: now, updated: now, sequence: nextSequence())
-        return EmulatedResponse(status: 201, headers: ["location": "http://\(request.host)\(Self.prefix)rulesets/\(id)"])
-    }
-
-    private func patchRuleset(_ id: String, _ request: EmulatedRequest) -> EmulatedResponse {
-        guard var ruleset = rulesets[id] else { return notFound() }
-        guard let body = JSON.parse(request.body)?.object else { return Self.failure(400, "InvalidRequest", "the body is not a JSON object") }
-        if body["name"] != nil { return Self.failure(400, "InvalidParameter", "name cannot be changed") }
-        if let unknown = body.keys.sorted().first(where: { !Self.rulesetFields.contains($0) }) {
-            return Self.failure(400, "InvalidParameter", "unknown field \(unknown)")
-        }
-        guard let description = optionalString(body["description"]) else { return Self.failure(400, "InvalidParameter", "description must be a string") }
-        if let description { ruleset.description = description }
-        if body["rules"] != nil {
-            switch Self.rules(body["rules"]) {
-            case .success(let value): ruleset.rules = value
-            case .failure(let message): return Self.failure(400, "InvalidParameter", message.text)
-            }
-        }
-        if let labels = body["labels"]?.array { ruleset.labels = labels }
-        if let condition = body["labelMatchingCondition"]?.string { ruleset.labelMatchingCondition = condition }
-        ruleset.updated = tick()
-        rulesets[id] = ruleset
-        return EmulatedResponse(status: 204)
-    }
-
-    private func deleteRuleset(_ id: String) -> EmulatedResponse {
-        guard rulesets[id] != nil else { return notFound() }
-        let users = policies.values.filter { $0.rulesetIDs.contains(id) }.map(\.name).sorted()
-        guard users.isEmpty else {
-            return Self.failure(400, "RulesetInUse", "The ruleset is used by policies: \(users.joined(separator: ", "))")
-        }
-        rulesets[id] = nil
-        _ = tick()
-        return EmulatedResponse(status: 204)
-    }
-
-    private static func rules(_ value: JSON?) -> Result<[JSON], Message> {
-        guard let value, !value.isNull else { return .success([]) }
-        guard let entries = value.array else { return .failure(Message(text: "rules must be an array")) }
-        var result: [JSON] = []
-        for entry in entries {
-            guard var object = entry.object, let id = object["id"]?.string else { return .failure(Message(text: "rules[].id is required")) }
-            guard id.range(of: "^TM-[0-9]{8}$", options: .regularExpression) != nil else {
-                return .failure(Message(text: "\(id) is not a managed rule id"))
-            }
-            let mitigation = object["mitigation"]?.string ?? "log"
-            guard ["log", "isolate", "terminate"].contains(mitigation) else {
-                return .failure(Message(text: "\(mitigation) is not a mitigation"))
-            }
-            object["mitigation"] = .string(mitigation)
-            result.append(.object(object))
-        }
-        return .success(result)
-    }
-
-    private func rulesetJSON(_ ruleset: Ruleset) -> JSON {
-        [
-            "id": .string(ruleset.id), "name": .string(ruleset.name), "description": .string(ruleset.description),
-            "labelMatchingCondition": .string(ruleset.labelMatchingCondition), "labels": .array(ruleset.labels),
-            "rules": .array(ruleset.rules), "createdDateTime": .string(ruleset.created), "updatedDateTime": .string(ruleset.updated),
-        ]
-    }
-
-    // MARK: Clusters
-
-    private static let clusterPatchFields: Set<String> = ["description", "policyId", "runtimeSecurityEnabled", "vulnerabilityScanEnabled"]
-
-    private func patchCluster(_ id: String, _ request: EmulatedRequest) -> EmulatedResponse {
-        guard var cluster = clusters[id] else { return notFound() }
-        guard let body = JSON.parse(request.body)?.object else { return Self.failure(400, "InvalidRequest", "the body is not a JSON object") }
-        if let unknown = body.keys.sorted().first(where: { !Self.clusterPatchFields.contains($0) }) {
-            return Self.failure(400, "InvalidParameter", "unknown field \(unknown)")
-        }
-        if let policyID = body["policyId"] {
-            if let text = policyID.string, !text.isEmpty {
-                guard policies[text] != nil else { return Self.failure(400, "InvalidParameter", "policy \(text) does not exist") }
-                cluster.policyID = text
-            } else {
-                cluster.policyID = nil
-            }
-        }
-        if let description = body["description"]?.string { cluster.description = description }
-        if let value = body["runtimeSecurityEnabled"]?.bool { cluster.runtimeSecurityEnabled = value }
-        if let value = body["vulnerabilityScanEnabled"]?.bool { cluster.vulnerabilityScanEnabled = value }
-        cluster.updated = tick()
-        clusters[id] = cluster
-        return EmulatedResponse(status: 204)
-    }
-
-    private func clusterJSON(_ cluster: Cluster) -> JSON {
-        [
-            "id": .string(cluster.id), "name": .string(cluster.name), "description": .string(cluster.description),
-            "policyId": cluster.policyID.map(JSON.string) ?? .null, "orchestrator": "Amazon ECS",
-            "runtimeSecurityEnabled": .bool(cluster.runtimeSecurityEnabled),
-            "vulnerabilityScanEnabled": .bool(cluster.vulnerabilityScanEnabled),
-            "createdDateTime": .string(cluster.created), "updatedDateTime": .string(cluster.updated),
-        ]
-    }
+    func sortedPolicies() -> [Policy] { policies.values.sorted(by: newestFirst) }
+    func sortedRulesets() -> [Ruleset] { rulesets.values.sorted(by: newestFirst) }
 
     // MARK: Helpers
 
     /// Each change moves the clock a second, so every timestamp is distinct.
-    private func tick() -> String {
+    func tick() -> String {
         clock += 1
         let formatter = ISO8601DateFormatter()
         formatter.formatOptions = [.withInternetDateTime]
         return formatter.string(from: clock)
     }
 
-    private func nextSequence() -> Int {
+    func nextSequence() -> Int {
         sequence += 1
         return sequence
     }
 
-    private func nextID(_ prefix: String) -> String {
+    func nextID(_ prefix: String) -> String {
         "\(prefix)-\(UUID().uuidString.lowercased())"
     }
 
     /// Nil for absent or null, `.some(nil)` for a value of the wrong type.
-    private func optionalString(_ value: JSON?) -> String?? {
+    func optionalString(_ value: JSON?) -> String?? {
         guard let value, !value.isNull else { return .some(nil) }
         if let text = value.string { return .some(text) }
         return nil
     }
 
-    private func optionalBool(_ value: JSON?) -> Bool?? {
+    func optionalBool(_ value: JSON?) -> Bool?? {
         guard let value, !value.isNull else { return .some(nil) }
         if let flag = value.bool { return .some(flag) }
         return nil
     }
 
-    private static func nameProblem(_ name: String) -> String? {
+    static func nameProblem(_ name: String) -> String? {
         guard !name.isEmpty, name.count <= 64 else { return "name must be 1 to 64 characters" }
         guard name.unicodeScalars.allSatisfy({ $0.isASCII && (CharacterSet.alphanumerics.contains($0) || $0 == "_" || $0 == ".") }) else {
             return "name may contain only letters, digits, '_' and '.'"
@@ -618,9 +390,9 @@ actor VisionOneEmulator {
         return nil
     }
 
-    private func notFound() -> EmulatedResponse { Self.failure(404, "NotFound", "The object does not exist") }
+    func notFound() -> EmulatedResponse { Self.failure(404, "NotFound", "The object does not exist") }
 
-    private static func ok(_ json: JSON) -> EmulatedResponse { EmulatedResponse(status: 200, body: json.data) }
+    static func ok(_ json: JSON) -> EmulatedResponse { EmulatedResponse(status: 200, body: json.data) }
 
     static func failure(_ status: Int, _ code: String, _ message: String) -> EmulatedResponse {
         EmulatedResponse(status: status, body: error(code, message))

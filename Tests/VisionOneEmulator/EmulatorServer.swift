@@ -1,4 +1,3 @@
-import ContainerPolicySync
 import Foundation
 import HTTPTypes
 import Hummingbird
@@ -23,8 +22,6 @@ final class EmulatorServer: Sendable {
 
     let emulator: VisionOneEmulator
     let baseURL: URL
-    /// What the client's sleeps asked for, instead of waiting.
-    let sleeps = SleepRecorder()
     private let task: Task<Void, any Error>
 
     private init(emulator: VisionOneEmulator, baseURL: URL, task: Task<Void, any Error>) {
@@ -59,22 +56,9 @@ final class EmulatorServer: Sendable {
     }
 
     func stop() async {
+        await emulator.release()
         task.cancel()
         _ = try? await task.value
-    }
-
-    /// A client of this emulator with the right token; its retries record their waits and
-    /// return at once.
-    func client(
-        token: String = EmulatorServer.token, configure: (inout VisionOneClient.Configuration) -> Void = { _ in }
-    ) throws -> VisionOneClient {
-        var configuration = VisionOneClient.Configuration()
-        let sleeps = sleeps
-        configuration.retry.sleep = { duration in await sleeps.record(duration) }
-        configuration.retry.jitter = { 0.5 }
-        configuration.requestTimeout = .seconds(10)
-        configure(&configuration)
-        return try VisionOneClient(baseURL: baseURL, token: try BearerToken(token), configuration: configuration)
     }
 
     private static func serve(_ request: Request, context: EmulatorContext, emulator: VisionOneEmulator) async throws -> Response {
@@ -102,6 +86,12 @@ final class EmulatorServer: Sendable {
             _ = await emulator.handle(emulated)
             try? await context.channel.close()
             throw CancellationError()
+        case .holdAfterHandling?:
+            _ = await emulator.handle(emulated)
+            await emulator.hold()
+            while await !emulator.isReleased { try? await Task.sleep(for: .milliseconds(20)) }
+            try? await context.channel.close()
+            throw CancellationError()
         case let action?:
             let answer = await emulator.faultResponse(action)
             await emulator.answered(index, status: answer.status)
@@ -121,15 +111,6 @@ final class EmulatorServer: Sendable {
         return Response(
             status: HTTPResponse.Status(code: answer.status), headers: fields,
             body: ResponseBody(byteBuffer: ByteBuffer(bytes: answer.body)))
-    }
-}
-
-/// The waits a client's retry policy asked for.
-actor SleepRecorder {
-    private(set) var durations: [Duration] = []
-
-    func record(_ duration: Duration) {
-        durations.append(duration)
     }
 }
 
