@@ -46,6 +46,12 @@ enum FaultAction: Sendable, Hashable {
     case holdAfterHandling
     /// Answer `307` pointing at this URL.
     case redirect(String)
+    /// Answer this status with this body, as it is, without handling the request (a body
+    /// that is not the JSON the API documents).
+    case body(Int, String)
+    /// Handle the request, then answer after this long: a server slower than the client's
+    /// timeout.
+    case delayAnswer(Duration)
 }
 
 /// Which of the requests a fault matches it acts on, counting the matching requests from 1.
@@ -267,12 +273,14 @@ actor VisionOneEmulator {
         switch action {
         case .status(let status, let retryAfter):
             if let retryAfter { headers["retry-after"] = retryAfter }
-            let code = status == 429 ? "TooManyRequests" : "InternalServerError"
-            return EmulatedResponse(status: status, headers: headers, body: Self.error(code, status == 429 ? "Too Many API requests" : "Internal error"))
+            let (code, message) = Self.errorText(status)
+            return EmulatedResponse(status: status, headers: headers, body: Self.error(code, message))
+        case .body(let status, let text):
+            return EmulatedResponse(status: status, headers: headers, body: Data(text.utf8))
         case .redirect(let location):
             headers["location"] = location
             return EmulatedResponse(status: 307, headers: headers)
-        case .dropBeforeHandling, .dropAfterHandling, .holdAfterHandling:
+        case .dropBeforeHandling, .dropAfterHandling, .holdAfterHandling, .delayAnswer:
             return EmulatedResponse(status: 500, headers: headers)
         }
     }
@@ -396,6 +404,19 @@ actor VisionOneEmulator {
 
     static func failure(_ status: Int, _ code: String, _ message: String) -> EmulatedResponse {
         EmulatedResponse(status: status, body: error(code, message))
+    }
+
+    /// The error code and message of a scripted failure's body.
+    static func errorText(_ status: Int) -> (String, String) {
+        switch status {
+        case 400: return ("BadRequest", "The request is not valid")
+        case 401: return ("Unauthorized", "The API key is invalid or missing")
+        case 403: return ("AccessDenied", "Insufficient permissions")
+        case 404: return ("NotFound", "The object does not exist")
+        case 429: return ("TooManyRequests", "Too Many API requests")
+        case 504: return ("GatewayTimeout", "The request timed out")
+        default: return ("InternalServerError", "Internal error")
+        }
     }
 
     static func error(_ code: String, _ message: String) -> Data {

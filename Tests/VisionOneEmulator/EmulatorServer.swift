@@ -92,6 +92,12 @@ final class EmulatorServer: Sendable {
             while await !emulator.isReleased { try? await Task.sleep(for: .milliseconds(20)) }
             try? await context.channel.close()
             throw CancellationError()
+        case .delayAnswer(let delay)?:
+            let answer = await emulator.handle(emulated)
+            // Cut short when the server stops.
+            try? await Task.sleep(for: delay)
+            await emulator.answered(index, status: answer.status)
+            return response(answer)
         case let action?:
             let answer = await emulator.faultResponse(action)
             await emulator.answered(index, status: answer.status)
