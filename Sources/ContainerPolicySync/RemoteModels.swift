@@ -358,3 +358,13 @@ extension ObjectContent {
         return content
     }
 }
+
+extension RemotePolicy {
+    /// The timestamp a sync remembers: `updatedDateTime`, else `createdDateTime`.
+    public var lastModified: String? { updatedDateTime ?? createdDateTime }
+}
+
+extension RemoteRuleset {
+    /// The timestamp a sync remembers: `updatedDateTime`, else `createdDateTime`.
+    public var lastModified: String? { updatedDateTime ?? createdDateTime }
+}
