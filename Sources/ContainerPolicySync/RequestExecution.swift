@@ -56,7 +56,8 @@ extension VisionOneClient {
                 let safe = request.isIdempotent || !transportFailure.mayHaveBeenSent
                 if safe, connectionRetries < retry.maximumConnectionRetries {
                     connectionRetries += 1
-                    try await pause(retry.backoff(retry: connectionRetries), request, attempts: attempts)
+                    let cause = failure(transportFailure.kind, request, nil, attempts: attempts)
+                    try await pause(retry.backoff(retry: connectionRetries), after: cause, request)
                     continue
                 }
                 throw failure(transportFailure.kind, request, nil, attempts: attempts, mayHaveBeenApplied: !safe)
@@ -79,14 +80,17 @@ extension VisionOneClient {
                     }
                     wait = asked
                 }
-                try await pause(wait, request, attempts: attempts)
+                try await pause(wait, after: failure(kind, request, answer, attempts: attempts), request)
             default:
                 throw failure(statusKind(answer), request, answer, attempts: attempts)
             }
         }
     }
 
-    func pause(_ duration: Duration, _ request: Request, attempts: Int) async throws(VisionOneError) {
+    /// Waits before the next attempt, having told ``RetryPolicy/willRetry`` why.
+    func pause(_ duration: Duration, after cause: VisionOneError, _ request: Request) async throws(VisionOneError) {
+        let attempts = cause.attempts
+        configuration.retry.willRetry(cause, duration)
         do {
             try await configuration.retry.sleep(duration)
         } catch {
@@ -118,7 +122,9 @@ extension VisionOneClient {
         }
         return VisionOneError(
             kind, method: request.method, path: request.url.path, objectKind: request.kind, objectName: request.name,
-            status: answer?.status, traceID: answer?.traceID, serverMessage: answer.flatMap(serverMessage),
+            status: answer?.status, traceID: answer?.traceID,
+            // A 2xx body that does not decode is no message from the server.
+            serverMessage: answer.flatMap { (200..<300).contains($0.status) ? nil : serverMessage($0) },
             attempts: attempts, requestMayHaveBeenApplied: mayHaveBeenApplied)
     }
 

@@ -32,6 +32,9 @@ public struct RetryPolicy: Sendable {
     public var jitter: @Sendable () -> Double
     /// The current time, to read a `Retry-After` given as a date.
     public var now: @Sendable () -> Date
+    /// Told before each wait: the failure that will be retried (its `attempts` so far), and
+    /// how long the client waits. A program can say why it seems to hang; nothing by default.
+    public var willRetry: @Sendable (VisionOneError, Duration) -> Void
 
     public init(
         maximumAttempts: Int = 6,
@@ -41,7 +44,8 @@ public struct RetryPolicy: Sendable {
         maximumRetryAfter: Duration = .seconds(120),
         sleep: @escaping @Sendable (Duration) async throws -> Void = { try await Task.sleep(for: $0) },
         jitter: @escaping @Sendable () -> Double = { Double.random(in: 0..<1) },
-        now: @escaping @Sendable () -> Date = { Date() }
+        now: @escaping @Sendable () -> Date = { Date() },
+        willRetry: @escaping @Sendable (VisionOneError, Duration) -> Void = { _, _ in }
     ) {
         self.maximumAttempts = maximumAttempts
         self.maximumConnectionRetries = maximumConnectionRetries
@@ -51,6 +55,7 @@ public struct RetryPolicy: Sendable {
         self.sleep = sleep
         self.jitter = jitter
         self.now = now
+        self.willRetry = willRetry
     }
 
     /// The wait before retry number `retry` (1 for the first retry).

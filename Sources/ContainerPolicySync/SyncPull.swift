@@ -70,3 +70,55 @@ public struct SyncPull: Sendable, Hashable {
         self.records = records
     }
 }
+
+extension SyncPull {
+    /// The problems an import found in ``document``, each named by the remote object it is
+    /// about rather than by its place in a document the user never saw.
+    public func problems(_ found: [DocumentProblem]) -> [PullProblem] {
+        let ids = Dictionary(records.map { (recordKey($0.kind, $0.name), $0.remoteID) }, uniquingKeysWith: { first, _ in first })
+        return found.map { problem in
+            for (kind, prefix, names) in [(ObjectKind.ruleset, "rulesets[", document.rulesets.map(\.name)), (.policy, "policies[", document.policies.map(\.name))] {
+                guard problem.path.hasPrefix(prefix), let close = problem.path.firstIndex(of: "]"),
+                      let index = Int(problem.path[problem.path.index(problem.path.startIndex, offsetBy: prefix.count)..<close]),
+                      names.indices.contains(index)
+                else { continue }
+                let field = problem.path[problem.path.index(after: close)...].drop { $0 == "." }
+                return PullProblem(
+                    kind: kind, name: names[index], remoteID: ids[recordKey(kind, names[index])], field: String(field), message: problem.message)
+            }
+            return PullProblem(kind: nil, name: nil, remoteID: nil, field: problem.path, message: problem.message)
+        }
+    }
+}
+
+/// One reason a pull was refused: a problem an import finds in what Vision One holds, named
+/// by the remote object.
+///
+/// ```text
+/// ruleset "baseline" (id rs-7), rules[0].id: "TM-1" is not a managed rule ID: write TM- followed by 8 digits, like TM-00000001
+/// ```
+public struct PullProblem: Sendable, Hashable, CustomStringConvertible {
+    /// The object's kind and name; nil for a problem of the whole state.
+    public let kind: ObjectKind?
+    public let name: String?
+    public let remoteID: String?
+    /// Where in the object, in the API's field names (`rules[0].id`); empty for the object.
+    public let field: String
+    /// What is wrong and what to do, as an import says it.
+    public let message: String
+
+    public init(kind: ObjectKind?, name: String?, remoteID: String?, field: String, message: String) {
+        self.kind = kind
+        self.name = name
+        self.remoteID = remoteID
+        self.field = field
+        self.message = message
+    }
+
+    public var description: String {
+        var object = ""
+        if let kind, let name { object = "\(kind) \(quotedName(name))" + (remoteID.map { " (id \(escaped($0)))" } ?? "") }
+        let place = [object, field].filter { !$0.isEmpty }.joined(separator: ", ")
+        return (place.isEmpty ? "" : place + ": ") + message
+    }
+}

@@ -47,8 +47,10 @@ public struct SyncPushProgress: Sendable, Hashable, CustomStringConvertible {
 public enum SyncError: Error, Sendable, Hashable, CustomStringConvertible {
     /// Reading Vision One failed.
     case remote(VisionOneError)
-    /// The store refused: a pull's document, or the store could not be read or written.
+    /// The store could not be read or written.
     case store(PolicyStoreError)
+    /// A pull was refused, as an import of what Vision One holds would be; nothing was written.
+    case pullRefused(problems: [PullProblem])
     /// The plan has conflicts and was not made with `force`; nothing was sent.
     case refused(conflicts: [SyncPlan.Conflict])
     /// The plan is for another endpoint than the client's; nothing was sent.
@@ -66,7 +68,7 @@ public enum SyncError: Error, Sendable, Hashable, CustomStringConvertible {
     /// How many steps were done.
     public var completedSteps: Int {
         switch self {
-        case .remote, .store, .refused, .otherEndpoint: return 0
+        case .remote, .store, .pullRefused, .refused, .otherEndpoint: return 0
         case .stepFailed(_, let done, _), .changedSincePlan(_, let done, _, _), .missingRulesetID(_, let done, _),
              .recordNotSaved(_, let done, _):
             return done
@@ -79,6 +81,10 @@ public enum SyncError: Error, Sendable, Hashable, CustomStringConvertible {
             return String(describing: error)
         case .store(let error):
             return String(describing: error)
+        case .pullRefused(let problems):
+            let count = problems.count == 1 ? "1 problem" : "\(problems.count) problems"
+            return "the pull is refused as an import would be, and nothing was written: what Vision One holds has \(count):\n"
+                + problems.map { "  \($0)" }.joined(separator: "\n")
         case .refused(let conflicts):
             let count = conflicts.count == 1 ? "a conflict" : "\(conflicts.count) conflicts"
             return "the push is refused because of \(count), and nothing was sent: "

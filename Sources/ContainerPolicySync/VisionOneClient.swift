@@ -86,6 +86,13 @@ public struct VisionOneClient: Sendable {
     /// A client of the server at `baseURL`. Plain `http` is refused but to the loopback
     /// address: the token must not cross a network in clear text.
     public init(baseURL: URL, token: BearerToken, configuration: Configuration = Configuration()) throws(VisionOneError) {
+        // Checked first, and the URL not shown: a password in it may be the token itself.
+        guard baseURL.user == nil, baseURL.password == nil else {
+            throw VisionOneError(.invalidRequest(reason: "the endpoint has a user name or password in it (not shown here); give the token in the token file, and the endpoint as https://api.<region>.xdr.trendmicro.com"))
+        }
+        guard baseURL.query == nil, baseURL.fragment == nil else {
+            throw VisionOneError(.invalidRequest(reason: "the endpoint \(baseURL.absoluteString) has a query or fragment; give the base URL only, e.g. https://api.xdr.trendmicro.com"))
+        }
         guard let scheme = baseURL.scheme?.lowercased(), let host = baseURL.host, !host.isEmpty else {
             throw VisionOneError(.invalidRequest(reason: "the endpoint \(baseURL.absoluteString) is not an absolute URL; write https://api.<region>.xdr.trendmicro.com"))
         }
@@ -129,6 +136,14 @@ public struct VisionOneClient: Sendable {
     /// Every Amazon ECS cluster, across all pages.
     public func listAmazonECSClusters(filter: String? = nil) async throws(VisionOneError) -> [RemoteECSCluster] {
         try await list(Self.clustersPath, kind: .amazonECSCluster, filter: filter)
+    }
+
+    /// Every policy and ruleset (and, when `clusters`, every Amazon ECS cluster): what a plan
+    /// or a pull compares with the store.
+    public func state(clusters: Bool = false) async throws(VisionOneError) -> RemoteState {
+        RemoteState(
+            policies: try await listPolicies(), rulesets: try await listRulesets(),
+            clusters: clusters ? try await listAmazonECSClusters() : [])
     }
 
     // MARK: One object
@@ -291,7 +306,7 @@ public struct VisionOneClient: Sendable {
                 if let id = try await findByName() { return Creation(id: id, foundByName: true) }
                 unknownOutcomes += 1
                 guard error.kind != .nameTaken, unknownOutcomes < configuration.retry.maximumAttempts else { throw error }
-                try await pause(configuration.retry.backoff(retry: unknownOutcomes), request, attempts: unknownOutcomes)
+                try await pause(configuration.retry.backoff(retry: unknownOutcomes), after: error, request)
             }
         }
     }

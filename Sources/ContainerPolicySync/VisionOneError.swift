@@ -112,6 +112,8 @@ public struct VisionOneError: Error, Sendable, Hashable, CustomStringConvertible
             return "the token was refused: check the token file, that the token has not expired, and that the endpoint is your region's"
         case .forbidden:
             return "the token's role may not do this: give its API key a role with Container Security permissions"
+        case .notFound where ["policies", "rulesets", "managedRules", "amazonEcsClusters"].contains(path.split(separator: "/").last ?? ""):
+            return "the endpoint has no Container Security API there: check the endpoint URL (the base URL only, e.g. https://api.xdr.trendmicro.com)"
         case .notFound:
             return "no such object: it may have been deleted in the console; plan again"
         case .nameTaken:
@@ -122,13 +124,14 @@ public struct VisionOneError: Error, Sendable, Hashable, CustomStringConvertible
             return status == nil
                 ? "the request body is \(bytes) bytes, over the \(limit)-byte limit, so it was not sent: split the object (fewer rules per ruleset)"
                 : "the server refused a \(bytes)-byte body as too large: split the object (fewer rules per ruleset)"
-        case .rateLimited(let retryAfter):
-            let wait = retryAfter.map { " (it asks to wait \($0.components.seconds) s)" } ?? ""
-            return "the server kept refusing requests as too many\(wait): wait a minute and try again; push resumes where it stopped"
+        case .rateLimited(let retryAfter?):
+            return "the server asks to wait \(retryAfter.components.seconds) s (Retry-After), longer than the client waits for: try again after that; a push resumes where it stopped"
+        case .rateLimited(nil):
+            return "the server kept refusing requests as too many (the API allows a number of requests a minute per customer): wait a minute and try again; a push resumes where it stopped"
         case .serverError:
             return requestMayHaveBeenApplied
                 ? "the server failed, and may have created the object anyway: plan again before retrying"
-                : "the server kept failing: try again later; push resumes where it stopped"
+                : "the server kept failing: try again later; a push resumes where it stopped"
         case .unexpectedStatus:
             return "the server answered with a status the API does not document here; check the endpoint URL"
         case .connectionFailed(let reason):
@@ -136,7 +139,7 @@ public struct VisionOneError: Error, Sendable, Hashable, CustomStringConvertible
                 ? "the connection failed (\(reason)) after the request was sent, so it may have been applied: plan again before retrying"
                 : "the connection failed (\(reason)): check the endpoint URL and the network, then try again"
         case .timedOut:
-            return "no answer in time: try again; push resumes where it stopped"
+            return "no answer within the request timeout: try again; a push resumes where it stopped"
         case .invalidResponse(let reason):
             return "the answer is not what the API documents (\(reason)): check the endpoint URL; if it is right, report this with the trace id"
         case .invalidRequest(let reason):

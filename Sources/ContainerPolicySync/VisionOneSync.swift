@@ -24,17 +24,6 @@ public struct VisionOneSync: Sendable {
     /// The tenant's base URL, which the store's records are kept under.
     public var endpoint: String { client.baseURL.absoluteString }
 
-    /// Reads every policy and ruleset (and, when `clusters`, every Amazon ECS cluster).
-    public func remoteState(clusters: Bool = false) async throws(SyncError) -> RemoteState {
-        do {
-            return RemoteState(
-                policies: try await client.listPolicies(), rulesets: try await client.listRulesets(),
-                clusters: clusters ? try await client.listAmazonECSClusters() : [])
-        } catch {
-            throw .remote(error)
-        }
-    }
-
     /// What a push would do: the store and its records read in one transaction, Vision One's
     /// state (its clusters too, with `prune`), compared by ``SyncPlanner``.
     public func plan(prune: Bool = false, force: Bool = false) async throws(SyncError) -> SyncPlan {
@@ -92,8 +81,23 @@ public struct VisionOneSync: Sendable {
     /// object pulled recorded as synced, in one transaction. With `dryRun`, only plans.
     @discardableResult
     public func pull(prune: Bool = false, dryRun: Bool = false) async throws(SyncError) -> SyncPullResult {
+        try await pull(try await remoteState(), prune: prune, dryRun: dryRun)
+    }
+
+    /// The same, from a state read already (by another ``VisionOneSync`` of the same client,
+    /// say, before the store to pull into exists).
+    @discardableResult
+    public func pull(_ remote: RemoteState, prune: Bool = false, dryRun: Bool = false) async throws(SyncError) -> SyncPullResult {
+        let pull = SyncPull(remote: remote, endpoint: endpoint)
+        do {
+            return try await importing(pull, prune: prune, dryRun: dryRun)
+        } catch .store(.invalidDocument(let problems)) {
+            throw .pullRefused(problems: pull.problems(problems))
+        }
+    }
+
+    private func importing(_ pull: SyncPull, prune: Bool, dryRun: Bool) async throws(SyncError) -> SyncPullResult {
         let endpoint = endpoint
-        let pull = SyncPull(remote: try await remoteState(), endpoint: endpoint)
         if dryRun {
             let plan = try await storeCall { try await store.perform(.importDocument(pull.document, prune: prune, dryRun: true)) }
             return SyncPullResult(endpoint: endpoint, plan: plan, findings: pull.findings)
@@ -112,6 +116,14 @@ public struct VisionOneSync: Sendable {
             }
         }
         return SyncPullResult(endpoint: endpoint, plan: plan, findings: pull.findings)
+    }
+
+    private func remoteState(clusters: Bool = false) async throws(SyncError) -> RemoteState {
+        do {
+            return try await client.state(clusters: clusters)
+        } catch {
+            throw .remote(error)
+        }
     }
 
     private func storeCall<Value>(_ body: () async throws -> Value) async throws(SyncError) -> Value {

@@ -60,8 +60,9 @@ struct PullTests {
             await #expect {
                 try await sync.pull()
             } throws: { error in
-                guard case .store(.invalidDocument(let problems))? = error as? SyncError else { return false }
-                return problems.map(\.path) == ["policies[0].name"] && problems[0].message.contains("names cannot change")
+                guard case .pullRefused(let problems)? = error as? SyncError else { return false }
+                return problems.map { "\($0.kind.map(String.init(describing:)) ?? "") \($0.name ?? "") \($0.field)" } == ["policy web name"]
+                    && problems[0].remoteID?.hasPrefix("pol-") == true && problems[0].message.contains("names cannot change")
             }
             #expect(try await store.perform(.ruleset(named: "baseline")) == nil)
             #expect(try await store.perform(.syncRecords(endpoint: sync.endpoint)).isEmpty)
