@@ -45,7 +45,9 @@ final class EmulatorServer: Sendable {
                 continuation.finish()
             },
             logger: logger)
-        let task = Task { try await app.runService(gracefulShutdownSignals: []) }
+        let task = Task {
+            try await withTaskExecutorPreference(EmulatorExecutor.shared) { try await app.runService(gracefulShutdownSignals: []) }
+        }
         var port = 0
         for await value in ports { port = value }
         guard port > 0, let url = URL(string: "http://127.0.0.1:\(port)") else {
@@ -117,6 +119,21 @@ final class EmulatorServer: Sendable {
         return Response(
             status: HTTPResponse.Status(code: answer.status), headers: fields,
             body: ResponseBody(byteBuffer: ByteBuffer(bytes: answer.body)))
+    }
+}
+
+/// The emulator's own thread for the server's tasks (child tasks inherit the preference, and
+/// the emulator actor runs there too). Tests that wait synchronously for a `policyctl` run
+/// hold threads of the shared concurrency pool, which has as many as the machine has cores: an
+/// emulator served there would answer late, past a client's timeout.
+final class EmulatorExecutor: TaskExecutor {
+    static let shared = EmulatorExecutor()
+    private let queue = DispatchQueue(label: "vision-one-emulator")
+
+    func enqueue(_ job: consuming ExecutorJob) {
+        let job = UnownedJob(job)
+        let executor = asUnownedTaskExecutor()
+        queue.async { job.runSynchronously(on: executor) }
     }
 }
 
