@@ -39,7 +39,8 @@ import Testing
     static func values(of option: String) -> (String, String) {
         switch option {
         case "--xdr": ("on", "off")
-        case "--revision", "--expect-revision": ("1", "2")
+        case "--revision", "--expect-revision", "--timeout": ("1", "2")
+        case "--region": ("us", "eu")
         default: ("a.sqlite", "b.sqlite")
         }
     }
