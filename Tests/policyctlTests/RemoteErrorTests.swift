@@ -56,7 +56,11 @@ import Testing
                 ["remote", "plan"], environment: [RemoteWorkspace.tokenVariable: remote.tokenPath, RemoteWorkspace.endpointVariable: endpoint])
             #expect(readable.status == 0)
             #expect(readable.stderr == "warning: the token file $VISION_ONE_TOKEN_FILE names can be read by other users (mode 644): chmod 600 it\n")
-            #expect(await server.emulator.log.count == 2)
+
+            // Or from standard input, piped from a secret store.
+            let piped = try workspace.run(["remote", "plan", "--endpoint", endpoint, "--token-file", "-"], input: Data(EmulatorServer.token.utf8))
+            #expect(piped.status == 0 && piped.stderr.isEmpty && !piped.stdout.contains(EmulatorServer.token))
+            #expect(await server.emulator.log.count == 4)
         }
     }
 
