@@ -5,13 +5,13 @@ import Testing
 
 /// The ```swift blocks of Docs/vision-one.md, compiled here word for word (the docs test of
 /// ContainerPolicyStoreTests, which checks every other Docs block, reads this file for
-/// these). The first talks to Vision One itself, so it is compiled and not run; the second
-/// runs against the emulator.
+/// these). The first talks to Vision One itself, so it is compiled and not run; the others
+/// run against the emulator.
 @Suite("Docs/vision-one.md")
 struct DocsExampleTests {
     static func connect(store: PolicyStore) async throws {
         let client = try VisionOneClient(
-            baseURL: URL(string: "https://api.xdr.trendmicro.com")!,  // your region's endpoint
+            baseURL: VisionOneRegion.eu.baseURL,  // or URL(string: "https://api.eu.xdr.trendmicro.com")!
             token: try BearerToken(contentsOfFile: "/run/secrets/vision-one-token"))
         let sync = VisionOneSync(store: store, client: client)
         _ = sync
@@ -66,7 +66,7 @@ struct DocsExampleTests {
         let document = try String(contentsOf: root.appendingPathComponent("Docs/vision-one.md"), encoding: .utf8)
         let source = Self.normalized(try String(contentsOf: URL(fileURLWithPath: #filePath), encoding: .utf8))
         let blocks = document.components(separatedBy: "```swift\n").dropFirst().compactMap { $0.components(separatedBy: "```").first }
-        #expect(blocks.count >= 2)
+        #expect(blocks.count >= 3)
         for block in blocks {
             #expect(source.contains(Self.normalized(block)), "not compiled here:\n\(block)")
         }
