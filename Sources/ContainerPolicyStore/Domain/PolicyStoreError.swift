@@ -31,8 +31,9 @@ public enum PolicyStoreError: Error, Sendable, Hashable, CustomStringConvertible
     /// Who the changes are to be recorded as (`StoreOptions.actor`, `write(actor:)`) cannot
     /// be shown safely in the history.
     case invalidActor(String, ActorProblem)
-    /// No recorded change left the object at this revision.
-    case unknownRevision(ObjectKind, name: String, revision: Int)
+    /// The revision is not in the history of the life `life` of the name (the sequence of the
+    /// `create` that began it); `livesWithRevision` are the lives that have it.
+    case unknownRevision(ObjectKind, name: String, revision: Int, life: Int, livesWithRevision: [Int])
     /// Restoring the policy to a revision needs a ruleset that no longer exists.
     case restoreNeedsRuleset(policy: String, revision: Int, ruleset: String)
     /// The request uses a part of the product that Amazon ECS policies do not have.
@@ -115,8 +116,13 @@ public enum PolicyStoreError: Error, Sendable, Hashable, CustomStringConvertible
             case .disallowedCharacter(let position):
                 return "the actor \(quoted(actor)) has a control, line-breaking or formatting character at position \(position): give a name without one"
             }
-        case .unknownRevision(let kind, let name, let revision):
-            return "the \(kind) \(quoted(name)) has no recorded revision \(revision): see its history for the revisions there are"
+        case .unknownRevision(let kind, let name, let revision, let life, let lives):
+            let which = life == 0 ? "its current life" : "its life since change \(life)"
+            guard !lives.isEmpty else {
+                return "the \(kind) \(quoted(name)) has no recorded revision \(revision) in \(which) or any other: see its history for the revisions there are"
+            }
+            let others = lives.map { "since change \($0)" }.joined(separator: ", ")
+            return "the \(kind) \(quoted(name)) has no recorded revision \(revision) in \(which); its \(lives.count == 1 ? "life" : "lives") \(others) \(lives.count == 1 ? "has" : "have") one: name that life to restore it"
         case .restoreNeedsRuleset(let policy, let revision, let ruleset):
             return "revision \(revision) of policy \(quoted(policy)) uses the ruleset \(quoted(ruleset)), which no longer exists: create it again first"
         case .unsupportedOnAmazonECS(let feature, let detail):

@@ -1,15 +1,18 @@
 import ContainerPolicyStore
 
-/// `policy history` and `ruleset history`: prints the recorded changes to one object, oldest
-/// first. A name with neither changes nor an object is refused as not found; an object with
-/// no changes (made before the database kept a history) has an empty history.
-func printHistory(
-    of kind: ObjectKind, named name: String, json: Bool,
-    changes readChanges: () throws -> [Change], exists: () throws -> Bool
-) throws {
+/// `policy history`, `ruleset history` and `cluster history`: prints the recorded changes to
+/// one object, oldest first, read page by page. The library refuses a name with neither
+/// changes nor an object as not found; an object with no changes (made before the database
+/// kept a history) has an empty history.
+func printHistory(of kind: ObjectKind, named name: String, json: Bool, page: (_ after: Int) throws -> [Change]) throws {
     let changes = try exitOnRefusal {
-        let changes = try readChanges()
-        if changes.isEmpty, try !exists() { throw PolicyStoreError.notFound(kind, name: name) }
+        var changes: [Change] = []
+        var next = try page(0)
+        changes += next
+        while next.count == listPageSize, let last = next.last {
+            next = try page(last.sequence)
+            changes += next
+        }
         return changes
     }
     if json {

@@ -26,12 +26,17 @@ enum Report {
         "Deleted \(kind) \(terminalSafe(name))."
     }
 
-    static func restored(policy: Policy, from revision: Int) -> String {
-        "Restored policy \(terminalSafe(policy.name)) to revision \(revision): now at revision \(policy.revision)."
+    /// `life` is the change that began an earlier life the revision was taken from.
+    static func restored(policy: Policy, from revision: Int, life: Int?) -> String {
+        "Restored policy \(terminalSafe(policy.name)) to revision \(revision)\(ofLife(life)): now at revision \(policy.revision)."
     }
 
-    static func alreadyRestored(policy: Policy, to revision: Int) -> String {
-        "No change: policy \(terminalSafe(policy.name)) is already as it was at revision \(revision); it stays at revision \(policy.revision)."
+    static func alreadyRestored(policy: Policy, to revision: Int, life: Int?) -> String {
+        "No change: policy \(terminalSafe(policy.name)) is already as it was at revision \(revision)\(ofLife(life)); it stays at revision \(policy.revision)."
+    }
+
+    private static func ofLife(_ life: Int?) -> String {
+        life.map { " of its life since change \($0)" } ?? ""
     }
 
     static func assigned(_ cluster: Cluster) -> String {
@@ -194,8 +199,10 @@ func printHistoryTable(_ changes: [Change]) throws {
 private func changeSummary(_ change: Change) -> String {
     // A row another program damaged is shown as damaged, not read as something it is not.
     guard change.damage.isEmpty else { return "damaged: " + change.damage.map(\.description).joined(separator: "; ") }
-    guard let changes = change.changes, !changes.isEmpty else { return "-" }
-    return changes.description
+    if change.kind == .cluster { return "policy \(change.policy ?? "-"), cluster \(change.name)" }
+    let restored = change.restoredRevision.map { "revision \($0)" }
+    guard let changes = change.changes, !changes.isEmpty else { return restored ?? "-" }
+    return [restored, changes.description].compactMap { $0 }.joined(separator: ": ")
 }
 
 /// Names joined with commas, or `-` for none.
