@@ -214,6 +214,31 @@ import Testing
         #expect(!dot.unicodeScalars.contains { $0.properties.generalCategory == .control && $0 != "\n" })
     }
 
+    /// Valid names and ARNs that read as syntax in Mermaid or DOT (policyctl's tests draw the
+    /// same with Graphviz): keywords, `o` and `x` (edge ends), `o--x`, dots and digits, a
+    /// policy and a ruleset of one name, the longest names.
+    @Test func awkwardNamesAndARNsAreExactLabelsOfAValidChart() throws {
+        let names = ["end", "graph", "subgraph", "style", "classDef", "click", "default", "o", "x", "1", "_", ".", "a..b",
+                     String(repeating: "N", count: NameRules.maximumLength)]
+        let arns = [
+            "arn:aws-us-gov:ecs:us-gov-west-1:000000000000:cluster/-", "arn:aws:ecs:ap-southeast-2:123456789012:cluster/o--x",
+            "arn:aws:ecs:us-east-1:123456789012:cluster/" + String(repeating: "A-_", count: 85),
+        ]
+        let store = try PolicyStore.inMemory()
+        try store.write { tx in
+            for name in names { try tx.createRuleset(named: name, rules: [RuleReference(id: "TM-00000001")]) }
+            for name in names { try tx.createPolicy(named: name, rulesets: [name]) }
+            for (arn, name) in zip(arns, names) { try tx.assignPolicy(named: name, toCluster: arn) }
+        }
+        let chart = try MermaidChart(try store.perform(.deploymentGraph()).rendered(as: .mermaid, showingRules: true))
+        #expect(chart.labels("cluster") == arns.sorted().map { [$0] })
+        #expect(Set(chart.labels("policy").map(\.[0])) == Set(names))
+        #expect(Set(chart.labels("ruleset").map(\.[0])) == Set(names))
+        #expect(chart.labelledEdges.filter { $0.hasPrefix("arn:") }.sorted() == zip(arns, names).map { "\($0) --> \($1)" }.sorted())
+        #expect(chart.edges.count == arns.count + 2 * names.count)
+        #expect(chart.edges.allSatisfy { chart.nodes[$0.from]?.className != chart.nodes[$0.to]?.className })
+    }
+
     @Test func aClustersPolicyMissingFromTheListsIsDrawnAllTheSame() throws {
         let graph = DeploymentGraph(clusters: [Cluster(arn: Self.web, policy: "ghost", assignedAt: nil)], policies: [], rulesets: [])
         let chart = try MermaidChart(graph.rendered(as: .mermaid))
