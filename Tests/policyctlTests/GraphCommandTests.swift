@@ -55,6 +55,26 @@ import Testing
         #expect(dot.contains(#"r1 -> t1 [label="terminate"];"#) && dot.contains(#"r2 -> t1 [label="log"];"#))
     }
 
+    /// Docs/cli.md shows what `policyctl graph` prints after the demo and three assignments.
+    @Test func theMermaidOfDocsCliIsWhatPolicyctlPrints() throws {
+        let workspace = try Workspace()
+        try workspace.succeed("demo")
+        let database = ["--db", "policyctl-demo.sqlite"]
+        for (arn, policy) in [
+            ("arn:aws:ecs:us-east-1:123456789012:cluster/web", "web.prod"),
+            ("arn:aws:ecs:eu-west-1:123456789012:cluster/web", "web.prod"),
+            ("arn:aws:ecs:us-east-1:123456789012:cluster/staging", "web.prodPolicy"),
+        ] {
+            try workspace.succeed(database + ["cluster", "assign", arn, "--policy", policy])
+        }
+        let cli = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent().appending(path: "Docs/cli.md")
+        let documented = try #require(
+            try String(contentsOf: cli, encoding: .utf8).components(separatedBy: "```mermaid\n").dropFirst().first?
+                .components(separatedBy: "```").first)
+        #expect(try workspace.succeed(database + ["graph"]) == documented)
+    }
+
     @Test func aPolicyThatDoesNotExistIsRefused() throws {
         let workspace = try Self.sampleWorkspace()
         let result = try workspace.run("graph", "--policy", "web.staging")
