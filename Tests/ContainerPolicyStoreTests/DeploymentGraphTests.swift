@@ -117,9 +117,9 @@ import Testing
         #expect(text == """
             flowchart LR
                 %% ContainerPolicyStore: clusters --> policies --> rulesets --> rules
-                c1(["arn:aws:ecs:eu-west-1:123456789012:cluster/api"]):::cluster
-                c2(["arn:aws:ecs:us-east-1:123456789012:cluster/idle<br>no policy"]):::unassigned
-                c3(["arn:aws:ecs:us-east-1:123456789012:cluster/web"]):::cluster
+                c1(["arn:aws:ecs:eu-west-1:123456789012:cluster/api"]):::ecsCluster
+                c2(["arn:aws:ecs:us-east-1:123456789012:cluster/idle<br>no policy"]):::noPolicy
+                c3(["arn:aws:ecs:us-east-1:123456789012:cluster/web"]):::ecsCluster
                 p1["api"]:::policy
                 p2["spare"]:::policy
                 p3["web.prod"]:::policy
@@ -131,15 +131,15 @@ import Testing
                 p1 --> r1
                 p3 --> r1
                 p3 --> r2
-                classDef cluster fill:#e3f2fd,stroke:#1e88e5
-                classDef unassigned fill:#fafafa,stroke:#9e9e9e,stroke-dasharray:4 3
+                classDef ecsCluster fill:#e3f2fd,stroke:#1e88e5
+                classDef noPolicy fill:#fafafa,stroke:#9e9e9e,stroke-dasharray:4 3
                 classDef policy fill:#e8f5e9,stroke:#43a047
                 classDef ruleset fill:#fff8e1,stroke:#f9a825
                 classDef rule fill:#f3e5f5,stroke:#8e24aa
 
             """)
         let chart = try MermaidChart(text)
-        #expect(chart.labels("unassigned") == [[Self.idle, "no policy"]])
+        #expect(chart.labels("noPolicy") == [[Self.idle, "no policy"]])
         #expect(chart.labelledEdges.count == 5)
     }
 
@@ -197,7 +197,7 @@ import Testing
 
     @Test func mermaidLabelsShowAnyTextExactly() throws {
         let chart = try MermaidChart(Self.hostileGraph().rendered(as: .mermaid))
-        #expect(chart.labels("cluster") == Self.hostile.map { ["arn/" + $0] })
+        #expect(chart.labels("ecsCluster") == Self.hostile.map { ["arn/" + $0] })
         #expect(chart.labels("policy") == Self.hostile.map { [$0] })
         #expect(chart.labels("ruleset") == Self.hostile.map { [$0] })
         #expect(chart.labelledEdges == Self.hostile.map { "arn/\($0) --> \($0)" } + Self.hostile.map { "\($0) --> \($0)" })
@@ -231,7 +231,7 @@ import Testing
             for (arn, name) in zip(arns, names) { try tx.assignPolicy(named: name, toCluster: arn) }
         }
         let chart = try MermaidChart(try store.perform(.deploymentGraph()).rendered(as: .mermaid, showingRules: true))
-        #expect(chart.labels("cluster") == arns.sorted().map { [$0] })
+        #expect(chart.labels("ecsCluster") == arns.sorted().map { [$0] })
         #expect(Set(chart.labels("policy").map(\.[0])) == Set(names))
         #expect(Set(chart.labels("ruleset").map(\.[0])) == Set(names))
         #expect(chart.labelledEdges.filter { $0.hasPrefix("arn:") }.sorted() == zip(arns, names).map { "\($0) --> \($1)" }.sorted())
@@ -256,6 +256,7 @@ import Testing
         "flowchart LR\n    o1[\"a\"]:::policy\n    classDef policy fill:#fff\n",
         "flowchart LR\n    p1[\"a\"]:::policy\n    p1 --> p2\n    classDef policy fill:#fff\n",
         "flowchart LR\n    p1[\"a\"]:::policy\n",
+        "flowchart LR\n    c1[\"a\"]:::cluster\n    classDef cluster fill:#fff\n",
         "flowchart LR\n    p1[\"a\"]:::policy\n    p1[\"b\"]:::policy\n    classDef policy fill:#fff\n",
     ])
     func theChartReaderRefusesWhatMermaidWouldMisread(text: String) {

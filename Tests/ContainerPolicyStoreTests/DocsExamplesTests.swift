@@ -164,7 +164,7 @@ import Testing
         let dot = try store.perform(.deploymentGraph(ofPolicy: "web.prod")).rendered(as: .dot, showingRules: true)
         try dot.write(toFile: dotPath, atomically: true, encoding: .utf8)  // then: dot -Tpng graph.dot -o graph.png
 
-        #expect(mermaid.contains(#"c1(["arn:aws:ecs:us-east-1:123456789012:cluster/web"]):::cluster"#))
+        #expect(mermaid.contains(#"c1(["arn:aws:ecs:us-east-1:123456789012:cluster/web"]):::ecsCluster"#))
         #expect(try String(contentsOfFile: dotPath, encoding: .utf8).contains(#"r1 -> t1 [label="terminate"];"#))
     }
 

@@ -6,7 +6,8 @@ import Testing
 /// Every line must be the header, a `%%` comment, a node, an edge or a `classDef`; a node's
 /// brackets must pair and its label must be one quoted string holding nothing Mermaid would
 /// read as syntax (a quote, HTML, Markdown, an unknown entity); an edge must join declared
-/// nodes; every class used must be defined; no ID may be one of Mermaid's words.
+/// nodes; every class used must be defined and not one of Mermaid's own; no ID may be one of
+/// Mermaid's words.
 struct MermaidChart {
     struct Node: Equatable {
         let shape: String
@@ -28,6 +29,9 @@ struct MermaidChart {
 
     static let shapes = ["([": "])", "[[": "]]", "[": "]", "(": ")"]
     /// Words a Mermaid flowchart reads as syntax where a node ID stands.
+    /// Classes of Mermaid's own stylesheet (a subgraph is a `cluster`), which a node's class
+    /// must not share.
+    static let mermaidClasses: Set = ["cluster", "node", "default", "label", "edgeLabel", "nodeLabel"]
     static let keywords: Set = ["end", "graph", "flowchart", "subgraph", "style", "class", "classdef", "click", "linkstyle", "direction", "default"]
 
     struct Problem: Error, CustomStringConvertible {
@@ -46,13 +50,14 @@ struct MermaidChart {
             let number = index + 1
             func problem(_ reason: String) -> Problem { Problem(line: number, text: line, reason: reason) }
             if line.wholeMatch(of: #/    %%[^\n]*/#) != nil { continue }
-            if let match = line.wholeMatch(of: #/    ([a-z][0-9]+)(\(\[|\[\[|\[|\()"([^"]*)"(\]\)|\]\]|\]|\)):::([a-z]+)/#) {
+            if let match = line.wholeMatch(of: #/    ([a-z][0-9]+)(\(\[|\[\[|\[|\()"([^"]*)"(\]\)|\]\]|\]|\)):::([A-Za-z]+)/#) {
                 let id = String(match.1)
                 guard Self.shapes[String(match.2)] == String(match.4) else { throw problem("has brackets that do not pair") }
                 guard nodes[id] == nil else { throw problem("declares \(id) twice") }
                 guard !Self.keywords.contains(id.lowercased()), !id.hasPrefix("o"), !id.hasPrefix("x") else {
                     throw problem("has an ID Mermaid reads as syntax")
                 }
+                guard !Self.mermaidClasses.contains(String(match.5)) else { throw problem("uses a class Mermaid styles itself") }
                 nodes[id] = Node(shape: String(match.2), label: try Self.decoded(String(match.3), problem), className: String(match.5))
                 nodeOrder.append(id)
                 usedClasses.append((number, String(match.5)))
@@ -63,7 +68,7 @@ struct MermaidChart {
                 let label = try match.2.map { try Self.decoded(String($0), problem) }
                 guard label == nil || label?.count == 1 else { throw problem("has an edge label of several lines") }
                 edges.append(Edge(from: from, to: to, label: label?.first))
-            } else if let match = line.wholeMatch(of: #/    classDef ([a-z]+) ([a-z-]+:[#0-9a-z ]+)(,[a-z-]+:[#0-9a-z ]+)*/#) {
+            } else if let match = line.wholeMatch(of: #/    classDef ([A-Za-z]+) ([a-z-]+:[#0-9a-z ]+)(,[a-z-]+:[#0-9a-z ]+)*/#) {
                 classes.insert(String(match.1))
             } else {
                 throw problem("is not a statement of a flowchart")

@@ -41,7 +41,7 @@ import Testing
         #expect(mermaid == (try Self.libraryDrawing(workspace, .mermaid)))
         #expect(try workspace.succeed("graph", "--format", "mermaid") == mermaid)
         #expect(mermaid.hasPrefix("flowchart LR\n"))
-        #expect(mermaid.contains(#"c2(["arn:aws:ecs:us-east-1:123456789012:cluster/idle<br>no policy"]):::unassigned"#))
+        #expect(mermaid.contains(#"c2(["arn:aws:ecs:us-east-1:123456789012:cluster/idle<br>no policy"]):::noPolicy"#))
         #expect(mermaid.contains("    c1 --> p1\n") && !mermaid.contains("TM-00000001"))
         #expect(try workspace.succeed("graph", "--rules") == (try Self.libraryDrawing(workspace, .mermaid, rules: true)))
     }

@@ -44,10 +44,11 @@ enum MermaidWriter {
         }
     }
 
+    /// Not `cluster` or `node`: Mermaid's own stylesheet styles those classes.
     private static func className(_ kind: GraphLayout.Kind) -> String {
         switch kind {
-        case .cluster: "cluster"
-        case .unassignedCluster: "unassigned"
+        case .cluster: "ecsCluster"
+        case .unassignedCluster: "noPolicy"
         case .policy: "policy"
         case .ruleset: "ruleset"
         case .rule: "rule"
