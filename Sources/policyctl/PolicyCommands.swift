@@ -124,13 +124,13 @@ struct PolicyCommand: PolicyctlCommand {
 
         func run() throws {
             let store = try database.readingStore()
-            let (policy, clusters) = try exitOnRefusal {
+            let (policy, clusters, ruleNames) = try exitOnRefusal {
                 try store.read { tx in
                     guard let policy = try tx.policy(named: name) else { throw PolicyStoreError.notFound(.policy, name: name) }
-                    return (policy, try tx.clusters(usingPolicy: policy.name))
+                    return (policy, try tx.clusters(usingPolicy: policy.name), try tx.ruleNames(forPolicy: policy.name))
                 }
             }
-            try StandardOutput.line(PolicyCommand.details(policy, clusters: clusters, json: json))
+            try StandardOutput.line(PolicyCommand.details(policy, clusters: clusters, ruleNames: ruleNames, json: json))
         }
     }
 
@@ -151,24 +151,24 @@ struct PolicyCommand: PolicyctlCommand {
 
         func run() throws {
             let store = try database.existingStore()
-            let (before, policy, clusters) = try exitOnRefusal {
+            let (before, policy, clusters, ruleNames) = try exitOnRefusal {
                 try store.write { tx in
                     let before = try tx.policy(named: name)
                     let policy = try tx.restorePolicy(named: name, toRevision: revision)
-                    return (before, policy, try tx.clusters(usingPolicy: policy.name))
+                    return (before, policy, try tx.clusters(usingPolicy: policy.name), try tx.ruleNames(forPolicy: policy.name))
                 }
             }
             try StandardOutput.line(policy.revision == before?.revision
                 ? Report.alreadyRestored(policy: policy, to: revision)
                 : Report.restored(policy: policy, from: revision))
-            try StandardOutput.line(PolicyCommand.details(policy, clusters: clusters, json: false))
+            try StandardOutput.line(PolicyCommand.details(policy, clusters: clusters, ruleNames: ruleNames, json: false))
         }
     }
 
-    /// A policy as `policy show` prints it.
-    static func details(_ policy: Policy, clusters: [String], json: Bool) -> String {
+    /// A policy as `policy show` prints it; `ruleNames` is nil without a managed-rule catalogue.
+    static func details(_ policy: Policy, clusters: [String], ruleNames: [String: String]?, json: Bool) -> String {
         json
-            ? String(decoding: ProductJSON.data(PolicyDetailsJSON(policy: policy, clusters: clusters)).dropLast(), as: UTF8.self)
-            : PolicyDetails.text(policy, clusters: clusters)
+            ? String(decoding: ProductJSON.data(PolicyDetailsJSON(policy: policy, clusters: clusters, ruleNames: ruleNames)).dropLast(), as: UTF8.self)
+            : PolicyDetails.text(policy, clusters: clusters, ruleNames: ruleNames)
     }
 }

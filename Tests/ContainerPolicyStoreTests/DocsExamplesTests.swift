@@ -41,6 +41,15 @@ import Testing
         print(policy.xdrEnabled)  // true: XDR Telemetry is on unless you say otherwise
         #expect(policy.xdrEnabled)
 
+        var edited = policy.content
+        edited.xdrEnabled = false
+        edited.addRuleset("strict")
+        let changes = policy.content.changes(to: edited)
+        print(changes)  // xdrEnabled off, rulesets +strict
+        print(changes.fields.map(\.field), changes.addedRulesets)  // [xdrEnabled] ["strict"]
+        #expect(changes.description == "xdrEnabled off, rulesets +strict")
+        #expect(changes.fields.map(\.field) == [.xdrEnabled] && changes.addedRulesets == ["strict"])
+
         let copy = try store.perform(.duplicatePolicy(named: "web.prod"))
         print(copy.name)  // web.prodPolicy
         let staging = try store.perform(.duplicatePolicy(named: "web.prod", as: "web.staging"))
@@ -124,9 +133,17 @@ import Testing
         try store.perform(.modifyPolicy(named: "web.prod") { $0.description = "second" })
 
         for change in try store.perform(.history(ofPolicy: "web.prod")) {
-            print(change.revision, change.action, change.actor, change.after ?? "deleted")
+            print(change.sequence, change.revision, change.action, change.actor)
+            if let changes = change.changes {
+                print("  \(changes)")  // description
+            }
+            if let after = change.after?.policy {
+                print("  now:", after.description, after.rulesets)
+            }
         }
         let restored = try store.perform(.restorePolicy(named: "web.prod", toRevision: 1))
+        let printedChanges = try store.perform(.history(ofPolicy: "web.prod")).compactMap { $0.changes?.description }
+        #expect(printedChanges == ["description, rulesets +baseline", "description", "description"])
         #expect(restored.description == "first")
 
         let arn = "arn:aws:ecs:us-east-1:123456789012:cluster/web"
@@ -222,6 +239,43 @@ import Testing
         let plan = try store.perform(.importDocument(try PolicyDocument(json: Data(contentsOf: URL(fileURLWithPath: exportPath))), dryRun: true))
         print(plan.unchanged)  // everything: the store already matches its own export
         #expect(plan.unchanged == 1 && plan.steps.isEmpty)
+
+        let document = PolicyDocument(policies: [PolicyDocument.PolicyEntry(name: "web.prod", content: PolicyContent(xdrEnabled: false))])
+        let preview = try store.perform(.importDocument(document, prune: false, dryRun: true))
+        for step in preview.steps {
+            if case .modify(let changes) = step.action { print(step.kind, step.name, changes) }
+        }
+        #expect(preview.steps.map(\.description) == ["~ modify policy web.prod: xdrEnabled off"])
+
+        let json = ProductJSON.data(try store.perform(.policy(named: "web.prod")))
+        let decoded = try JSONDecoder().decode(Policy.self, from: json)
+        print(decoded.name)  // web.prod
+        #expect(decoded == (try store.perform(.policy(named: "web.prod"))))
+    }
+
+    @Test func managedRuleCatalogue() throws {
+        let store = try PolicyStore.inMemory()
+        let pagesPath = packageRoot.appendingPathComponent("Docs/examples/managed-rules-pages.json").path
+
+        let catalogue = try ManagedRuleCatalogue(json: Data(contentsOf: URL(fileURLWithPath: pagesPath)))
+        let result = try store.perform(.importManagedRules(catalogue))
+        print(result)  // 10 managed rules: 10 added, 0 changed, 0 removed, 0 unchanged
+
+        let rule = try store.perform(.managedRule(id: "TM-00000023"))
+        print(rule?.name ?? "-", rule?.techniques ?? [])  // (T1059)Redirect STDOUT/STDIN to Network Connection in Container ["T1059"]
+        try store.perform(.createRuleset(named: "shells", rules: [RuleReference(id: "TM-00000023", mitigation: .terminate)]))
+        print(try store.perform(.ruleNames(forRuleset: "shells")) ?? [:])  // ["TM-00000023": "(T1059)Redirect ..."]
+
+        do {
+            try store.perform(.modifyRuleset(named: "shells") { $0.rules.append(RuleReference(id: "TM-00000024")) })
+        } catch .unknownManagedRule(_, let id, let closest) {
+            print("\(id) is not a managed rule; did you mean \(closest.joined(separator: " or "))?")
+        } catch {
+            print("error: \(error)")
+        }
+        #expect(result.description == "10 managed rules: 10 added, 0 changed, 0 removed, 0 unchanged")
+        #expect(rule?.techniques == ["T1059"])
+        #expect(try store.perform(.ruleset(named: "shells"))?.rules.count == 1)
     }
 
     /// The ```swift blocks of every Markdown file in Docs/, of the README and of the DocC

@@ -51,14 +51,20 @@ enum Fixture {
     }
 }
 
-/// A store file built once with the library, copied for every run that writes, so that all
-/// three implementations start from the same bytes.
+/// A store file built once with the library, copied for every run that writes, so that the
+/// implementations of the library's schema start from the same bytes; and its twin in the lean
+/// store's schema with the same rows.
 struct StoreTemplate {
     let path: String
+    let leanPath: String
     /// Policies in the store, the duplicate source not counted.
     let policyCount: Int
     /// The revision every policy of the store is at.
     let policyRevision: Int
+
+    func path(for implementation: Implementation) -> String {
+        implementation.usesLibrarySchema ? path : leanPath
+    }
 }
 
 /// Builds the store templates in one folder, each once.
@@ -106,7 +112,9 @@ final class TemplateBuilder {
         let store = try PolicyStore(path: path, options: options)
         try store.write { tx in try fill(tx) }
         let revision = policyCount > 0 ? try store.perform(.policy(named: Fixture.policyName(0)))?.revision ?? 0 : 0
-        let template = StoreTemplate(path: path, policyCount: policyCount, policyRevision: revision)
+        let leanPath = directory.appendingPathComponent("template-\(name)-lean.sqlite").path
+        try LeanRawStore.makeTemplate(copying: path, to: leanPath)
+        let template = StoreTemplate(path: path, leanPath: leanPath, policyCount: policyCount, policyRevision: revision)
         built[name] = template
         return template
     }

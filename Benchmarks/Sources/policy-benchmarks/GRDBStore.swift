@@ -1,15 +1,87 @@
 import ContainerPolicyStore
 import Foundation
 import GRDB
+import SystemSQLite
 
-/// GRDB.swift 7.10.0 used as its documentation recommends: Codable records, associations and
-/// the query interface, `DatabaseQueue` in WAL mode, a write transaction per operation and
-/// `Codable` with `JSONEncoder`/`JSONDecoder` for the interchange document. To leave the same
-/// history as the library (one change per operation, at one revision), it follows the
-/// schema's protocol for such writers in SQL, with cached statements: a `write_context` row
-/// for the transaction, and the change recorded from the `policy_states` view.
+/// GRDB.swift 7.10.0 written for speed, as its documentation says to: SQL through
+/// `db.cachedStatement(sql:)` ("Don't cache statements yourself"), one statement per read
+/// (`group_concat` for the ruleset names), rows decoded by `FetchableRecord.init(row:)` with
+/// numeric column indexes (README, "a plain struct optimized for fetching performance"), and
+/// the columns GRDB would decode slowly (timestamps through Foundation's Calendar, a name list
+/// through `String.split`) as `StatementColumnConvertible` types that read SQLite's buffer
+/// directly. `DatabaseQueue` in WAL: the benchmark runs one operation at a time on one thread,
+/// where a `DatabasePool`'s separate reader connections only add a hop (measured: see
+/// Benchmarks/BASELINES.md). Writes are `dbQueue.write` (BEGIN IMMEDIATE); a single-statement
+/// read is `unsafeRead` (GRDB's own example for it is a single count): one statement is its
+/// own read transaction, as it is for the library and the raw stores; the export, which reads
+/// twice, is a `read`.
+///
+/// It records the history as the library does, following the schema's protocol for a writer
+/// that records its own changes: the `write_context` row for each write transaction, one
+/// change per operation built from the `policy_states` view, and the revision moved once per
+/// operation by the same UPDATE the library runs.
 final class GRDBStore: StoreUnderTest {
     private let dbQueue: DatabaseQueue
+
+    private enum SQL {
+        static let now = "strftime('%Y-%m-%dT%H:%M:%fZ', 'now')"
+        static let rulesetNames = """
+            (SELECT group_concat(r.name, ',') FROM policy_rulesets AS pr
+             JOIN rulesets AS r ON r.id = pr.ruleset_id WHERE pr.policy_id = p.id)
+            """
+        static let policyColumns = """
+            SELECT p.id, p.name, p.description, p.xdr_enabled, p.revision, p.created_at, p.updated_at,
+                   p.rulesets_updated_at, \(rulesetNames)
+            FROM policies AS p
+            """
+        static let policyByName = policyColumns + " WHERE p.name = ?"
+        static let policyPage = policyColumns + " WHERE p.name > ? ORDER BY p.name LIMIT ?"
+        /// What a modify needs, its state before for the history included, in one read.
+        static let policyToModify = """
+            SELECT p.id, p.name, p.description, p.xdr_enabled, p.revision, p.created_at, p.updated_at,
+                   p.rulesets_updated_at, \(rulesetNames), s.state
+            FROM policies AS p JOIN policy_states AS s ON s.id = p.id WHERE p.name = ?
+            """
+        static let insertPolicy = """
+            INSERT INTO policies (name, description, xdr_enabled) VALUES (?, ?, ?)
+            RETURNING id, revision, created_at, updated_at, rulesets_updated_at
+            """
+        static let linkByName = "INSERT INTO policy_rulesets (policy_id, ruleset_id) SELECT ?, id FROM rulesets WHERE name = ?"
+        static let unlinkByName =
+            "DELETE FROM policy_rulesets WHERE policy_id = ? AND ruleset_id = (SELECT id FROM rulesets WHERE name = ?)"
+        static let copyLinks =
+            "INSERT INTO policy_rulesets (policy_id, ruleset_id) SELECT ?, ruleset_id FROM policy_rulesets WHERE policy_id = ?"
+        static let updatePolicy = "UPDATE policies SET description = ?, xdr_enabled = ? WHERE id = ?"
+        /// The schema refuses a revision that moves with the content, so it moves after it, once.
+        static let countPolicyChange = """
+            UPDATE policies SET revision = revision + 1, updated_at = \(now),
+                rulesets_updated_at = CASE WHEN ? THEN \(now) ELSE rulesets_updated_at END
+            WHERE id = ?
+            RETURNING revision, updated_at, rulesets_updated_at
+            """
+        static let recordPolicyChange = """
+            INSERT INTO changes (object_kind, object_name, action, revision, before, after, actor)
+            SELECT 'policy', p.name, ?, p.revision, ?, s.state, ''
+            FROM policies AS p JOIN policy_states AS s ON s.id = p.id WHERE p.id = ?
+            """
+        static let insertRuleset = "INSERT INTO rulesets (name, description) VALUES (?, ?)"
+        static let insertRule = "INSERT INTO ruleset_rules (ruleset_id, rule_id, mitigation) VALUES (?, ?, ?)"
+        static let recordRulesetCreate = """
+            INSERT INTO changes (object_kind, object_name, action, revision, before, after, actor)
+            SELECT 'ruleset', r.name, 'create', r.revision, NULL, s.state, ''
+            FROM rulesets AS r JOIN ruleset_states AS s ON s.id = r.id WHERE r.id = ?
+            """
+        static let exportRulesets = """
+            SELECT s.name, s.description,
+                   (SELECT group_concat(rule_id || ':' || mitigation, ',') FROM ruleset_rules WHERE ruleset_id = s.id)
+            FROM rulesets AS s ORDER BY s.name
+            """
+        static let exportPolicies = """
+            SELECT p.name, p.description, p.xdr_enabled, \(rulesetNames) FROM policies AS p ORDER BY p.name
+            """
+        static let openWriteContext = "INSERT OR REPLACE INTO write_context (id, actor, recorded_by_library) VALUES (1, '', 1)"
+        static let closeWriteContext = "DELETE FROM write_context"
+    }
 
     init(path: String, synchronous: Synchronous) throws {
         var configuration = Configuration()
@@ -24,124 +96,119 @@ final class GRDBStore: StoreUnderTest {
         }
     }
 
+    // MARK: Operations
+
     func createPolicy(_ policy: PolicySpec) throws -> Policy {
-        try write { db in try Self.fetchPolicy(id: try Self.insert(policy, db), db) }
+        try write { db in try Self.insert(policy, db) }
     }
 
     func createPolicies(_ policies: [PolicySpec]) throws -> [Policy] {
-        try write { db in try policies.map { try Self.fetchPolicy(id: try Self.insert($0, db), db) } }
+        try write { db in try policies.map { try Self.insert($0, db) } }
     }
 
     func duplicatePolicy(named name: String, as copyName: String) throws -> Policy {
         try write { db in
-            guard let source = try PolicyRecord.filter(PolicyRecord.Columns.name == name).fetchOne(db) else {
-                throw BenchmarkFailure("no policy \(name)")
-            }
-            var copy = NewPolicyRecord(name: copyName, description: source.description, xdrEnabled: source.xdrEnabled)
-            try copy.insert(db)
-            for link in try source.request(for: PolicyRecord.links).fetchAll(db) {
-                try PolicyRulesetRecord(policyID: copy.id!, rulesetID: link.rulesetID).insert(db)
-            }
-            try Self.recordPolicyChange(id: copy.id!, action: "create", before: nil, db)
-            return try Self.fetchPolicy(id: copy.id!, db)
+            guard let source = try PolicyRow.fetchOne(db.cachedStatement(sql: SQL.policyByName), arguments: [name])?.policy
+            else { throw BenchmarkFailure("no policy \(name)") }
+            let copy = try Self.insertRow(copyName, source.description, source.xdrEnabled, db)
+            try db.cachedStatement(sql: SQL.copyLinks).execute(arguments: [copy.id, source.id])
+            try Self.recordPolicyChange(id: copy.id, action: "create", before: nil, db)
+            return copy.policy(
+                name: copyName, description: source.description, xdrEnabled: source.xdrEnabled, rulesets: source.rulesets)
         }
     }
 
     func modifyPolicy(named name: String, expectedRevision: Int, adding: String, removing: String) throws -> Policy {
         try write { db in
-            guard var policy = try PolicyRecord.filter(PolicyRecord.Columns.name == name).fetchOne(db) else {
-                throw BenchmarkFailure("no policy \(name)")
+            guard let read = try PolicyRow.fetchOne(db.cachedStatement(sql: SQL.policyToModify), arguments: [name]),
+                let before = read.state
+            else { throw BenchmarkFailure("no policy \(name)") }
+            let current = read.policy
+            guard current.revision == expectedRevision else {
+                throw BenchmarkFailure("\(name) is at revision \(current.revision), not \(expectedRevision)")
             }
-            guard policy.revision == expectedRevision else {
-                throw BenchmarkFailure("\(name) is at revision \(policy.revision), not \(expectedRevision)")
+            var rulesets = current.rulesets
+            rulesets.removeAll { NameOrder.same($0, removing) }
+            if !rulesets.contains(where: { NameOrder.same($0, adding) }) { rulesets.append(adding) }
+            let removed = current.rulesets.filter { old in !rulesets.contains { NameOrder.same($0, old) } }
+            let added = rulesets.filter { new in !current.rulesets.contains { NameOrder.same($0, new) } }
+            let xdrEnabled = !current.xdrEnabled
+
+            try db.cachedStatement(sql: SQL.updatePolicy).execute(arguments: [current.description, xdrEnabled, current.id])
+            for ruleset in removed {
+                try db.cachedStatement(sql: SQL.unlinkByName).execute(arguments: [current.id, ruleset])
             }
-            let before = try String.fetchOne(
-                db.cachedStatement(sql: "SELECT state FROM policy_states WHERE id = ?"), arguments: [policy.id])
-            try policy.updateChanges(db) { $0.xdrEnabled.toggle() }
-            let removedID = try Self.rulesetID(named: removing, db)
-            try PolicyRulesetRecord.deleteOne(db, key: ["policy_id": policy.id, "ruleset_id": removedID])
-            let addedID = try Self.rulesetID(named: adding, db)
-            try PolicyRulesetRecord(policyID: policy.id, rulesetID: addedID).insert(db, onConflict: .ignore)
-            try db.cachedStatement(sql: """
-                UPDATE policies SET revision = revision + 1, updated_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now'),
-                    rulesets_updated_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now')
-                WHERE id = ?
-                """).execute(arguments: [policy.id])
-            try Self.recordPolicyChange(id: policy.id, action: "modify", before: before, db)
-            return try Self.fetchPolicy(id: policy.id, db)
+            for ruleset in added { try Self.link(Int64(current.id), ruleset, db) }
+            guard let counted = try CountedChange.fetchOne(
+                db.cachedStatement(sql: SQL.countPolicyChange), arguments: [!added.isEmpty || !removed.isEmpty, current.id])
+            else { throw BenchmarkFailure("policy \(name) was not updated") }
+            try Self.recordPolicyChange(id: Int64(current.id), action: "modify", before: before, db)
+            return Policy(
+                id: current.id, name: current.name, description: current.description, xdrEnabled: xdrEnabled,
+                rulesets: NameOrder.sorted(rulesets), revision: counted.revision, createdAt: current.createdAt,
+                updatedAt: counted.updatedAt, rulesetsUpdatedAt: counted.rulesetsUpdatedAt)
         }
     }
 
     func policy(named name: String) throws -> Policy? {
-        try dbQueue.read { db in
-            try PolicyInfo.all().filter(PolicyRecord.Columns.name == name).fetchOne(db).map(\.policy)
+        try dbQueue.unsafeRead { db in
+            try PolicyRow.fetchOne(db.cachedStatement(sql: SQL.policyByName), arguments: [name])?.policy
         }
     }
 
     func forEachPolicy(pageSize: Int, _ body: (Policy) -> Void) throws {
         var after = ""
         while true {
-            let page = try dbQueue.read { db in
-                try PolicyInfo.all()
-                    .filter(PolicyRecord.Columns.name > after)
-                    .order(PolicyRecord.Columns.name)
-                    .limit(pageSize)
-                    .fetchAll(db)
+            let page = try dbQueue.unsafeRead { db in
+                try PolicyRow.fetchAll(db.cachedStatement(sql: SQL.policyPage), arguments: [after, pageSize])
             }
             guard let last = page.last else { return }
             page.forEach { body($0.policy) }
-            after = last.record.name
+            after = last.policy.name
         }
     }
 
+    /// Rows through cursors into the `Codable` document, then JSONEncoder: what a GRDB user
+    /// writes for a JSON export.
     func exportDocument() throws -> Data {
-        let (rulesets, policies) = try dbQueue.read { db in
-            let rulesets = try RulesetRecord
-                .including(all: RulesetRecord.rules.order(RuleRecord.Columns.ruleID))
-                .order(RulesetRecord.Columns.name)
-                .asRequest(of: RulesetInfo.self)
-                .fetchAll(db)
-            return (rulesets, try PolicyInfo.all().order(PolicyRecord.Columns.name).fetchAll(db))
+        let document = try dbQueue.read { db in
+            var rulesets: [InterchangeDocument.Ruleset] = []
+            let rulesetRows = try Row.fetchCursor(db.cachedStatement(sql: SQL.exportRulesets))
+            while let row = try rulesetRows.next() {
+                let rules: RuleList? = row[2]
+                rulesets.append(.init(name: row[0], description: row[1], rules: rules?.rules ?? []))
+            }
+            var policies: [InterchangeDocument.Policy] = []
+            let policyRows = try Row.fetchCursor(db.cachedStatement(sql: SQL.exportPolicies))
+            while let row = try policyRows.next() {
+                let names: NameList? = row[3]
+                policies.append(.init(
+                    name: row[0], description: row[1], xdrEnabled: row[2],
+                    runtime: .init(rulesets: (names?.names ?? []).map { .init(name: $0) })))
+            }
+            return InterchangeDocument(rulesets: rulesets, policies: policies)
         }
-        let document = InterchangeDocument(
-            rulesets: rulesets.map { info in
-                InterchangeDocument.Ruleset(
-                    name: info.ruleset.name, description: info.ruleset.description,
-                    rules: info.rules.map { .init(id: $0.ruleID, mitigation: $0.mitigation) })
-            },
-            policies: policies.map { info in
-                InterchangeDocument.Policy(
-                    name: info.record.name, description: info.record.description, xdrEnabled: info.record.xdrEnabled,
-                    runtime: .init(rulesets: info.rulesets.map { .init(name: $0.name) }))
-            })
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .withoutEscapingSlashes]
         return try encoder.encode(document)
     }
 
+    /// JSONDecoder into the `Codable` document, then plain inserts in one transaction: the
+    /// schema's UNIQUE constraints refuse a name that exists.
     func importDocument(_ json: Data) throws {
         let document = try JSONDecoder().decode(InterchangeDocument.self, from: json)
         try write { db in
-            for ruleset in document.rulesets where try !RulesetRecord.filter(RulesetRecord.Columns.name == ruleset.name).isEmpty(db) {
-                throw BenchmarkFailure("the benchmark imports into an empty store; \(ruleset.name) exists")
-            }
-            for policy in document.policies where try !PolicyRecord.filter(PolicyRecord.Columns.name == policy.name).isEmpty(db) {
-                throw BenchmarkFailure("the benchmark imports into an empty store; \(policy.name) exists")
-            }
             for ruleset in document.rulesets {
-                var record = RulesetRecord(name: ruleset.name, description: ruleset.description)
-                try record.insert(db)
+                try db.cachedStatement(sql: SQL.insertRuleset).execute(arguments: [ruleset.name, ruleset.description])
+                let rulesetID = db.lastInsertedRowID
+                let insertRule = try db.cachedStatement(sql: SQL.insertRule)
                 for rule in ruleset.rules {
-                    try RuleRecord(rulesetID: record.id!, ruleID: rule.id, mitigation: rule.mitigation).insert(db)
+                    try insertRule.execute(arguments: [rulesetID, rule.id, rule.mitigation])
                 }
-                try db.cachedStatement(sql: """
-                    INSERT INTO changes (object_kind, object_name, action, revision, before, after, actor)
-                    SELECT 'ruleset', r.name, 'create', r.revision, NULL, s.state, ''
-                    FROM rulesets AS r JOIN ruleset_states AS s ON s.id = r.id WHERE r.id = ?
-                    """).execute(arguments: [record.id])
+                try db.cachedStatement(sql: SQL.recordRulesetCreate).execute(arguments: [rulesetID])
             }
             for policy in document.policies {
-                try Self.insert(
+                _ = try Self.insert(
                     PolicySpec(
                         name: policy.name, description: policy.description, xdrEnabled: policy.xdrEnabled,
                         rulesets: policy.runtime.rulesets.map(\.name)),
@@ -155,224 +222,164 @@ final class GRDBStore: StoreUnderTest {
     /// A write transaction that tells the schema's triggers the changes are recorded here.
     private func write<T>(_ updates: (Database) throws -> T) throws -> T {
         try dbQueue.write { db in
-            try db.cachedStatement(sql: "INSERT OR REPLACE INTO write_context (id, actor, recorded_by_library) VALUES (1, '', 1)")
-                .execute()
+            try db.cachedStatement(sql: SQL.openWriteContext).execute()
             let result = try updates(db)
-            try db.cachedStatement(sql: "DELETE FROM write_context").execute()
+            try db.cachedStatement(sql: SQL.closeWriteContext).execute()
             return result
         }
     }
 
     /// One change in the history, the policy's state after it taken from `policy_states`.
     private static func recordPolicyChange(id: Int64, action: String, before: String?, _ db: Database) throws {
-        try db.cachedStatement(sql: """
-            INSERT INTO changes (object_kind, object_name, action, revision, before, after, actor)
-            SELECT 'policy', p.name, ?, p.revision, ?, s.state, ''
-            FROM policies AS p JOIN policy_states AS s ON s.id = p.id WHERE p.id = ?
-            """).execute(arguments: [action, before, id])
+        try db.cachedStatement(sql: SQL.recordPolicyChange).execute(arguments: [action, before, id])
     }
 
-    /// Inserts a policy and its links; returns its id.
-    @discardableResult
-    private static func insert(_ policy: PolicySpec, _ db: Database) throws -> Int64 {
-        var rulesetIDs: [Int64] = []
-        for name in policy.rulesets {
-            let id = try rulesetID(named: name, db)
-            if !rulesetIDs.contains(id) { rulesetIDs.append(id) }
+    /// Creates a policy, its links and its 'create' change. The ruleset names come back as
+    /// given (the benchmark gives them as stored), each once.
+    private static func insert(_ policy: PolicySpec, _ db: Database) throws -> Policy {
+        let row = try insertRow(policy.name, policy.description, policy.xdrEnabled, db)
+        var rulesets: [String] = []
+        for name in NameOrder.sorted(policy.rulesets) where !(rulesets.last.map { NameOrder.same($0, name) } ?? false) {
+            try link(row.id, name, db)
+            rulesets.append(name)
         }
-        var record = NewPolicyRecord(name: policy.name, description: policy.description, xdrEnabled: policy.xdrEnabled)
-        try record.insert(db)
-        for rulesetID in rulesetIDs {
-            try PolicyRulesetRecord(policyID: record.id!, rulesetID: rulesetID).insert(db)
-        }
-        try recordPolicyChange(id: record.id!, action: "create", before: nil, db)
-        return record.id!
+        try recordPolicyChange(id: row.id, action: "create", before: nil, db)
+        return row.policy(name: policy.name, description: policy.description, xdrEnabled: policy.xdrEnabled, rulesets: rulesets)
     }
 
-    private static func rulesetID(named name: String, _ db: Database) throws -> Int64 {
-        guard let id = try RulesetRecord.filter(RulesetRecord.Columns.name == name)
-            .select(RulesetRecord.Columns.id, as: Int64.self)
-            .fetchOne(db)
-        else { throw BenchmarkFailure("no ruleset \(name)") }
-        return id
+    private static func insertRow(_ name: String, _ description: String, _ xdrEnabled: Bool, _ db: Database) throws -> InsertedRow {
+        guard let row = try InsertedRow.fetchOne(
+            db.cachedStatement(sql: SQL.insertPolicy), arguments: [name, description, xdrEnabled])
+        else { throw BenchmarkFailure("policy \(name) was not inserted") }
+        return row
     }
 
-    private static func fetchPolicy(id: Int64, _ db: Database) throws -> Policy {
-        guard let info = try PolicyInfo.all().filter(PolicyRecord.Columns.id == id).fetchOne(db) else {
-            throw BenchmarkFailure("policy \(id) was not written")
-        }
-        return info.policy
+    /// Links a ruleset by name; a name that matches no ruleset inserts nothing, which is an error.
+    private static func link(_ policyID: Int64, _ ruleset: String, _ db: Database) throws {
+        try db.cachedStatement(sql: SQL.linkByName).execute(arguments: [policyID, ruleset])
+        guard db.changesCount == 1 else { throw BenchmarkFailure("no ruleset \(ruleset)") }
     }
 }
 
-// MARK: Records
+// MARK: Rows and columns
 
-/// A row of `policies`.
-private struct PolicyRecord: Codable, FetchableRecord, PersistableRecord {
-    static let databaseTableName = "policies"
-    static let links = hasMany(PolicyRulesetRecord.self)
-    static let rulesets = hasMany(RulesetRecord.self, through: links, using: PolicyRulesetRecord.ruleset)
+// Records are decoded while the statement is on the row (`Record.fetchOne`, cursors), so that
+// the `StatementColumnConvertible` columns read SQLite's buffers; `Row.fetchOne` would copy
+// the row first.
 
-    var id: Int64
-    var name: String
-    var description: String
-    var xdrEnabled: Bool
-    var revision: Int
-    var createdAt: Date
-    var updatedAt: Date
-    var rulesetsUpdatedAt: Date
+/// A row of `policyColumns`, decoded by column index, and the `policy_states` state after it
+/// when the statement selects one.
+private struct PolicyRow: FetchableRecord {
+    let policy: Policy
+    let state: String?
 
-    enum CodingKeys: String, CodingKey {
-        case id, name, description, revision
-        case xdrEnabled = "xdr_enabled"
-        case createdAt = "created_at"
-        case updatedAt = "updated_at"
-        case rulesetsUpdatedAt = "rulesets_updated_at"
-    }
-
-    enum Columns {
-        static let id = Column(CodingKeys.id)
-        static let name = Column(CodingKeys.name)
+    init(row: Row) throws {
+        let (createdAt, updatedAt, rulesetsUpdatedAt): (Timestamp, Timestamp, Timestamp) = (row[5], row[6], row[7])
+        let names: NameList? = row[8]
+        policy = Policy(
+            id: row[0], name: row[1], description: row[2], xdrEnabled: row[3], rulesets: names?.names ?? [],
+            revision: row[4], createdAt: createdAt.date, updatedAt: updatedAt.date,
+            rulesetsUpdatedAt: rulesetsUpdatedAt.date)
+        state = row.count > 9 ? row[9] : nil
     }
 }
 
-/// The columns a new policy sets; the schema's defaults and triggers set the others.
-private struct NewPolicyRecord: Encodable, MutablePersistableRecord {
-    static let databaseTableName = "policies"
+/// What `INSERT ... RETURNING id, revision, created_at, updated_at, rulesets_updated_at` gives.
+private struct InsertedRow: FetchableRecord {
+    let id: Int64
+    let revision: Int
+    let createdAt, updatedAt, rulesetsUpdatedAt: Date
 
-    var id: Int64?
-    var name: String
-    var description: String
-    var xdrEnabled: Bool
-
-    enum CodingKeys: String, CodingKey {
-        case id, name, description
-        case xdrEnabled = "xdr_enabled"
+    init(row: Row) throws {
+        let (createdAt, updatedAt, rulesetsUpdatedAt): (Timestamp, Timestamp, Timestamp) = (row[2], row[3], row[4])
+        (id, revision) = (row[0], row[1])
+        (self.createdAt, self.updatedAt, self.rulesetsUpdatedAt) = (createdAt.date, updatedAt.date, rulesetsUpdatedAt.date)
     }
 
-    mutating func didInsert(_ inserted: InsertionSuccess) {
-        id = inserted.rowID
-    }
-}
-
-/// A row of `policy_rulesets`: a policy links a ruleset.
-private struct PolicyRulesetRecord: Codable, FetchableRecord, PersistableRecord {
-    static let databaseTableName = "policy_rulesets"
-    static let ruleset = belongsTo(RulesetRecord.self)
-
-    var policyID: Int64
-    var rulesetID: Int64
-
-    enum CodingKeys: String, CodingKey {
-        case policyID = "policy_id"
-        case rulesetID = "ruleset_id"
-    }
-}
-
-/// A row of `rulesets`, the columns the benchmark reads and writes.
-private struct RulesetRecord: Codable, FetchableRecord, MutablePersistableRecord {
-    static let databaseTableName = "rulesets"
-    static let rules = hasMany(RuleRecord.self, key: "rules")
-
-    var id: Int64?
-    var name: String
-    var description: String
-
-    enum Columns {
-        static let id = Column(CodingKeys.id)
-        static let name = Column(CodingKeys.name)
-    }
-
-    mutating func didInsert(_ inserted: InsertionSuccess) {
-        id = inserted.rowID
-    }
-}
-
-/// A row of `ruleset_rules`.
-private struct RuleRecord: Codable, FetchableRecord, PersistableRecord {
-    static let databaseTableName = "ruleset_rules"
-
-    var rulesetID: Int64
-    var ruleID: String
-    var mitigation: String
-
-    enum CodingKeys: String, CodingKey {
-        case rulesetID = "ruleset_id"
-        case ruleID = "rule_id"
-        case mitigation
-    }
-
-    enum Columns {
-        static let ruleID = Column(CodingKeys.ruleID)
-    }
-}
-
-/// A policy with the names of its rulesets, fetched with one request.
-private struct PolicyInfo: Decodable, FetchableRecord {
-    var record: PolicyRecord
-    var rulesets: [RulesetName]
-
-    struct RulesetName: Decodable, FetchableRecord {
-        var name: String
-    }
-
-    enum CodingKeys: CodingKey {
-        case record, rulesets
-    }
-
-    /// Built once: requests are values, refined per call with `filter`, `order` and `limit`.
-    private static let request = PolicyRecord
-        .including(all: PolicyRecord.rulesets
-            .select(RulesetRecord.Columns.name)
-            .order(RulesetRecord.Columns.name)
-            .forKey(CodingKeys.rulesets))
-        .asRequest(of: PolicyInfo.self)
-
-    static func all() -> QueryInterfaceRequest<PolicyInfo> { request }
-
-    var policy: Policy {
+    func policy(name: String, description: String, xdrEnabled: Bool, rulesets: [String]) -> Policy {
         Policy(
-            id: Int(record.id), name: record.name,
-            content: PolicyContent(description: record.description, xdrEnabled: record.xdrEnabled, rulesets: rulesets.map(\.name)),
-            revision: record.revision,
-            createdAt: record.createdAt, updatedAt: record.updatedAt, rulesetsUpdatedAt: record.rulesetsUpdatedAt)
+            id: Int(id), name: name,
+            content: PolicyContent(description: description, xdrEnabled: xdrEnabled, rulesets: rulesets),
+            revision: revision, createdAt: createdAt, updatedAt: updatedAt, rulesetsUpdatedAt: rulesetsUpdatedAt)
     }
 }
 
-/// A ruleset with its rules, for the export.
-private struct RulesetInfo: Decodable, FetchableRecord {
-    var ruleset: RulesetRecord
-    var rules: [RuleRecord]
+/// What the counted change returns: `RETURNING revision, updated_at, rulesets_updated_at`.
+private struct CountedChange: FetchableRecord {
+    let revision: Int
+    let updatedAt, rulesetsUpdatedAt: Date
+
+    init(row: Row) throws {
+        let (updatedAt, rulesetsUpdatedAt): (Timestamp, Timestamp) = (row[1], row[2])
+        (revision, self.updatedAt, self.rulesetsUpdatedAt) = (row[0], updatedAt.date, rulesetsUpdatedAt.date)
+    }
 }
 
-/// The interchange document as `Codable` types.
-private struct InterchangeDocument: Codable {
-    struct Ruleset: Codable {
-        var name: String
-        var description: String
-        var rules: [Rule]
+/// The schema's timestamps (`2026-11-29T05:07:21.123Z`), parsed from SQLite's buffer. GRDB's
+/// own `Date` decoding goes through `DateComponents` and Foundation's Calendar.
+private struct Timestamp: DatabaseValueConvertible, StatementColumnConvertible {
+    let date: Date
+
+    init?(sqliteStatement: SQLiteStatement, index: CInt) {
+        date = RawTimestamp.date(sqliteStatement, index)
     }
 
-    struct Rule: Codable {
-        var id: String
-        var mitigation: String
+    var databaseValue: DatabaseValue {
+        date.formatted(Date.ISO8601FormatStyle(includingFractionalSeconds: true)).databaseValue
     }
 
-    struct Policy: Codable {
-        var name: String
-        var description: String
-        var xdrEnabled: Bool
-        var runtime: Runtime
+    static func fromDatabaseValue(_ dbValue: DatabaseValue) -> Timestamp? {
+        guard var text = String.fromDatabaseValue(dbValue) else { return nil }
+        return text.withUTF8 { Timestamp(date: RawTimestamp.date(utf8: $0)) }
     }
 
-    struct Runtime: Codable {
-        var rulesets: [Reference]
+    private init(date: Date) {
+        self.date = date
+    }
+}
+
+/// A `group_concat(name, ',')` column: the names split on the column's bytes and sorted in
+/// the library's order (`String.split` would break graphemes over every byte).
+private struct NameList: DatabaseValueConvertible, StatementColumnConvertible {
+    let names: [String]
+
+    init?(sqliteStatement: SQLiteStatement, index: CInt) {
+        let bytes = UnsafeBufferPointer(
+            start: sqlite3_column_text(sqliteStatement, index), count: Int(sqlite3_column_bytes(sqliteStatement, index)))
+        names = NameOrder.sorted(bytes.split(separator: UInt8(ascii: ",")).map { String(decoding: $0, as: UTF8.self) })
     }
 
-    struct Reference: Codable {
-        var name: String
+    var databaseValue: DatabaseValue { names.joined(separator: ",").databaseValue }
+
+    static func fromDatabaseValue(_ dbValue: DatabaseValue) -> NameList? {
+        String.fromDatabaseValue(dbValue).map { NameList(names: $0.utf8.split(separator: UInt8(ascii: ",")).map { String(decoding: $0, as: UTF8.self) }) }
     }
 
-    var rulesets: [Ruleset]
-    var policies: [Policy]
+    private init(names: [String]) {
+        self.names = NameOrder.sorted(names)
+    }
+}
+
+/// A `group_concat(rule_id || ':' || mitigation, ',')` column, sorted by rule ID.
+private struct RuleList: DatabaseValueConvertible, StatementColumnConvertible {
+    let rules: [InterchangeDocument.Rule]
+
+    init?(sqliteStatement: SQLiteStatement, index: CInt) {
+        let bytes = UnsafeBufferPointer(
+            start: sqlite3_column_text(sqliteStatement, index), count: Int(sqlite3_column_bytes(sqliteStatement, index)))
+        self.init(bytes.split(separator: UInt8(ascii: ",")).map { String(decoding: $0, as: UTF8.self) })
+    }
+
+    var databaseValue: DatabaseValue { rules.map { $0.id + ":" + $0.mitigation }.joined(separator: ",").databaseValue }
+
+    static func fromDatabaseValue(_ dbValue: DatabaseValue) -> RuleList? {
+        String.fromDatabaseValue(dbValue).map { RuleList($0.utf8.split(separator: UInt8(ascii: ",")).map { String(decoding: $0, as: UTF8.self) }) }
+    }
+
+    private init(_ pairs: [String]) {
+        rules = pairs.sorted().map { pair in
+            let parts = pair.utf8.split(separator: UInt8(ascii: ":"), maxSplits: 1).map { String(decoding: $0, as: UTF8.self) }
+            return InterchangeDocument.Rule(id: parts[0], mitigation: parts.count > 1 ? parts[1] : "log")
+        }
+    }
 }

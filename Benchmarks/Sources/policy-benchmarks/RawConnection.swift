@@ -1,3 +1,4 @@
+import ContainerPolicyStore
 import Foundation
 import SystemSQLite
 
@@ -122,13 +123,31 @@ final class RawConnection {
     }
 }
 
+extension RawConnection {
+    /// A policy from a row laid out as the library's `policyColumns` (both raw stores use that
+    /// layout): id, name, description, xdr_enabled, revision, created_at, updated_at,
+    /// rulesets_updated_at, `group_concat` of the ruleset names.
+    func policy(at row: OpaquePointer) -> Policy {
+        Policy(
+            id: Int(sqlite3_column_int64(row, 0)), name: text(row, 1), description: text(row, 2),
+            xdrEnabled: sqlite3_column_int64(row, 3) != 0,
+            rulesets: NameOrder.sorted(list(row, 8)),
+            revision: Int(sqlite3_column_int64(row, 4)),
+            createdAt: RawTimestamp.date(row, 5), updatedAt: RawTimestamp.date(row, 6),
+            rulesetsUpdatedAt: RawTimestamp.date(row, 7))
+    }
+}
+
 /// The schema's timestamps (`2026-11-29T05:07:21.123Z`, fixed by a CHECK constraint) read
 /// straight from a column's bytes.
 enum RawTimestamp {
     static func date(_ statement: OpaquePointer, _ column: Int32) -> Date {
-        guard sqlite3_column_bytes(statement, column) == 24, let text = sqlite3_column_text(statement, column) else {
-            return Date(timeIntervalSince1970: 0)
-        }
+        date(utf8: UnsafeBufferPointer(
+            start: sqlite3_column_text(statement, column), count: Int(sqlite3_column_bytes(statement, column))))
+    }
+
+    static func date(utf8 text: UnsafeBufferPointer<UInt8>) -> Date {
+        guard text.count == 24 else { return Date(timeIntervalSince1970: 0) }
         func number(_ start: Int, _ count: Int) -> Int {
             (start..<(start + count)).reduce(0) { $0 * 10 + Int(text[$1]) - 48 }
         }

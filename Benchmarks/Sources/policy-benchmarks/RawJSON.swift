@@ -74,6 +74,72 @@ struct RawJSONWriter {
     }
 }
 
+/// The export both raw stores share: the library's document, byte for byte, written row by
+/// row from two statements the caller prepared. `rulesets` yields a ruleset's name,
+/// description and `group_concat(rule_id || ':' || mitigation, ',')` at the given columns;
+/// `policies` yields name, description, xdr_enabled and `group_concat(ruleset name, ',')` in
+/// columns 0 to 3. Both sorted by name.
+extension RawConnection {
+    func exportDocument(
+        rulesets: OpaquePointer, rulesetColumns: (name: Int32, description: Int32, rules: Int32),
+        policies: OpaquePointer
+    ) throws -> Data {
+        var writer = RawJSONWriter()
+        writer.raw("{")
+        writer.newline(indent: 1)
+        writer.raw("\"rulesets\": ")
+        try writeAll(rulesets, into: &writer) { writer, row in
+            writer.field("name", first: true, indent: 3) { $0.string(row, rulesetColumns.name) }
+            writer.field("description", indent: 3) { $0.string(row, rulesetColumns.description) }
+            writer.field("rules", indent: 3) { writer in
+                let rules = listBytes(row, rulesetColumns.rules).sorted { $0.lexicographicallyPrecedes($1) }
+                writer.list(rules.count, indent: 3) { writer, index in
+                    let rule = rules[index]
+                    let colon = rule.firstIndex(of: UInt8(ascii: ":"))!
+                    writer.field("id", first: true, indent: 5) { $0.string(rule[..<colon]) }
+                    writer.field("mitigation", indent: 5) { $0.string(rule[(colon + 1)...]) }
+                }
+            }
+        }
+        writer.raw(",")
+        writer.newline(indent: 1)
+        writer.raw("\"policies\": ")
+        try writeAll(policies, into: &writer) { writer, row in
+            writer.field("name", first: true, indent: 3) { $0.string(row, 0) }
+            writer.field("description", indent: 3) { $0.string(row, 1) }
+            writer.field("xdrEnabled", indent: 3) { $0.raw(sqlite3_column_int64(row, 2) != 0 ? "true" : "false") }
+            writer.field("runtime", indent: 3) { writer in
+                writer.raw("{")
+                writer.newline(indent: 4)
+                writer.raw("\"rulesets\": ")
+                let names = listBytes(row, 3).sorted { NameOrder.precedes($0, $1) }
+                writer.list(names.count, indent: 4) { writer, index in
+                    writer.field("name", first: true, indent: 6) { $0.string(names[index]) }
+                }
+                writer.newline(indent: 3)
+                writer.raw("}")
+            }
+        }
+        writer.newline(indent: 0)
+        writer.raw("}\n")
+        return Data(writer.bytes)
+    }
+
+    /// Writes every row of a statement as one JSON object of a top-level list.
+    private func writeAll(
+        _ statement: OpaquePointer, into writer: inout RawJSONWriter,
+        _ members: (inout RawJSONWriter, OpaquePointer) -> Void
+    ) throws {
+        defer { sqlite3_reset(statement) }
+        var count = 0
+        while try step(statement) {
+            writer.listElement(isFirst: count == 0, indent: 1) { members(&$0, statement) }
+            count += 1
+        }
+        writer.endList(count: count, indent: 1)
+    }
+}
+
 /// The interchange document as the raw implementation reads it.
 struct RawDocument {
     struct Ruleset {

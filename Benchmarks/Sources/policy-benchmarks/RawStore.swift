@@ -2,8 +2,10 @@ import ContainerPolicyStore
 import Foundation
 import SystemSQLite
 
-/// The floor: the library's SQL, statement for statement and in the same order, through the
-/// SQLite C API. Every statement is prepared once when the store opens (only the error paths'
+/// The measure of the library's Swift code alone ("raw, library's SQL"): the library's SQL,
+/// statement for statement and in the same order, through the SQLite C API, so that ours/raw
+/// is what the library's Swift costs on top of its own SQL (the floor for the product work is
+/// `LeanRawStore`). Every statement is prepared once when the store opens (only the error paths'
 /// rollbacks go through `sqlite3_exec`), values are bound directly, rows are read straight
 /// from SQLite's buffers, and Swift values are built only where the operation returns them.
 /// Checks that the schema makes anyway (name and description rules) are left to its CHECK
@@ -157,13 +159,13 @@ final class RawStore: StoreUnderTest {
             let description = connection.text(byName, 2)
             let xdrEnabled = sqlite3_column_int64(byName, 3) != 0
             let revision = Int(sqlite3_column_int64(byName, 4))
-            var rulesets = Self.sortedNames(connection.list(byName, 8))
+            var rulesets = NameOrder.sorted(connection.list(byName, 8))
             sqlite3_reset(byName)  // now: readPolicy runs the same statement below
             guard revision == expectedRevision else {
                 throw BenchmarkFailure("\(name) is at revision \(revision), not \(expectedRevision)")
             }
-            rulesets.removeAll { Self.sameName($0, removing) }
-            if !rulesets.contains(where: { Self.sameName($0, adding) }) { rulesets.append(adding) }
+            rulesets.removeAll { NameOrder.same($0, removing) }
+            if !rulesets.contains(where: { NameOrder.same($0, adding) }) { rulesets.append(adding) }
             let wanted = Set(try rulesetIDs(rulesets))
             var linked = Set<Int64>()
             let selectLinked = statements.linkedRulesetIDs
@@ -198,7 +200,7 @@ final class RawStore: StoreUnderTest {
         let byName = statements.policyByName
         connection.bind(name, to: byName, at: 1)
         defer { sqlite3_reset(byName) }
-        return try connection.step(byName) ? decodePolicy(byName) : nil
+        return try connection.step(byName) ? connection.policy(at: byName) : nil
     }
 
     func forEachPolicy(pageSize: Int, _ body: (Policy) -> Void) throws {
@@ -210,7 +212,7 @@ final class RawStore: StoreUnderTest {
                 sqlite3_bind_int64(statement, 2, Int64(pageSize))
                 defer { sqlite3_reset(statement) }
                 var policies: [Policy] = []
-                while try connection.step(statement) { policies.append(decodePolicy(statement)) }
+                while try connection.step(statement) { policies.append(connection.policy(at: statement)) }
                 return policies
             }()
             guard let last = page.last else { return }
@@ -221,45 +223,9 @@ final class RawStore: StoreUnderTest {
 
     func exportDocument() throws -> Data {
         try transaction(statements.beginDeferred) {
-            var writer = RawJSONWriter()
-            writer.raw("{")
-            writer.newline(indent: 1)
-            writer.raw("\"rulesets\": ")
-            try writeAll(statements.allRulesets, into: &writer) { writer, row in
-                writer.field("name", first: true, indent: 3) { $0.string(row, 1) }
-                writer.field("description", indent: 3) { $0.string(row, 2) }
-                writer.field("rules", indent: 3) { writer in
-                    let rules = connection.listBytes(row, 6).sorted { $0.lexicographicallyPrecedes($1) }
-                    writer.list(rules.count, indent: 3) { writer, index in
-                        let rule = rules[index]
-                        let colon = rule.firstIndex(of: UInt8(ascii: ":"))!
-                        writer.field("id", first: true, indent: 5) { $0.string(rule[..<colon]) }
-                        writer.field("mitigation", indent: 5) { $0.string(rule[(colon + 1)...]) }
-                    }
-                }
-            }
-            writer.raw(",")
-            writer.newline(indent: 1)
-            writer.raw("\"policies\": ")
-            try writeAll(statements.allPolicies, into: &writer) { writer, row in
-                writer.field("name", first: true, indent: 3) { $0.string(row, 0) }
-                writer.field("description", indent: 3) { $0.string(row, 1) }
-                writer.field("xdrEnabled", indent: 3) { $0.raw(sqlite3_column_int64(row, 2) != 0 ? "true" : "false") }
-                writer.field("runtime", indent: 3) { writer in
-                    writer.raw("{")
-                    writer.newline(indent: 4)
-                    writer.raw("\"rulesets\": ")
-                    let names = connection.listBytes(row, 3).sorted { Self.nameOrderPrecedes($0, $1) }
-                    writer.list(names.count, indent: 4) { writer, index in
-                        writer.field("name", first: true, indent: 6) { $0.string(names[index]) }
-                    }
-                    writer.newline(indent: 3)
-                    writer.raw("}")
-                }
-            }
-            writer.newline(indent: 0)
-            writer.raw("}\n")
-            return Data(writer.bytes)
+            try connection.exportDocument(
+                rulesets: statements.allRulesets, rulesetColumns: (name: 1, description: 2, rules: 6),
+                policies: statements.allPolicies)
         }
     }
 
@@ -327,7 +293,7 @@ final class RawStore: StoreUnderTest {
         guard try connection.step(byName), sqlite3_column_int64(byName, 0) == id else {
             throw BenchmarkFailure("policy \(name) was not written")
         }
-        return decodePolicy(byName)
+        return connection.policy(at: byName)
     }
 
     private func existingPolicyID(named name: String) throws -> Int64 {
@@ -419,63 +385,5 @@ final class RawStore: StoreUnderTest {
             try? connection.execute("ROLLBACK TO nested; RELEASE nested")
             throw error
         }
-    }
-
-    /// Writes every row of a statement as one JSON object of a top-level list.
-    private func writeAll(
-        _ statement: OpaquePointer, into writer: inout RawJSONWriter,
-        _ members: (inout RawJSONWriter, OpaquePointer) -> Void
-    ) throws {
-        defer { sqlite3_reset(statement) }
-        var count = 0
-        while try connection.step(statement) {
-            writer.listElement(isFirst: count == 0, indent: 1) { members(&$0, statement) }
-            count += 1
-        }
-        writer.endList(count: count, indent: 1)
-    }
-
-    // MARK: Decoding
-
-    private func decodePolicy(_ row: OpaquePointer) -> Policy {
-        Policy(
-            id: Int(sqlite3_column_int64(row, 0)), name: connection.text(row, 1),
-            content: PolicyContent(
-                description: connection.text(row, 2), xdrEnabled: sqlite3_column_int64(row, 3) != 0,
-                rulesets: Self.sortedNames(connection.list(row, 8))),
-            revision: Int(sqlite3_column_int64(row, 4)),
-            createdAt: RawTimestamp.date(row, 5), updatedAt: RawTimestamp.date(row, 6),
-            rulesetsUpdatedAt: RawTimestamp.date(row, 7))
-    }
-
-    private static func sortedNames(_ names: [String]) -> [String] {
-        names.sorted { nameOrderPrecedes($0.utf8, $1.utf8) }
-    }
-
-    /// The library's name order: as the schema's NOCASE collation (ASCII letters without
-    /// case), names equal that way by their bytes.
-    private static func nameOrderPrecedes(_ left: some Sequence<UInt8>, _ right: some Sequence<UInt8>) -> Bool {
-        var leftBytes = left.makeIterator()
-        var rightBytes = right.makeIterator()
-        var byBytes: Bool?
-        while true {
-            switch (leftBytes.next(), rightBytes.next()) {
-            case (nil, nil): return byBytes ?? false
-            case (nil, _): return true
-            case (_, nil): return false
-            case let (leftByte?, rightByte?):
-                let (leftFolded, rightFolded) = (foldCase(leftByte), foldCase(rightByte))
-                if leftFolded != rightFolded { return leftFolded < rightFolded }
-                if byBytes == nil, leftByte != rightByte { byBytes = leftByte < rightByte }
-            }
-        }
-    }
-
-    private static func foldCase(_ byte: UInt8) -> UInt8 {
-        (0x41...0x5A).contains(byte) ? byte + 0x20 : byte
-    }
-
-    private static func sameName(_ left: String, _ right: String) -> Bool {
-        left.utf8.elementsEqual(right.utf8) { foldCase($0) == foldCase($1) }
     }
 }

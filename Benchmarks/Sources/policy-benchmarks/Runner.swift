@@ -1,5 +1,6 @@
 import ContainerPolicyStore
 import Foundation
+import SystemSQLite
 
 /// The timings of one workload: seconds per run, for each implementation, by round.
 struct Measurement {
@@ -46,7 +47,7 @@ struct Runner {
         for round in 0..<runs {
             var timings: [Implementation: Double] = [:]
             var outcomes: [Implementation: Outcome] = [:]
-            var written: [Implementation: Tally] = [:]
+            var written: [Implementation: StoreContents] = [:]
             for offset in implementations.indices {
                 let implementation = implementations[(round + offset) % implementations.count]
                 let path = try prepareFile(for: workload, implementation)
@@ -58,7 +59,7 @@ struct Runner {
                 timings[implementation] = seconds
                 if round == 0 {
                     outcomes[implementation] = outcome
-                    if workload.writes { written[implementation] = try Self.tallyStore(at: path) }
+                    if workload.writes { written[implementation] = try StoreContents(path: path, implementation) }
                 }
             }
             if round == 0 {
@@ -79,10 +80,11 @@ struct Runner {
     }
 
     private func prepareFile(for workload: Workload, _ implementation: Implementation) throws -> String {
-        guard workload.writes else { return workload.template.path }
+        let template = workload.template.path(for: implementation)
+        guard workload.writes else { return template }
         let path = workDirectory.appendingPathComponent("run-\(implementation.rawValue).sqlite").path
         removeStore(at: path)
-        try FileManager.default.copyItem(atPath: workload.template.path, toPath: path)
+        try FileManager.default.copyItem(atPath: template, toPath: path)
         return path
     }
 
@@ -90,24 +92,13 @@ struct Runner {
         for suffix in ["", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: path + suffix) }
     }
 
-    /// Every policy of a store file, read with the library: what a workload wrote.
-    private static func tallyStore(at path: String) throws -> Tally {
-        let store = try PolicyStore(path: path)
-        var tally = Tally()
-        var page = try store.perform(.policies(limit: 1_000))
-        while let last = page.last {
-            page.forEach { tally.add($0) }
-            page = try store.perform(.policies(after: last.name, limit: 1_000))
-        }
-        return tally
-    }
-
     /// The implementations must have returned the same results and left the same data, or
     /// the comparison means nothing.
     private static func checkSameWork(
-        _ workload: Workload, outcomes: [Implementation: Outcome], written: [Implementation: Tally]
+        _ workload: Workload, outcomes: [Implementation: Outcome], written: [Implementation: StoreContents]
     ) throws {
         var summaries: [Implementation: String] = [:]
+        var histories: [Implementation: String] = [:]
         for (implementation, outcome) in outcomes {
             switch outcome {
             case .tally(let tally):
@@ -118,11 +109,68 @@ struct Runner {
                     + "\(document.policies.count) policies, \(document.policies.map(\.rulesets.count).reduce(0, +)) links, "
                     + "hash \(document.hashValue)"
             }
-            if let tally = written[implementation] { summaries[implementation, default: ""] += "; store: \(tally)" }
+            if let contents = written[implementation] {
+                summaries[implementation, default: ""] += "; store: \(contents.tally), content hash \(contents.contentHash)"
+                if let history = contents.history { histories[implementation] = history }
+            }
         }
-        guard Set(summaries.values).count <= 1 else {
-            let lines = summaries.map { "  \($0.key.rawValue): \($0.value)" }.sorted().joined(separator: "\n")
-            throw BenchmarkFailure("workload \(workload.number) (\(workload.title)): the implementations differ:\n\(lines)")
+        for (what, answers) in [("the implementations differ", summaries), ("the histories differ", histories)]
+        where Set(answers.values).count > 1 {
+            let lines = answers.map { "  \($0.key.rawValue): \($0.value)" }.sorted().joined(separator: "\n")
+            throw BenchmarkFailure("workload \(workload.number) (\(workload.title)): \(what):\n\(lines)")
+        }
+    }
+}
+
+/// What a workload left in a store file, read with SQL that both schemas answer (they share
+/// table and column names): counts, and a hash of the product's content (names,
+/// descriptions, XDR, links, rules; not ids, revisions or timestamps, which the tally and the
+/// history cover). Strict on content, so a store that skipped or mangled work is caught.
+struct StoreContents {
+    var tally = Tally()
+    var contentHash = 0
+    /// The rows of the history (`changes`), for the implementations that keep one.
+    var history: String?
+
+    init(path: String, _ implementation: Implementation) throws {
+        let connection = try RawConnection(path: path, synchronous: .normal)
+        var hasher = Hasher()
+        let policies = try connection.prepare("""
+            SELECT p.name, p.description, p.xdr_enabled, p.revision,
+                   (SELECT group_concat(r.name, ',') FROM policy_rulesets AS pr
+                    JOIN rulesets AS r ON r.id = pr.ruleset_id WHERE pr.policy_id = p.id)
+            FROM policies AS p ORDER BY p.name
+            """)
+        defer { sqlite3_finalize(policies) }
+        while try connection.step(policies) {
+            let names = NameOrder.sorted(connection.list(policies, 4))
+            let xdrEnabled = sqlite3_column_int64(policies, 2) != 0
+            tally.policies += 1
+            tally.revisions += Int(sqlite3_column_int64(policies, 3))
+            tally.links += names.count
+            if xdrEnabled { tally.xdrEnabled += 1 }
+            hasher.combine(connection.text(policies, 0))
+            hasher.combine(connection.text(policies, 1))
+            hasher.combine(xdrEnabled)
+            hasher.combine(names)
+        }
+        let rulesets = try connection.prepare("""
+            SELECT s.name, s.description,
+                   (SELECT group_concat(rule_id || ':' || mitigation, ',') FROM ruleset_rules WHERE ruleset_id = s.id)
+            FROM rulesets AS s ORDER BY s.name
+            """)
+        defer { sqlite3_finalize(rulesets) }
+        while try connection.step(rulesets) {
+            hasher.combine(connection.text(rulesets, 0))
+            hasher.combine(connection.text(rulesets, 1))
+            hasher.combine(connection.list(rulesets, 2).sorted())
+        }
+        contentHash = hasher.finalize()
+        if implementation.usesLibrarySchema {
+            history = try connection.queryText(
+                "SELECT count(*) || ' changes, revisions ' || coalesce(sum(revision), 0) || ', actions ' || "
+                    + "coalesce((SELECT group_concat(action || ' ' || n) FROM "
+                    + "(SELECT action, count(*) AS n FROM changes GROUP BY action ORDER BY action)), '') FROM changes")
         }
     }
 }

@@ -1,7 +1,8 @@
 import ContainerPolicyStore
 import Foundation
 
-/// One way of doing the store's operations: the library, the raw SQLite C API, or GRDB.
+/// One way of doing the store's operations: the library, the SQLite C API (lean, or the
+/// library's SQL), or GRDB.
 /// Every implementation returns the library's own value types, so results can be compared.
 protocol StoreUnderTest: AnyObject {
     /// Creates one policy in its own transaction and returns it as stored.
@@ -39,33 +40,43 @@ struct PolicySpec: Sendable {
     let rulesets: [String]
 }
 
-/// The three implementations measured side by side.
+/// The implementations measured side by side.
 enum Implementation: String, CaseIterable, Sendable {
     /// ContainerPolicyStore, through its public API.
     case ours
-    /// The same SQL through the SQLite C API, with prepared statements reused.
-    case raw
-    /// GRDB.swift 7.10.0, records and the query interface, as its documentation recommends.
+    /// The same product work through the SQLite C API, as a competent user would write it:
+    /// a lean schema of its own, no history. The floor.
+    case lean
+    /// GRDB.swift 7.10.0 in its documented fast style, recording the history as the library does.
     case grdb
+    /// The library's own SQL, statement for statement, through the SQLite C API: what the
+    /// library's Swift code costs on top of its SQL.
+    case raw
 
     var title: String {
         switch self {
         case .ours: return "ContainerPolicyStore"
-        case .raw: return "raw C API"
+        case .lean: return "lean raw C API"
         case .grdb: return "GRDB"
+        case .raw: return "raw, library's SQL"
         }
     }
+
+    /// Whether it writes the library's schema, history included (the lean store has its own
+    /// schema and no history).
+    var usesLibrarySchema: Bool { self != .lean }
 
     func open(path: String, synchronous: Synchronous) throws -> any StoreUnderTest {
         switch self {
         case .ours: return try OurStore(path: path, synchronous: synchronous)
-        case .raw: return try RawStore(path: path, synchronous: synchronous)
+        case .lean: return try LeanRawStore(path: path, synchronous: synchronous)
         case .grdb: return try GRDBStore(path: path, synchronous: synchronous)
+        case .raw: return try RawStore(path: path, synchronous: synchronous)
         }
     }
 }
 
-/// `PRAGMA synchronous`, the same for all three implementations (all use WAL).
+/// `PRAGMA synchronous`, the same for every implementation (all use WAL).
 enum Synchronous: String, CaseIterable, Sendable {
     case normal = "NORMAL"
     case full = "FULL"
@@ -107,4 +118,16 @@ struct Tally: Equatable, Sendable, CustomStringConvertible {
 struct BenchmarkFailure: Error, CustomStringConvertible {
     let description: String
     init(_ description: String) { self.description = description }
+}
+
+extension Policy {
+    /// A policy from its columns, as the baselines read them.
+    init(
+        id: Int, name: String, description: String, xdrEnabled: Bool, rulesets: [String],
+        revision: Int, createdAt: Date, updatedAt: Date, rulesetsUpdatedAt: Date
+    ) {
+        self.init(
+            id: id, name: name, content: PolicyContent(description: description, xdrEnabled: xdrEnabled, rulesets: rulesets),
+            revision: revision, createdAt: createdAt, updatedAt: updatedAt, rulesetsUpdatedAt: rulesetsUpdatedAt)
+    }
 }

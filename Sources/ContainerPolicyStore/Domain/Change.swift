@@ -110,13 +110,17 @@ public enum ContentChanges: Sendable, Hashable {
     }
 }
 
-extension RecordedContent: Codable {
+extension RecordedContent: Codable, JSONRepresentable {
     /// The content as it is, without a tag: a policy's fields or a ruleset's.
-    public func encode(to encoder: any Encoder) throws {
+    var jsonValue: JSONValue {
         switch self {
-        case .policy(let content): try content.encode(to: encoder)
-        case .ruleset(let content): try content.encode(to: encoder)
+        case .policy(let content): return content.jsonValue
+        case .ruleset(let content): return content.jsonValue
         }
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        try encodeTree(to: encoder)
     }
 
     /// A ruleset's content has `rules`; anything else is a policy's.

@@ -39,6 +39,17 @@ public enum PolicyStoreError: Error, Sendable, Hashable, CustomStringConvertible
     case unsupportedOnAmazonECS(UnsupportedFeature, detail: String)
     /// A rule of a ruleset is malformed or repeated.
     case invalidRule(ruleset: String, ruleID: String, RuleProblem)
+    /// The store holds a managed-rule catalogue, and it has no rule of this ID: the IDs it has
+    /// that are closest to it (by edit distance on the digits) come with it.
+    case unknownManagedRule(ruleset: String, ruleID: String, closest: [String])
+    /// The catalogue holds no rule of this ID (the closest it holds come with it; none when it
+    /// is empty).
+    case managedRuleNotFound(id: String, closest: [String])
+    /// The catalogue to import lacks rules that rulesets apply: nothing was imported.
+    case catalogueLacksRulesInUse([RuleUsage])
+    /// The managed-rule list (the API's JSON) cannot be read as a catalogue; every problem,
+    /// each with its path.
+    case invalidCatalogue([DocumentProblem])
     /// The description cannot be stored.
     case invalidDescription(ObjectKind, name: String, DescriptionProblem)
     /// The object holds stored values that break the product's rules (see
@@ -117,6 +128,23 @@ public enum PolicyStoreError: Error, Sendable, Hashable, CustomStringConvertible
             case .duplicate:
                 return "the rule \(quoted(ruleID)) appears more than once in ruleset \(quoted(ruleset)): list each rule once"
             }
+        case .unknownManagedRule(let ruleset, let ruleID, let closest):
+            return "the rule \(quoted(ruleID)) in ruleset \(quoted(ruleset)) is not in the managed-rule catalogue: use an ID it lists"
+                + (closest.isEmpty ? "" : "; the closest are \(closest.joined(separator: ", "))")
+        case .managedRuleNotFound(let id, let closest):
+            return closest.isEmpty
+                ? "there is no managed rule \(quoted(id)): the store holds no managed-rule catalogue; import the product's list first"
+                : "there is no managed rule \(quoted(id)) in the catalogue; the closest are \(closest.joined(separator: ", "))"
+        case .catalogueLacksRulesInUse(let usages):
+            let list = usages.map { usage in
+                "\(usage.ruleID) (\(usage.rulesets.count == 1 ? "ruleset" : "rulesets") \(usage.rulesets.map(quoted).joined(separator: ", ")))"
+            }.joined(separator: ", ")
+            let them = usages.count == 1 ? "it" : "them"
+            return "the managed-rule list lacks \(usages.count == 1 ? "a rule" : "rules") that rulesets apply, \(list): nothing was imported; remove \(them) from those rulesets first, or import a list that holds \(them)"
+        case .invalidCatalogue(let problems):
+            let count = problems.count == 1 ? "1 problem" : "\(problems.count) problems"
+            return "the managed-rule list has \(count); fix \(problems.count == 1 ? "it" : "them") and try again:\n"
+                + problems.map { "  \($0)" }.joined(separator: "\n")
         case .invalidDescription(let kind, let name, let problem):
             return "the description of \(kind) \(quoted(name)) \(problem.explanation)"
         case .damagedData(let kind, let name, let damage):

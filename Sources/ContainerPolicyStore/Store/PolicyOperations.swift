@@ -34,17 +34,18 @@ enum PolicySQL {
             + returning)
     static let delete = NamedSQL("delete a policy", "DELETE FROM policies WHERE id = ?")
     static let link = NamedSQL("link a ruleset", "INSERT INTO policy_rulesets (policy_id, ruleset_id) VALUES (?, ?)")
-    static let unlink = NamedSQL("unlink a ruleset", "DELETE FROM policy_rulesets WHERE policy_id = ? AND ruleset_id = ?")
+    static let unlinkByName = NamedSQL(
+        "unlink a ruleset by name",
+        "DELETE FROM policy_rulesets WHERE policy_id = ? AND ruleset_id = (SELECT id FROM rulesets WHERE name = ?)")
     static let copyLinks = NamedSQL(
         "copy a policy's links",
         "INSERT INTO policy_rulesets (policy_id, ruleset_id) SELECT ?, ruleset_id FROM policy_rulesets WHERE policy_id = ?")
-    static let linkedIDs = NamedSQL("a policy's ruleset ids", "SELECT ruleset_id FROM policy_rulesets WHERE policy_id = ?")
     static let usingRuleset = NamedSQL(
         "the policies of a ruleset",
         "SELECT p.name FROM policy_rulesets AS pr JOIN policies AS p ON p.id = pr.policy_id WHERE pr.ruleset_id = ? ORDER BY p.name")
 
     static let all = [
-        byName, page, every, count, names, nameTaken, insert, copy, update, delete, link, unlink, copyLinks, linkedIDs,
+        byName, page, every, count, names, nameTaken, insert, copy, update, delete, link, unlinkByName, copyLinks,
         usingRuleset,
     ]
 }
@@ -183,24 +184,23 @@ extension StoreTransaction {
     }
 
     /// Writes `changed` over `current` and records it when anything differs; returns the
-    /// policy as it is now.
+    /// policy as it is now. Only the rulesets it adds are looked up: the others are linked.
     func update(_ current: Policy, to changed: PolicyContent) throws -> Policy {
         guard current.damage.isEmpty else { throw PolicyStoreError.damagedData(.policy, name: current.name, current.damage) }
         try changed.validate(name: current.name)
-        let links = try rulesetLinks(changed.rulesets)
-        var stored = changed
-        stored.rulesets = sortedNames(links.map(\.name))
-        let changes = current.content.changes(to: stored)
+        let requested = current.content.changes(to: changed)
+        let added = try rulesetLinks(requested.addedRulesets)
+        let changes = PolicyChanges(
+            fields: requested.fields, addedRulesets: sortedNames(added.map(\.name)), removedRulesets: requested.removedRulesets)
         guard !changes.isEmpty else { return current }
+        let removed = Set(changes.removedRulesets)
+        var stored = changed
+        stored.rulesets = sortedNames(current.rulesets.filter { !removed.contains($0) } + changes.addedRulesets)
 
-        let linkedIDs = Set(links.map(\.id))
-        let wasLinked = Set(try connection.query(PolicySQL.linkedIDs.sql, [SQLValue(current.id)]) { $0.int(0) })
-        for id in wasLinked.subtracting(linkedIDs).sorted() {
-            try connection.run(PolicySQL.unlink.sql, [SQLValue(current.id), SQLValue(id)])
+        for name in changes.removedRulesets {
+            try connection.run(PolicySQL.unlinkByName.sql, [SQLValue(current.id), SQLValue(name)])
         }
-        for id in linkedIDs.subtracting(wasLinked).sorted() {
-            try connection.run(PolicySQL.link.sql, [SQLValue(current.id), SQLValue(id)])
-        }
+        for link in added { try connection.run(PolicySQL.link.sql, [SQLValue(current.id), SQLValue(link.id)]) }
         let linksChanged = !changes.addedRulesets.isEmpty || !changes.removedRulesets.isEmpty
         let updated = try connection.queryFirst(
             PolicySQL.update.sql, stored.fieldValues + [SQLValue(linksChanged), SQLValue(current.id)]

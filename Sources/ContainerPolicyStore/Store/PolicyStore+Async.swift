@@ -21,7 +21,7 @@ extension PolicyStore {
     public func write<T: Sendable>(
         actor: String? = nil, _ body: @escaping @Sendable (borrowing StoreTransaction) throws -> T
     ) async throws -> T {
-        try await runSuspending(.write(actor: actor ?? self.actor), isolatingOperations: true, body)
+        try await runSuspending(.write, actor: actor, isolatingOperations: true, body)
     }
 
     /// The same, for a closure marked `throws(PolicyStoreError)`. (Without this overload such
@@ -31,7 +31,7 @@ extension PolicyStore {
     public func write<T: Sendable>(
         actor: String? = nil, _ body: @escaping @Sendable (borrowing StoreTransaction) throws(PolicyStoreError) -> T
     ) async throws -> T {
-        try await runSuspending(.write(actor: actor ?? self.actor), isolatingOperations: true) { tx in try body(tx) }
+        try await runSuspending(.write, actor: actor, isolatingOperations: true) { tx in try body(tx) }
     }
 
     /// ``read(_:)`` from async code: on a WAL file it never waits for a write, and it sees
@@ -41,14 +41,14 @@ extension PolicyStore {
     /// let names = try await store.read { tx in try tx.policies(limit: 50).map(\.name) }
     /// ```
     public func read<T: Sendable>(_ body: @escaping @Sendable (borrowing StoreTransaction) throws -> T) async throws -> T {
-        try await runSuspending(.read(snapshot: true), isolatingOperations: true, body)
+        try await runSuspending(.read, isolatingOperations: true, body)
     }
 
     /// The same, for a closure marked `throws(PolicyStoreError)`.
     public func read<T: Sendable>(
         _ body: @escaping @Sendable (borrowing StoreTransaction) throws(PolicyStoreError) -> T
     ) async throws -> T {
-        try await runSuspending(.read(snapshot: true), isolatingOperations: true) { tx in try body(tx) }
+        try await runSuspending(.read, isolatingOperations: true) { tx in try body(tx) }
     }
 
     /// ``perform(_:)`` from async code. Throws ``PolicyStoreError``, or `CancellationError`
@@ -59,11 +59,12 @@ extension PolicyStore {
     /// ```
     @discardableResult
     public func perform<Result>(_ operation: StoreOperation<Result>) async throws -> Result {
-        try await runSuspending(access(of: operation), isolatingOperations: false) { tx in try operation.body(tx) }
+        try await runSuspending(operation.access, isolatingOperations: false) { tx in try operation.body(tx) }
     }
 
     func runSuspending<T: Sendable>(
-        _ access: Access, isolatingOperations: Bool, _ body: @escaping @Sendable (borrowing StoreTransaction) throws -> T
+        _ access: TransactionAccess, actor: String? = nil, isolatingOperations: Bool,
+        _ body: @escaping @Sendable (borrowing StoreTransaction) throws -> T
     ) async throws -> T {
         do {
             let pool = try pool(for: access)
@@ -73,7 +74,7 @@ extension PolicyStore {
                 try await pool.withConnection { connection in
                     try self.database.asCaller {
                         try self.transact(
-                            connection, access, isolatingOperations: isolatingOperations, cancellation: cancellation,
+                            connection, access, actor: actor, isolatingOperations: isolatingOperations, cancellation: cancellation,
                             self.callersOwn(body))
                     }
                 }

@@ -159,7 +159,7 @@ public final class PolicyStore: Sendable {
         actor: String? = nil, _ body: (borrowing StoreTransaction) throws(PolicyStoreError) -> T
     ) throws(PolicyStoreError) -> T {
         do {
-            return try run(.write(actor: actor ?? self.actor), isolatingOperations: true) { tx in try body(tx) }
+            return try run(.write, actor: actor, isolatingOperations: true) { tx in try body(tx) }
         } catch {
             throw PolicyStoreError(error, path: path)
         }
@@ -170,7 +170,7 @@ public final class PolicyStore: Sendable {
     @discardableResult
     public func write<T>(actor: String? = nil, _ body: (borrowing StoreTransaction) throws -> T) throws -> T {
         try rethrowingCallerErrors {
-            try run(.write(actor: actor ?? self.actor), isolatingOperations: true) { tx in
+            try run(.write, actor: actor, isolatingOperations: true) { tx in
                 do {
                     return try body(tx)
                 } catch {
@@ -190,7 +190,7 @@ public final class PolicyStore: Sendable {
     /// ```
     public func read<T>(_ body: (borrowing StoreTransaction) throws(PolicyStoreError) -> T) throws(PolicyStoreError) -> T {
         do {
-            return try run(.read(snapshot: true), isolatingOperations: true) { tx in try body(tx) }
+            return try run(.read, isolatingOperations: true) { tx in try body(tx) }
         } catch {
             throw PolicyStoreError(error, path: path)
         }
@@ -199,7 +199,7 @@ public final class PolicyStore: Sendable {
     /// The same, for a closure that may throw errors of its own, rethrown unchanged.
     public func read<T>(_ body: (borrowing StoreTransaction) throws -> T) throws -> T {
         try rethrowingCallerErrors {
-            try run(.read(snapshot: true), isolatingOperations: true) { tx in
+            try run(.read, isolatingOperations: true) { tx in
                 do {
                     return try body(tx)
                 } catch {
@@ -217,7 +217,7 @@ public final class PolicyStore: Sendable {
     @discardableResult
     public func perform<Result>(_ operation: StoreOperation<Result>) throws(PolicyStoreError) -> Result {
         do {
-            return try run(access(of: operation), isolatingOperations: false) { tx in try operation.body(tx) }
+            return try run(operation.access, isolatingOperations: false) { tx in try operation.body(tx) }
         } catch {
             throw PolicyStoreError(error, path: path)
         }
@@ -225,24 +225,7 @@ public final class PolicyStore: Sendable {
 
     // MARK: Running
 
-    /// What a transaction of the store is for.
-    enum Access {
-        case write(actor: String)
-        /// With `snapshot`, every statement sees one state (BEGIN ... COMMIT); without, each
-        /// statement is a transaction of its own, which saves the BEGIN and COMMIT of reads
-        /// that need no common state.
-        case read(snapshot: Bool)
-    }
-
-    func access<Result>(of operation: StoreOperation<Result>) -> Access {
-        switch operation.access {
-        case .write: return .write(actor: actor)
-        case .read: return .read(snapshot: true)
-        case .singleStatement: return .read(snapshot: false)
-        }
-    }
-
-    func pool(for access: Access) throws -> ConnectionPool {
+    func pool(for access: TransactionAccess) throws -> ConnectionPool {
         guard !isClosed.load(ordering: .acquiring) else { throw PolicyStoreError.storeClosed(path: path) }
         if case .write = access {
             guard let writer = database.writer else {
@@ -256,18 +239,22 @@ public final class PolicyStore: Sendable {
 
     /// Runs `body` as one transaction on the calling thread, after the work queued before it.
     private func run<T>(
-        _ access: Access, isolatingOperations: Bool, _ body: (borrowing StoreTransaction) throws -> T
+        _ access: TransactionAccess, actor: String? = nil, isolatingOperations: Bool,
+        _ body: (borrowing StoreTransaction) throws -> T
     ) throws -> T {
         let pool = try pool(for: access)
         return try database.asCaller {
             try pool.withConnection { connection in
-                try transact(connection, access, isolatingOperations: isolatingOperations, cancellation: nil, body)
+                try transact(connection, access, actor: actor, isolatingOperations: isolatingOperations, cancellation: nil, body)
             }
         }
     }
 
+    /// Runs `body` as one transaction on `connection`; a write records `actor` (or the
+    /// store's) in the history.
     func transact<T>(
-        _ connection: Connection, _ access: Access, isolatingOperations: Bool, cancellation: Cancellation?,
+        _ connection: Connection, _ access: TransactionAccess, actor: String?, isolatingOperations: Bool,
+        cancellation: Cancellation?,
         _ body: (borrowing StoreTransaction) throws -> T
     ) throws -> T {
         let scope = TransactionScope(
@@ -277,9 +264,9 @@ public final class PolicyStore: Sendable {
         defer { cancellation?.detach() }
         let transaction = StoreTransaction(scope: scope)
         switch access {
-        case .read(snapshot: false):
+        case .singleStatement:
             return try body(transaction)
-        case .read(snapshot: true):
+        case .read:
             return try connection.transaction(.deferred) {
                 // A reader connection is read-only already; the writer, reading for a private
                 // in-memory database or a rollback journal, is made so for the transaction.
@@ -288,7 +275,8 @@ public final class PolicyStore: Sendable {
                 defer { if sharesTheWriter { try? connection.run("PRAGMA query_only = OFF") } }
                 return try body(transaction)
             }
-        case .write(let actor):
+        case .write:
+            let actor = actor ?? self.actor
             if let problem = ActorRules.problem(in: actor) { throw PolicyStoreError.invalidActor(actor, problem) }
             return try connection.transaction(.immediate) {
                 // Tells the history's triggers who writes, and that the store records its

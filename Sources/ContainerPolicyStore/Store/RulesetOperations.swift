@@ -135,6 +135,7 @@ extension StoreTransaction {
     func insertRuleset(named name: String, content: RulesetContent) throws -> Ruleset {
         try NameRules.validate(name, kind: .ruleset)
         try content.validate(name: name)
+        try checkCatalogueHolds(content.rules, ruleset: name)
         try checkNameIsFree(name, kind: .ruleset)
         var stored = content
         stored.rules.sort { $0.id < $1.id }
@@ -176,6 +177,7 @@ extension StoreTransaction {
         stored.rules.sort { $0.id < $1.id }
         let changes = current.content.changes(to: stored)
         guard !changes.isEmpty else { return current }
+        try checkCatalogueHolds(changes.addedRules, ruleset: current.name)
         for id in changes.removedRules {
             try connection.run(RulesetSQL.deleteRule.sql, [SQLValue(current.id), SQLValue(id)])
         }

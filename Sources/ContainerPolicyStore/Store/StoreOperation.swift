@@ -12,20 +12,21 @@
 /// does; to run several in one transaction, call those inside
 /// ``PolicyStore/write(actor:_:)-6ilyj``.
 public struct StoreOperation<Result: Sendable>: Sendable {
-    /// How the operation reaches the database.
-    enum Access: Sendable {
-        case write
-        /// Several statements that must see one state.
-        case read
-        /// Statements that need not see one state: no BEGIN and COMMIT.
-        case singleStatement
-    }
-
-    let access: Access
+    let access: TransactionAccess
     let body: @Sendable (borrowing StoreTransaction) throws(PolicyStoreError) -> Result
 
-    init(_ access: Access, _ body: @escaping @Sendable (borrowing StoreTransaction) throws(PolicyStoreError) -> Result) {
+    init(_ access: TransactionAccess, _ body: @escaping @Sendable (borrowing StoreTransaction) throws(PolicyStoreError) -> Result) {
         self.access = access
         self.body = body
     }
+}
+
+/// How a transaction of the store reaches the database.
+enum TransactionAccess: Sendable {
+    case write
+    /// Several statements that must see one state: BEGIN ... COMMIT.
+    case read
+    /// Statements that need not see one state, each a transaction of its own: no BEGIN and
+    /// COMMIT for reads that need no common state.
+    case singleStatement
 }

@@ -99,7 +99,6 @@ func sortedNames(_ names: [String]) -> [String] {
 /// NOCASE order: bytes compared with ASCII letters folded to lower case, byte order on a tie.
 /// Allocates nothing, as it runs for every pair of names a list sorts.
 func nameOrderPrecedes(_ left: String, _ right: String) -> Bool {
-    func folded(_ byte: UInt8) -> UInt8 { (0x41...0x5A).contains(byte) ? byte + 0x20 : byte }
     var leftBytes = left.utf8.makeIterator()
     var rightBytes = right.utf8.makeIterator()
     while true {
@@ -107,7 +106,7 @@ func nameOrderPrecedes(_ left: String, _ right: String) -> Bool {
         case (nil, nil): return left.utf8.lexicographicallyPrecedes(right.utf8)
         case (nil, _): return true
         case (_, nil): return false
-        case (let a?, let b?) where folded(a) != folded(b): return folded(a) < folded(b)
+        case (let a?, let b?) where asciiLowercased(a) != asciiLowercased(b): return asciiLowercased(a) < asciiLowercased(b)
         default: continue
         }
     }
