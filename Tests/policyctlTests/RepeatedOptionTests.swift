@@ -40,6 +40,7 @@ import Testing
         switch option {
         case "--xdr": ("on", "off")
         case "--revision", "--expect-revision", "--life": ("1", "2")
+        case "--format": ("mermaid", "dot")
         default: ("a.sqlite", "b.sqlite")
         }
     }
@@ -78,6 +79,7 @@ import Testing
     @Test func everyCommandIsCovered() {
         #expect(Set(Self.repeats.map(\.option)).isSuperset(of: [
             "--db", "--actor", "--description", "--xdr", "--as", "--expect-revision", "--revision", "--policy", "--output",
+            "--format",
         ]))
         #expect(Self.repeats.count > 40)
     }

@@ -2,7 +2,7 @@ import Synchronization
 import SQLiteCore
 
 /// The store's operations inside one transaction, handed to the closure of
-/// ``PolicyStore/write(actor:_:)-(_,(borrowing StoreTransaction) throws(PolicyStoreError) -> T)``
+/// ``PolicyStore/write(actor:_:)-6ilyj``
 /// (and, for reading only, of `read`). Everything done through one `StoreTransaction`
 /// commits together or not at all.
 ///
