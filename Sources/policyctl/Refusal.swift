@@ -30,10 +30,10 @@ private func printRefusal(_ message: String) -> ExitCode {
 
 /// How a refusal reads on stderr: one `error:` line, except for a refused policy document or
 /// managed-rule list, whose problems are listed one per line under it (each with its JSON
-/// path), so that a file with many problems stays readable.
+/// path), so that a file with many problems stays readable, and a changed plan, shown whole.
 func refusalMessage(_ error: any Error) -> String {
     switch error {
-    case PolicyStoreError.invalidDocument, PolicyStoreError.invalidCatalogue:
+    case PolicyStoreError.invalidDocument, PolicyStoreError.invalidCatalogue, PolicyStoreError.planChanged:
         return String(describing: error).split(separator: "\n", omittingEmptySubsequences: false)
             .map { terminalSafe(String($0)) }.enumerated()
             .map { $0 == 0 ? "error: " + $1 : $1 }.joined(separator: "\n")

@@ -114,7 +114,7 @@ import Testing
         let error = #expect(throws: PolicyStoreError.self) {
             try store.perform(.importDocument(PolicyDocument(policies: [.init(name: "api")]), prune: true, dryRun: true))
         }
-        guard case .invalidDocument(let problems)? = error else { Issue.record("\(String(describing: error))"); return }
+        let problems = try #require(error?.documentProblems)
         #expect(problems.map(\.message) == [
             "pruning would delete the policy \"web\", which is assigned to \(arn); keep it in the document, or remove it from those clusters first",
         ])

@@ -59,6 +59,9 @@ public enum PolicyStoreError: Error, Sendable, Hashable, CustomStringConvertible
     case damagedData(ObjectKind, name: String, [StoredDamage])
     /// A policy document (JSON) that cannot be imported; every problem, each with its path.
     case invalidDocument([DocumentProblem])
+    /// An import given the fingerprint of an approved plan, when the plan is now another (the
+    /// store or the document changed since): nothing was written; `plan` is the plan now.
+    case planChanged(expected: String, plan: ImportPlan)
     /// A file the store was asked to write (an export) could not be written.
     case cannotWriteFile(path: String, reason: String)
     /// A page size outside `1...StoreTransaction.maximumPageSize`.
@@ -90,6 +93,19 @@ public enum PolicyStoreError: Error, Sendable, Hashable, CustomStringConvertible
     case busy(SQLiteError)
     /// SQLite failed in a way the store does not expect (a full disk, an I/O error).
     case sqlite(SQLiteError)
+
+    /// The problems of a refused document (``invalidDocument(_:)``) or managed-rule list
+    /// (``invalidCatalogue(_:)``); empty for every other error.
+    ///
+    /// ```swift
+    /// do { _ = try PolicyDocument(json: Data("{}".utf8)) } catch { error.documentProblems.forEach { print($0.path) } }
+    /// ```
+    public var documentProblems: [DocumentProblem] {
+        switch self {
+        case .invalidDocument(let problems), .invalidCatalogue(let problems): return problems
+        default: return []
+        }
+    }
 
     public var description: String {
         switch self {
@@ -155,6 +171,10 @@ public enum PolicyStoreError: Error, Sendable, Hashable, CustomStringConvertible
             return "the description of \(kind) \(quoted(name)) \(problem.explanation)"
         case .damagedData(let kind, let name, let damage):
             return "the \(kind) \(quoted(name)) holds stored values that break the product's rules (\(damage.map(\.description).joined(separator: "; "))): repair them in the sqlite3 shell, or delete the \(kind) and create it again"
+        case .planChanged(let expected, let plan):
+            return "the plan is no longer the approved one (\(expected)): the store or the document changed since; nothing was written. The plan is now \(plan.fingerprint):\n"
+                + plan.description.split(separator: "\n", omittingEmptySubsequences: false).map { "  " + $0 }.joined(separator: "\n")
+                + "\nreview it and approve the new fingerprint, or update the document"
         case .invalidDocument(let problems):
             let count = problems.count == 1 ? "1 problem" : "\(problems.count) problems"
             return "the document has \(count); fix \(problems.count == 1 ? "it" : "them") and try again:\n"
