@@ -1,3 +1,5 @@
+import SQLiteCore
+
 /// What an import does, or would do in a dry run: one step per object that changes, each
 /// with what changes, and how many stay as they are. Its ``fingerprint`` names exactly these
 /// steps against exactly these revisions, so that a plan approved in review is applied only
@@ -109,7 +111,7 @@ public struct ImportPlan: Sendable, Hashable, Codable, CustomStringConvertible {
         var writer = JSONWriter(escapesForTerminals: false)
         writer.raw("ContainerPolicyStore import plan 1\n")
         writer.compactValue(ProductJSON.tree(steps))
-        return SHA256.hexDigest(writer.bytes)
+        return SHA256.hex(String(decoding: writer.bytes, as: UTF8.self))
     }
 
     private enum CodingKeys: String, CodingKey { case steps, unchanged, applied, fingerprint }
