@@ -65,6 +65,13 @@ public struct Change: Sendable, Hashable {
         self.damage = damage
     }
 
+    /// The same change, of the life `life`.
+    func living(_ life: Int?) -> Change {
+        Change(
+            sequence: sequence, changedAt: changedAt, kind: kind, name: name, life: life, action: action, revision: revision,
+            before: before, after: after, actor: actor, damage: damage)
+    }
+
     /// What changed between `before` and `after`, in the words of the one diff of the
     /// library: for a create, from a new object's defaults. Nil for a delete, or when a
     /// state is damaged.
