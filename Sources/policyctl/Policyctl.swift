@@ -22,8 +22,8 @@ struct Policyctl: PolicyctlCommand {
             """,
         version: version,
         subcommands: [
-            DemoCommand.self, PolicyCommand.self, RulesetCommand.self, ClusterCommand.self, ExportCommand.self,
-            ImportCommand.self, CheckCommand.self,
+            DemoCommand.self, PolicyCommand.self, RulesetCommand.self, ClusterCommand.self, StoreHistoryCommand.self,
+            ExportCommand.self, ImportCommand.self, CheckCommand.self,
         ])
 
     // Declared here as well as in each subcommand so that `--db` and `--actor` may come before the

@@ -65,6 +65,18 @@ public struct Change: Sendable, Hashable {
         self.damage = damage
     }
 
+    /// Whether the change is of the `kind` named `name`, ignoring letter case as names do:
+    /// to pick one object's changes out of ``PolicyStore/changes(after:)``.
+    ///
+    /// ```swift
+    /// for try await change in store.changes(after: 0) where change.belongs(to: .policy, named: "web.prod") {
+    ///     print(change.revision, change.action)
+    /// }
+    /// ```
+    public func belongs(to kind: ObjectKind, named name: String) -> Bool {
+        self.kind == kind && sameName(self.name, name)
+    }
+
     /// The same change, of the life `life`.
     func living(_ life: Int?) -> Change {
         Change(

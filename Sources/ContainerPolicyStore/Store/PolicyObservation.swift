@@ -100,8 +100,8 @@ public struct PolicyObservation: AsyncSequence, Sendable {
         /// Whether `change` is of the policy, or of a ruleset the value holds.
         private func touches(_ change: Change) -> Bool {
             switch change.kind {
-            case .policy: return sameName(change.name, name)
-            case .ruleset: return current?.policy.rulesets.contains { sameName($0, change.name) } ?? false
+            case .policy: return change.belongs(to: .policy, named: name)
+            case .ruleset: return current?.policy.rulesets.contains { change.belongs(to: .ruleset, named: $0) } ?? false
             case .cluster: return false
             }
         }
