@@ -9,35 +9,38 @@ import Foundation
 /// only when compared with an earlier value of the same connection. So the watch's connection
 /// is one that never writes and that no one else uses; it sees the commits of this process's
 /// writer as those of any other process (the `sqlite3` shell included). The pragma reads the
-/// WAL index (or the file's change counter) and holds no read transaction between two asks.
+/// WAL index (or the file's change counter), about 2 µs, and holds no read transaction
+/// between two asks.
 ///
-/// It asks every `interval`, and only while a task waits. Commits of this process are
-/// announced with ``noteCommit()``, which wakes the waiters at once. A generation counts what
-/// it has seen: a caller takes one with ``generation()`` before reading, then waits with
-/// ``wait(after:)``, and any commit after the first call ends the wait. A wake-up may come
-/// with nothing new to read (a checkpoint can change the version too); a commit is never
-/// missed.
+/// It asks every `interval`, and only while a task waits, from a thread of its own that
+/// sleeps in between and is parked while no one waits: one wake-up per ask (a dispatch timer
+/// costs two threads' wake-ups, which doubled the cost of an idle watch). Commits of this
+/// process are announced with ``noteCommit()``, which wakes the waiters at once. A generation
+/// counts what it has seen: a caller takes one with ``generation()`` before reading, then
+/// waits with ``wait(after:)``, and any commit after the first call ends the wait. A wake-up
+/// may come with nothing new to read (a checkpoint can change the version too); a commit is
+/// never missed.
 ///
-/// `@unchecked Sendable`: the fields marked so are guarded by `lock`; `connection` and
-/// `dataVersion` are used only on `queue`.
+/// `@unchecked Sendable`: the fields marked so are guarded by `condition` or by
+/// `connectionLock`.
 package final class CommitWatch: @unchecked Sendable {
+    /// Where ``generation()`` asks, so that it never blocks a thread of the cooperative pool.
     private let queue: DispatchQueue
     private let interval: Duration
+    private let label: String
     /// Nil for a private in-memory database: its one connection writes every commit, and each
     /// is announced.
     private let openConnection: (() throws -> Connection)?
 
-    private let lock = NSLock()
-    /// Guarded by `lock`.
+    /// Guards the fields below it, and parks the asking thread while no one waits.
+    private let condition = NSCondition()
     private var seen: UInt64 = 0
-    /// Guarded by `lock`.
     private var waiters: [Waiter] = []
-    /// Guarded by `lock`; runs only while there are waiters.
-    private var timer: (any DispatchSourceTimer)?
-    /// Guarded by `lock`.
+    private var isAsking = false
     private var isClosed = false
 
-    /// On `queue` only.
+    /// Guards the fields below it. Taken before `condition` when both are.
+    private let connectionLock = NSLock()
     private var connection: Connection?
     /// The last value read on `connection`; nil before the first.
     private var dataVersion: Int?
@@ -46,12 +49,13 @@ package final class CommitWatch: @unchecked Sendable {
     /// (read-only, of the watched file); without one, it knows only of announced commits.
     package init(interval: Duration, label: String, openConnection: (() throws -> Connection)?) {
         self.interval = interval
+        self.label = label
         self.openConnection = openConnection
         queue = DispatchQueue(label: label)
     }
 
     private final class Waiter: @unchecked Sendable {
-        /// Taken (set to nil) by whoever resumes it: once, under the watch's lock.
+        /// Taken (set to nil) by whoever resumes it: once, under the watch's condition.
         var continuation: CheckedContinuation<Void, any Error>?
         var isCancelled = false
     }
@@ -63,7 +67,7 @@ package final class CommitWatch: @unchecked Sendable {
             queue.async {
                 continuation.resume(with: Result {
                     try self.poll()
-                    return self.lock.withLock { self.seen }
+                    return self.condition.withLock { self.seen }
                 })
             }
         }
@@ -75,30 +79,29 @@ package final class CommitWatch: @unchecked Sendable {
         let waiter = Waiter()
         try await withTaskCancellationHandler {
             try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
-                lock.lock()
+                condition.lock()
                 if waiter.isCancelled {
-                    lock.unlock()
+                    condition.unlock()
                     continuation.resume(throwing: CancellationError())
                     return
                 }
                 guard seen <= generation, !isClosed else {
-                    lock.unlock()
+                    condition.unlock()
                     continuation.resume()
                     return
                 }
                 waiter.continuation = continuation
                 waiters.append(waiter)
-                startTimerIfNeeded()
-                lock.unlock()
+                startAsking()
+                condition.unlock()
             }
         } onCancel: {
-            lock.lock()
+            condition.lock()
             waiter.isCancelled = true
             let continuation = waiter.continuation
             waiter.continuation = nil
             waiters.removeAll { $0 === waiter }
-            if waiters.isEmpty { stopTimer() }
-            lock.unlock()
+            condition.unlock()
             continuation?.resume(throwing: CancellationError())
         }
     }
@@ -114,15 +117,16 @@ package final class CommitWatch: @unchecked Sendable {
     }
 
     /// Wakes every waiter for the last time and closes the watch's connection; later waits
-    /// return at once. Call it before the file's writer closes: the connection that closes
-    /// last must be the writer, which checkpoints the WAL.
+    /// return at once, and the asking thread ends. Call it before the file's writer closes:
+    /// the connection that closes last must be the writer, which checkpoints the WAL.
     package func close() {
-        lock.lock()
+        condition.lock()
         isClosed = true
         let woken = takeWaiters()
-        lock.unlock()
+        condition.broadcast()
+        condition.unlock()
         for continuation in woken { continuation.resume() }
-        queue.sync {
+        connectionLock.withLock {
             connection?.close()
             connection = nil
         }
@@ -130,66 +134,73 @@ package final class CommitWatch: @unchecked Sendable {
 
     // MARK: Asking SQLite
 
-    /// Reads `PRAGMA data_version` on the watch's connection, on `queue`; a value other than
-    /// the last one read is a commit of another connection.
+    /// Reads `PRAGMA data_version` on the watch's connection; a value other than the last one
+    /// read is a commit of another connection.
     private func poll() throws {
-        guard let openConnection, !lock.withLock({ isClosed }) else { return }
-        do {
-            if connection == nil { connection = try openConnection() }
-            let version = try connection?.queryFirst("PRAGMA data_version") { $0.int(0) }
-            defer { dataVersion = version }
-            if let dataVersion, version != dataVersion { advance() }
-        } catch {
-            // The next ask starts again from a fresh value, and the waiters look again, to
-            // meet the error themselves if it lasts.
-            dataVersion = nil
-            advance()
-            throw error
+        guard let openConnection else { return }
+        try connectionLock.withLock {
+            guard !condition.withLock({ isClosed }) else { return }
+            do {
+                if connection == nil { connection = try openConnection() }
+                let version = try connection?.queryFirst("PRAGMA data_version") { $0.int(0) }
+                defer { dataVersion = version }
+                if let dataVersion, version != dataVersion { advance() }
+            } catch {
+                // The next ask starts again from a fresh value, and the waiters look again, to
+                // meet the error themselves if it lasts.
+                dataVersion = nil
+                advance()
+                throw error
+            }
         }
     }
 
-    private func tick() {
-        try? poll()
+    /// Starts the asking thread, unless it runs; call it holding `condition`.
+    private func startAsking() {
+        guard openConnection != nil else { return }
+        guard !isAsking else {
+            condition.signal()
+            return
+        }
+        isAsking = true
+        let thread = Thread { [self] in askWhileWaited() }
+        thread.name = label
+        thread.stackSize = 1 << 19
+        thread.start()
+    }
+
+    /// The asking thread: parked while no one waits; else asks every `interval`. Ends when
+    /// the watch closes.
+    private func askWhileWaited() {
+        let seconds = Double(interval.components.seconds) + Double(interval.components.attoseconds) / 1e18
+        while true {
+            condition.lock()
+            while waiters.isEmpty, !isClosed { condition.wait() }
+            let closed = isClosed
+            condition.unlock()
+            if closed { return }
+            // A relative sleep: a change of the wall clock does not stretch it.
+            Thread.sleep(forTimeInterval: seconds)
+            try? poll()
+        }
     }
 
     /// A later generation: every waiter wakes.
     private func advance() {
-        lock.lock()
+        condition.lock()
         seen += 1
         let woken = takeWaiters()
-        lock.unlock()
+        condition.unlock()
         for continuation in woken { continuation.resume() }
     }
 
-    /// Empties `waiters` and stops the timer; call it holding `lock`.
+    /// Empties `waiters`; call it holding `condition`.
     private func takeWaiters() -> [CheckedContinuation<Void, any Error>] {
         let continuations = waiters.compactMap { waiter in
             defer { waiter.continuation = nil }
             return waiter.continuation
         }
         waiters.removeAll()
-        stopTimer()
         return continuations
-    }
-
-    /// Call it holding `lock`.
-    private func startTimerIfNeeded() {
-        guard timer == nil, openConnection != nil else { return }
-        let source = DispatchSource.makeTimerSource(queue: queue)
-        let nanoseconds = Int(interval.components.seconds) * 1_000_000_000 + Int(interval.components.attoseconds / 1_000_000_000)
-        // Leeway lets the system group the wake-up with others: a tenth of the interval adds
-        // little to the delay and saves wake-ups.
-        source.schedule(
-            deadline: .now() + .nanoseconds(nanoseconds), repeating: .nanoseconds(nanoseconds),
-            leeway: .nanoseconds(nanoseconds / 10))
-        source.setEventHandler { [weak self] in self?.tick() }
-        source.resume()
-        timer = source
-    }
-
-    /// Call it holding `lock`.
-    private func stopTimer() {
-        timer?.cancel()
-        timer = nil
     }
 }
