@@ -249,7 +249,8 @@ extension StoreOperation {
     /// }
     /// ```
     public static func changes(after sequence: Int, limit: Int = 100) -> StoreOperation<[Change]> {
-        StoreOperation<[Change]>(.singleStatement) { tx throws(PolicyStoreError) in try tx.changes(after: sequence, limit: limit) }
+        // One snapshot for the page and the lives it looks up.
+        StoreOperation<[Change]>(.read) { tx throws(PolicyStoreError) in try tx.changes(after: sequence, limit: limit) }
     }
 
     /// ``StoreTransaction/lastChangeSequence()``: the sequence of the last recorded change, 0
