@@ -39,7 +39,7 @@ import Testing
     static func values(of option: String) -> (String, String) {
         switch option {
         case "--xdr": ("on", "off")
-        case "--revision", "--expect-revision": ("1", "2")
+        case "--revision", "--expect-revision", "--from": ("1", "2")
         default: ("a.sqlite", "b.sqlite")
         }
     }
