@@ -8,6 +8,8 @@ import Testing
 final class FeedConsumer: Sendable {
     private let received = Mutex<[Change]>([])
     private let task = Mutex<Task<PolicyStoreError?, Never>?>(nil)
+    /// How the feed ended, once it has; nil while it runs or after it ended quietly.
+    private let failure = Mutex<PolicyStoreError?>(nil)
 
     /// Starts consuming `feed`; `pause` runs after each change (a slow consumer sleeps there).
     init(_ feed: ChangeFeed, pause: @escaping @Sendable (Int) async -> Void = { _ in }) {
@@ -22,6 +24,7 @@ final class FeedConsumer: Sendable {
                 }
                 return nil
             } catch {
+                self.failure.withLock { $0 = error }
                 return error
             }
         }
@@ -31,11 +34,23 @@ final class FeedConsumer: Sendable {
     var changes: [Change] { received.withLock { $0 } }
     var count: Int { received.withLock { $0.count } }
 
-    /// Waits until `count` changes have come (or `timeout` seconds have passed), and returns
-    /// them all.
-    func waitFor(count: Int, timeout: Double = 20) async throws -> [Change] {
+    /// Waits until `count` changes have come, and returns them all; records an issue when the
+    /// feed failed first, or `timeout` seconds passed. (The timeout is long: in a full test
+    /// run, tests that block the cooperative pool's threads can keep the consumer from running
+    /// for seconds.)
+    func waitFor(
+        count: Int, timeout: Double = 120, sourceLocation: SourceLocation = #_sourceLocation
+    ) async throws -> [Change] {
         let deadline = ContinuousClock.now + .seconds(timeout)
-        while self.count < count, ContinuousClock.now < deadline {
+        while self.count < count {
+            if let failure = failure.withLock({ $0 }) {
+                Issue.record("the feed failed after \(self.count) changes: \(failure)", sourceLocation: sourceLocation)
+                break
+            }
+            if ContinuousClock.now > deadline {
+                Issue.record("\(self.count) changes after \(timeout) s, not \(count)", sourceLocation: sourceLocation)
+                break
+            }
             try await Task.sleep(for: .milliseconds(5))
         }
         return changes

@@ -147,7 +147,7 @@ import Testing
         }
         let behindWhenTheWritersWereDone = try await store.perform(.lastChangeSequence()) - start - consumer.count
         let recorded = try await inBackground { try recordedChanges(store, after: start) }
-        let delivered = try await consumer.waitFor(count: recorded.count, timeout: 60)
+        let delivered = try await consumer.waitFor(count: recorded.count)
         #expect(recorded.count >= 10_000)
         #expect(behindWhenTheWritersWereDone > 1_000)
         #expect(delivered.count == recorded.count)

@@ -18,7 +18,7 @@ import Testing
     /// follower starts at the end of the history, which it reads as it starts: an edit made
     /// before that is not one it prints.)
     func shellEditUntilALine(_ follower: FollowingRun) throws -> String {
-        for _ in 0..<20 {
+        for _ in 0..<40 {
             try workspace.sqlite3("policies.sqlite", "UPDATE policies SET xdr_enabled = 1 - xdr_enabled WHERE name = 'web';")
             if let line = follower.nextLine(timeout: 0.5) { return line }
         }
