@@ -114,6 +114,10 @@ package final class Connection {
             }
         }
         sqlite3_busy_handler(handle, busyWaitCallback, Unmanaged.passUnretained(busyWait).toOpaque())
+        // Statement and savepoint journals and sorts in memory: on disk, a transaction of
+        // many savepoints spilled its statement journal to a temporary file after 64 KiB,
+        // tens of thousands of writes (Docs/performance.md).
+        try execute("PRAGMA temp_store = MEMORY")
     }
 
     /// Finalizes every cached statement and closes the connection. Safe to call twice.

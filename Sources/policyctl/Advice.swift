@@ -6,8 +6,14 @@ func advice(for error: any Error) -> String? {
     switch error {
     case PolicyStoreError.notFound(let kind, _) where kind != .cluster:
         return "see 'policyctl \(kind) list'"
+    case PolicyStoreError.managedRuleNotFound(_, let closest) where closest.isEmpty:
+        return "import the catalogue with 'policyctl rules import FILE'"
+    case PolicyStoreError.unknownManagedRule, PolicyStoreError.managedRuleNotFound:
+        return "see 'policyctl rules list'"
+    case PolicyStoreError.catalogueLacksRulesInUse:
+        return "remove a rule with 'policyctl ruleset modify NAME --remove-rule ID'"
     case PolicyStoreError.databaseNotFound:
-        return "create it with a command that writes (policy create, ruleset create, import or demo), or give the right --db path"
+        return "create it with a command that writes (policy create, ruleset create, rules import, import or demo), or give the right --db path"
     case PolicyStoreError.incompatibleDatabase(_, .notADatabase):
         return "point --db at a policy database, or at a path where none exists yet"
     case PolicyStoreError.incompatibleDatabase(_, .damaged):

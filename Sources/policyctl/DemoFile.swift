@@ -64,6 +64,9 @@ enum DemoFile {
         if let cluster = try file.perform(.clusters(limit: 1)).first {
             return "the cluster \(cluster.arn), which the demo does not make"
         }
+        if try file.perform(.managedRuleCount()) > 0 {
+            return "a managed-rule catalogue, which the demo does not make"
+        }
         let samplePolicies = try sample.perform(.policies())
         let sampleRulesets = try sample.perform(.rulesets())
         if let stranger = try firstName(

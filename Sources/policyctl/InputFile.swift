@@ -7,7 +7,8 @@ import Foundation
 /// sparse file). Reading stops one byte past `limit`, so an endless or huge input costs at
 /// most that much memory; a failure is refused with its true reason.
 enum InputFile {
-    static func read(_ path: String, limit: Int) throws(ExitCode) -> Data {
+    /// `document` names what is read, for the message when it is over `limit`.
+    static func read(_ path: String, limit: Int, document: String = "policy document") throws(ExitCode) -> Data {
         let shown = path == "-" ? "standard input" : terminalSafe(path)
         let descriptor: Int32
         if path == "-" {
@@ -31,7 +32,7 @@ enum InputFile {
         }
         throw refuse("""
             cannot read \(shown): the document is larger than \(limit) bytes (\(limit >> 20) MiB), the limit of a \
-            policy document
+            \(document)
             """)
     }
 

@@ -28,16 +28,18 @@ private func printRefusal(_ message: String) -> ExitCode {
     return ExitCode(1)
 }
 
-/// How a refusal reads on stderr: one `error:` line, except for a refused policy document,
-/// whose problems are listed one per line under it (each with its JSON path), so that a
-/// document with many problems stays readable.
+/// How a refusal reads on stderr: one `error:` line, except for a refused policy document or
+/// managed-rule list, whose problems are listed one per line under it (each with its JSON
+/// path), so that a file with many problems stays readable.
 func refusalMessage(_ error: any Error) -> String {
-    if case PolicyStoreError.invalidDocument = error {
+    switch error {
+    case PolicyStoreError.invalidDocument, PolicyStoreError.invalidCatalogue:
         return String(describing: error).split(separator: "\n", omittingEmptySubsequences: false)
             .map { terminalSafe(String($0)) }.enumerated()
             .map { $0 == 0 ? "error: " + $1 : $1 }.joined(separator: "\n")
+    default:
+        return errorLine(String(describing: error) + (advice(for: error).map { "; " + $0 } ?? ""))
     }
-    return errorLine(String(describing: error) + (advice(for: error).map { "; " + $0 } ?? ""))
 }
 
 /// `error: <reason>` on one line whatever the reason holds (the SQL in an SQLite error

@@ -118,15 +118,17 @@ struct RulesetCommand: PolicyctlCommand {
 
         func run() throws {
             let store = try database.readingStore()
-            let ruleset = try exitOnRefusal {
-                guard let ruleset = try store.perform(.ruleset(named: name)) else { throw PolicyStoreError.notFound(.ruleset, name: name) }
-                return ruleset
+            let (ruleset, ruleNames) = try exitOnRefusal {
+                try store.read { tx in
+                    guard let ruleset = try tx.ruleset(named: name) else { throw PolicyStoreError.notFound(.ruleset, name: name) }
+                    return (ruleset, try tx.ruleNames(forRuleset: ruleset.name))
+                }
             }
             if json {
-                try StandardOutput.write(ProductJSON.data(ruleset))
+                try StandardOutput.write(ProductJSON.data(RulesetDetailsJSON(ruleset: ruleset, ruleNames: ruleNames)))
             } else {
                 let users = try exitOnRefusal { try store.perform(.policies(usingRuleset: ruleset.name)) }
-                try StandardOutput.line(RulesetDetails.text(ruleset, usedBy: users))
+                try StandardOutput.line(RulesetDetails.text(ruleset, usedBy: users, ruleNames: ruleNames))
             }
         }
     }

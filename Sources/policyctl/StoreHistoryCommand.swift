@@ -1,12 +1,12 @@
 import ArgumentParser
 import ContainerPolicyStore
 
-/// `policyctl history`: the changes to every policy and ruleset, in the order they were
-/// made, page by page; with `--follow`, then every new one as it is committed.
+/// `policyctl history`: the changes to every policy, ruleset and cluster, in the order they
+/// were made, page by page; with `--follow`, then every new one as it is committed.
 struct StoreHistoryCommand: PolicyctlCommand {
     static let configuration = CommandConfiguration(
         commandName: "history",
-        abstract: "Show every recorded change to policies and rulesets, oldest first; with --follow, new ones as they come.",
+        abstract: "Show every recorded change to policies, rulesets and clusters, oldest first; with --follow, new ones as they come.",
         discussion: """
             An ACTOR of - is unknown: a change made outside the library (in the sqlite3 shell, \
             say) or with --actor ''. --follow prints one line per change (--json: one JSON \

@@ -160,6 +160,31 @@ import Testing
         #expect(try store.perform(.policy(named: "web.prod")) != nil)
     }
 
+    @Test func theReferencesLandingPage() throws {
+        let store = try PolicyStore.inMemory()
+        try store.perform(.createRuleset(named: "baseline", rules: [RuleReference(id: "TM-00000001", mitigation: .terminate)]))
+        try store.perform(.createPolicy(named: "web.prod", rulesets: ["baseline"]))
+        try store.perform(.assignPolicy(named: "web.prod", toCluster: "arn:aws:ecs:us-east-1:123456789012:cluster/web"))
+        #expect(try store.perform(.clusters(usingPolicy: "web.prod")).count == 1)
+    }
+
+    @Test func deploymentGraph() throws {
+        let store = try PolicyStore(path: databasePath)
+        try store.perform(.createRuleset(named: "baseline", rules: [RuleReference(id: "TM-00000001", mitigation: .terminate)]))
+        try store.perform(.createPolicy(named: "web.prod", rulesets: ["baseline"]))
+        let dotPath = directory.path("graph.dot")
+
+        try store.perform(.assignPolicy(named: "web.prod", toCluster: "arn:aws:ecs:us-east-1:123456789012:cluster/web"))
+        let graph = try store.perform(.deploymentGraph())
+        print(graph.clusters.count, graph.policies.count, graph.rulesets.count)
+        let mermaid = graph.rendered(as: .mermaid)
+        let dot = try store.perform(.deploymentGraph(ofPolicy: "web.prod")).rendered(as: .dot, showingRules: true)
+        try dot.write(toFile: dotPath, atomically: true, encoding: .utf8)  // then: dot -Tpng graph.dot -o graph.png
+
+        #expect(mermaid.contains(#"c1(["arn:aws:ecs:us-east-1:123456789012:cluster/web"]):::ecsCluster"#))
+        #expect(try String(contentsOfFile: dotPath, encoding: .utf8).contains(#"r1 -> t1 [label="terminate"];"#))
+    }
+
     @Test func concurrency() async throws {
         let store = try PolicyStore(path: databasePath)
         try await store.perform(.createRuleset(named: "baseline"))
@@ -283,12 +308,39 @@ import Testing
         #expect(line.last == UInt8(ascii: "\n") && !line.dropLast().contains(UInt8(ascii: "\n")))
     }
 
-    /// The ```swift blocks of every Markdown file in Docs/ and of the README.
+    @Test func managedRuleCatalogue() throws {
+        let store = try PolicyStore.inMemory()
+        let pagesPath = packageRoot.appendingPathComponent("Docs/examples/managed-rules-pages.json").path
+
+        let catalogue = try ManagedRuleCatalogue(json: Data(contentsOf: URL(fileURLWithPath: pagesPath)))
+        let result = try store.perform(.importManagedRules(catalogue))
+        print(result)  // 10 managed rules: 10 added, 0 changed, 0 removed, 0 unchanged
+
+        let rule = try store.perform(.managedRule(id: "TM-00000023"))
+        print(rule?.name ?? "-", rule?.techniques ?? [])  // (T1059)Redirect STDOUT/STDIN to Network Connection in Container ["T1059"]
+        try store.perform(.createRuleset(named: "shells", rules: [RuleReference(id: "TM-00000023", mitigation: .terminate)]))
+        print(try store.perform(.ruleNames(forRuleset: "shells")) ?? [:])  // ["TM-00000023": "(T1059)Redirect ..."]
+
+        do {
+            try store.perform(.modifyRuleset(named: "shells") { $0.rules.append(RuleReference(id: "TM-00000024")) })
+        } catch .unknownManagedRule(_, let id, let closest) {
+            print("\(id) is not a managed rule; did you mean \(closest.joined(separator: " or "))?")
+        } catch {
+            print("error: \(error)")
+        }
+        #expect(result.description == "10 managed rules: 10 added, 0 changed, 0 removed, 0 unchanged")
+        #expect(rule?.techniques == ["T1059"])
+        #expect(try store.perform(.ruleset(named: "shells"))?.rules.count == 1)
+    }
+
+    /// The ```swift blocks of every Markdown file in Docs/, of the README and of the DocC
+    /// catalog's landing page (its articles are Docs/ again).
     static func documentedExamples() throws -> [(file: String, code: String)] {
         let docs = packageRoot.appendingPathComponent("Docs")
         var files = try FileManager.default.contentsOfDirectory(at: docs, includingPropertiesForKeys: nil)
             .filter { $0.pathExtension == "md" }
         files.append(packageRoot.appendingPathComponent("README.md"))
+        files.append(packageRoot.appendingPathComponent("Sources/ContainerPolicyStore/ContainerPolicyStore.docc/ContainerPolicyStore.md"))
         return try files.flatMap { file in
             let text = try String(contentsOf: file, encoding: .utf8)
             return text.components(separatedBy: "```swift\n").dropFirst().compactMap { rest in
@@ -302,6 +354,20 @@ import Testing
         code.split(separator: "\n", omittingEmptySubsequences: true)
             .map { $0.trimmingCharacters(in: .whitespaces) }
             .joined(separator: "\n")
+    }
+
+    /// Docs/api.md's dependency lines are those of Examples/Package.swift (its path aside), and
+    /// CI tries both of the page's forms with Examples/check-dependency-snippets.
+    @Test func theDependencyLinesAreHowTheExamplesLinkTheLibrary() throws {
+        let page = try String(contentsOf: packageRoot.appendingPathComponent("Docs/api.md"), encoding: .utf8)
+        let manifest = try String(contentsOf: packageRoot.appendingPathComponent("Examples/Package.swift"), encoding: .utf8)
+        let product = #".product(name: "ContainerPolicyStore", package: "ContainerPolicyStore")"#
+        #expect(page.contains("\n.package(name: \"ContainerPolicyStore\", path: \"../ContainerPolicyStore\")\n\(product)\n"))
+        #expect(page.contains("\n.package(url: \"https://github.com/OWNER/ContainerPolicyStore.git\", branch: \"main\")\n\(product)\n"))
+        #expect(manifest.contains(#".package(name: "ContainerPolicyStore", path: ".."),"#))
+        #expect(manifest.components(separatedBy: product).count == 3, "both executables link the product as the page says")
+        let ci = try String(contentsOf: packageRoot.appendingPathComponent(".ci/run"), encoding: .utf8)
+        #expect(ci.contains("Examples/check-dependency-snippets "))
     }
 
     @Test func everyDocsExampleIsHere() throws {

@@ -30,6 +30,11 @@ import Testing
             "the cluster \(arn), which the demo does not make", after: [["cluster", "assign", arn, "--policy", "web.prod"]])
     }
 
+    @Test func aDemoFileWithAManagedRuleCatalogueIsRefused() throws {
+        try expectRefusal(
+            "a managed-rule catalogue, which the demo does not make", after: [["rules", "import", managedRulePagesFile.path]])
+    }
+
     @Test func aDemoFileWhosePolicyWasChangedIsRefused() throws {
         try expectRefusal(
             "changes to the policy web.prod that the demo did not make",

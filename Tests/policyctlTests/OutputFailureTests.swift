@@ -13,7 +13,7 @@ import Testing
         ["history"], ["history", "--json"], ["history", "--follow", "--from", "1"],
         ["policy", "create", "api"], ["policy", "modify", "web", "--xdr", "off"], ["policy", "restore", "web", "--revision", "1"],
         ["ruleset", "duplicate", "base"], ["import", "doc.json", "--dry-run"], ["import", "doc.json"],
-        ["export", "--output", "out.json"], ["demo"], ["--help"], ["policy", "modify", "--help"], ["--version"],
+        ["export", "--output", "out.json"], ["graph"], ["graph", "--format", "dot", "--rules"], ["demo"], ["--help"], ["policy", "modify", "--help"], ["--version"],
     ]
 
     @Test(arguments: printingCommands)

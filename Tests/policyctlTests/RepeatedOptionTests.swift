@@ -39,7 +39,8 @@ import Testing
     static func values(of option: String) -> (String, String) {
         switch option {
         case "--xdr": ("on", "off")
-        case "--revision", "--expect-revision", "--from": ("1", "2")
+        case "--revision", "--expect-revision", "--life", "--from": ("1", "2")
+        case "--format": ("mermaid", "dot")
         default: ("a.sqlite", "b.sqlite")
         }
     }
@@ -78,6 +79,7 @@ import Testing
     @Test func everyCommandIsCovered() {
         #expect(Set(Self.repeats.map(\.option)).isSuperset(of: [
             "--db", "--actor", "--description", "--xdr", "--as", "--expect-revision", "--revision", "--policy", "--output",
+            "--format",
         ]))
         #expect(Self.repeats.count > 40)
     }

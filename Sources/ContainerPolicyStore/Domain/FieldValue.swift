@@ -90,12 +90,12 @@ struct FieldKey: CodingKey {
 }
 
 extension ObjectContent {
-    /// Writes every scalar field under its product name, in declaration order.
-    func encodeFields(to container: inout KeyedEncodingContainer<FieldKey>) throws {
-        for field in Field.allCases {
+    /// Every scalar field as a JSON member, in the order of `Field`.
+    var fieldMembers: [(key: String, value: JSONValue)] {
+        Field.allCases.map { field in
             switch self[field] {
-            case .text(let text): try container.encode(text, forKey: FieldKey(field.rawValue))
-            case .flag(let flag): try container.encode(flag, forKey: FieldKey(field.rawValue))
+            case .text(let text): return (field.rawValue, .string(text))
+            case .flag(let flag): return (field.rawValue, .bool(flag))
             }
         }
     }

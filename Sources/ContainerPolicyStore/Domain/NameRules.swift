@@ -104,9 +104,16 @@ public enum DescriptionRules {
 
 /// Names compare ignoring ASCII case only, as SQLite's NOCASE collation does.
 func sameName(_ left: String, _ right: String) -> Bool {
-    left.utf8.count == right.utf8.count && asciiLowercased(left) == asciiLowercased(right)
+    left.utf8.elementsEqual(right.utf8) { asciiLowercased($0) == asciiLowercased($1) }
 }
 
+/// The text with ASCII letters in lower case; the text itself, unallocated, when it has no
+/// upper-case letter (as most names have not).
 func asciiLowercased(_ text: String) -> String {
-    String(decoding: text.utf8.map { (0x41...0x5A).contains($0) ? $0 + 0x20 : $0 }, as: UTF8.self)
+    guard text.utf8.contains(where: { (0x41...0x5A).contains($0) }) else { return text }
+    return String(decoding: text.utf8.map(asciiLowercased), as: UTF8.self)
+}
+
+func asciiLowercased(_ byte: UInt8) -> UInt8 {
+    (0x41...0x5A).contains(byte) ? byte + 0x20 : byte
 }

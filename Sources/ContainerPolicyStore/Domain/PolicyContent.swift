@@ -109,15 +109,20 @@ extension PolicyContent {
     }
 
     public func encode(to encoder: any Encoder) throws {
-        var container = encoder.container(keyedBy: FieldKey.self)
-        try encodeFields(to: &container)
-        var runtime = container.nestedContainer(keyedBy: FieldKey.self, forKey: FieldKey("runtime"))
-        try runtime.encode(rulesets.map(RulesetLink.init), forKey: FieldKey("rulesets"))
+        try encodeTree(to: encoder)
     }
 
     /// `{"name": ...}`, how the product's API refers to a linked ruleset.
-    private struct RulesetLink: Codable {
+    private struct RulesetLink: Decodable {
         let name: String
+    }
+}
+
+extension PolicyContent: JSONRepresentable {
+    var jsonValue: JSONValue {
+        .object(fieldMembers + [
+            ("runtime", .object([("rulesets", .array(rulesets.map { .object([("name", .string($0))]) }))])),
+        ])
     }
 }
 

@@ -31,14 +31,26 @@ public enum PolicyStoreError: Error, Sendable, Hashable, CustomStringConvertible
     /// Who the changes are to be recorded as (`StoreOptions.actor`, `write(actor:)`) cannot
     /// be shown safely in the history.
     case invalidActor(String, ActorProblem)
-    /// No recorded change left the object at this revision.
-    case unknownRevision(ObjectKind, name: String, revision: Int)
+    /// The revision is not in the history of the life `life` of the name (the sequence of the
+    /// `create` that began it); `livesWithRevision` are the lives that have it.
+    case unknownRevision(ObjectKind, name: String, revision: Int, life: Int, livesWithRevision: [Int])
     /// Restoring the policy to a revision needs a ruleset that no longer exists.
     case restoreNeedsRuleset(policy: String, revision: Int, ruleset: String)
     /// The request uses a part of the product that Amazon ECS policies do not have.
     case unsupportedOnAmazonECS(UnsupportedFeature, detail: String)
     /// A rule of a ruleset is malformed or repeated.
     case invalidRule(ruleset: String, ruleID: String, RuleProblem)
+    /// The store holds a managed-rule catalogue, and it has no rule of this ID: the IDs it has
+    /// that are closest to it (by edit distance on the digits) come with it.
+    case unknownManagedRule(ruleset: String, ruleID: String, closest: [String])
+    /// The catalogue holds no rule of this ID (the closest it holds come with it; none when it
+    /// is empty).
+    case managedRuleNotFound(id: String, closest: [String])
+    /// The catalogue to import lacks rules that rulesets apply: nothing was imported.
+    case catalogueLacksRulesInUse([RuleUsage])
+    /// The managed-rule list (the API's JSON) cannot be read as a catalogue; every problem,
+    /// each with its path.
+    case invalidCatalogue([DocumentProblem])
     /// The description cannot be stored.
     case invalidDescription(ObjectKind, name: String, DescriptionProblem)
     /// The object holds stored values that break the product's rules (see
@@ -104,8 +116,13 @@ public enum PolicyStoreError: Error, Sendable, Hashable, CustomStringConvertible
             case .disallowedCharacter(let position):
                 return "the actor \(quoted(actor)) has a control, line-breaking or formatting character at position \(position): give a name without one"
             }
-        case .unknownRevision(let kind, let name, let revision):
-            return "the \(kind) \(quoted(name)) has no recorded revision \(revision): see its history for the revisions there are"
+        case .unknownRevision(let kind, let name, let revision, let life, let lives):
+            let which = life == 0 ? "its current life" : "its life since change \(life)"
+            guard !lives.isEmpty else {
+                return "the \(kind) \(quoted(name)) has no recorded revision \(revision) in \(which) or any other: see its history for the revisions there are"
+            }
+            let others = lives.map { "since change \($0)" }.joined(separator: ", ")
+            return "the \(kind) \(quoted(name)) has no recorded revision \(revision) in \(which); its \(lives.count == 1 ? "life" : "lives") \(others) \(lives.count == 1 ? "has" : "have") one: name that life to restore it"
         case .restoreNeedsRuleset(let policy, let revision, let ruleset):
             return "revision \(revision) of policy \(quoted(policy)) uses the ruleset \(quoted(ruleset)), which no longer exists: create it again first"
         case .unsupportedOnAmazonECS(let feature, let detail):
@@ -117,6 +134,23 @@ public enum PolicyStoreError: Error, Sendable, Hashable, CustomStringConvertible
             case .duplicate:
                 return "the rule \(quoted(ruleID)) appears more than once in ruleset \(quoted(ruleset)): list each rule once"
             }
+        case .unknownManagedRule(let ruleset, let ruleID, let closest):
+            return "the rule \(quoted(ruleID)) in ruleset \(quoted(ruleset)) is not in the managed-rule catalogue: use an ID it lists"
+                + (closest.isEmpty ? "" : "; the closest are \(closest.joined(separator: ", "))")
+        case .managedRuleNotFound(let id, let closest):
+            return closest.isEmpty
+                ? "there is no managed rule \(quoted(id)): the store holds no managed-rule catalogue; import the product's list first"
+                : "there is no managed rule \(quoted(id)) in the catalogue; the closest are \(closest.joined(separator: ", "))"
+        case .catalogueLacksRulesInUse(let usages):
+            let list = usages.map { usage in
+                "\(usage.ruleID) (\(usage.rulesets.count == 1 ? "ruleset" : "rulesets") \(usage.rulesets.map(quoted).joined(separator: ", ")))"
+            }.joined(separator: ", ")
+            let them = usages.count == 1 ? "it" : "them"
+            return "the managed-rule list lacks \(usages.count == 1 ? "a rule" : "rules") that rulesets apply, \(list): nothing was imported; remove \(them) from those rulesets first, or import a list that holds \(them)"
+        case .invalidCatalogue(let problems):
+            let count = problems.count == 1 ? "1 problem" : "\(problems.count) problems"
+            return "the managed-rule list has \(count); fix \(problems.count == 1 ? "it" : "them") and try again:\n"
+                + problems.map { "  \($0)" }.joined(separator: "\n")
         case .invalidDescription(let kind, let name, let problem):
             return "the description of \(kind) \(quoted(name)) \(problem.explanation)"
         case .damagedData(let kind, let name, let damage):

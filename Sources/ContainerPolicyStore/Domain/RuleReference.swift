@@ -52,3 +52,13 @@ extension RuleReference {
             mitigation: try container.decodeIfPresent(Mitigation.self, forKey: .mitigation) ?? .log)
     }
 }
+
+extension RuleReference: JSONRepresentable {
+    var jsonValue: JSONValue {
+        .object([("id", .string(id)), ("mitigation", .string(mitigation.rawValue))])
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        try encodeTree(to: encoder)
+    }
+}

@@ -103,8 +103,12 @@ extension RulesetContent {
     }
 
     public func encode(to encoder: any Encoder) throws {
-        var container = encoder.container(keyedBy: FieldKey.self)
-        try encodeFields(to: &container)
-        try container.encode(rules, forKey: FieldKey("rules"))
+        try encodeTree(to: encoder)
+    }
+}
+
+extension RulesetContent: JSONRepresentable {
+    var jsonValue: JSONValue {
+        .object(fieldMembers + [("rules", .array(rules.map(\.jsonValue)))])
     }
 }

@@ -23,6 +23,25 @@ enum JSONValue: Sendable {
     }
 }
 
+/// A value that builds its JSON tree itself. ``ProductJSON`` takes the tree directly, which
+/// is an order of magnitude cheaper than going through `Encodable` for the values written on
+/// every operation (the history's states); the type's `encode(to:)` encodes the same tree, so
+/// its shape is written once.
+protocol JSONRepresentable: Encodable {
+    var jsonValue: JSONValue { get }
+}
+
+extension JSONRepresentable {
+    /// The tree, through any encoder (`JSONEncoder`, say).
+    func encodeTree(to encoder: any Encoder) throws {
+        try jsonValue.encode(to: encoder)
+    }
+}
+
+extension JSONValue: JSONRepresentable {
+    var jsonValue: JSONValue { self }
+}
+
 /// Where and why a text is not JSON.
 struct JSONSyntaxError: Error, Sendable, Hashable {
     let line: Int
@@ -51,6 +70,20 @@ struct JSONParser {
         parser.skipWhitespace()
         guard parser.index == bytes.count else { throw parser.failure("unexpected text after the end of the document") }
         return value
+    }
+
+    /// Every document in `bytes`, in order: JSON texts one after another, with or without
+    /// whitespace between them (the pages of an API listing saved to one file). Empty or
+    /// blank text holds none.
+    static func parseSequence(_ bytes: [UInt8]) throws(JSONSyntaxError) -> [JSONValue] {
+        var parser = JSONParser(bytes: bytes)
+        var values: [JSONValue] = []
+        parser.skipWhitespace()
+        while parser.index < bytes.count {
+            values.append(try parser.parseValue(depth: 0))
+            parser.skipWhitespace()
+        }
+        return values
     }
 
     private init(bytes: [UInt8]) {

@@ -39,6 +39,7 @@ public enum ProductJSON {
 
     /// `value` as a JSON value, to be written inside a larger document.
     static func tree<Value: Encodable>(_ value: Value) -> JSONValue {
+        if let direct = value as? any JSONRepresentable { return direct.jsonValue }
         let encoder = TreeEncoder()
         // Encoding into a tree cannot fail: the library's values encode only strings,
         // numbers, booleans, arrays and objects.
@@ -101,6 +102,7 @@ private func encode<Value: Encodable>(_ value: Value, into slot: Slot, codingPat
     case let flag as Bool: slot.value = .bool(flag)
     case let number as Int: slot.value = .integer(number)
     case let number as Double: slot.value = .number(number)
+    case let direct as any JSONRepresentable: slot.value = direct.jsonValue
     default: try value.encode(to: TreeEncoder(root: slot, codingPath: codingPath))
     }
 }

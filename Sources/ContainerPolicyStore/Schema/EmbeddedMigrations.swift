@@ -1028,5 +1028,427 @@ BEGIN
 END;
 
 """#),
+        Migration(
+            version: 6,
+            name: "0006_guards_stand_aside_for_the_library",
+            sql: #"""
+-- ContainerPolicyStore schema, migration 6: the guards stand aside for the library.
+--
+-- The guards (the BEFORE INSERT and BEFORE UPDATE triggers that refuse what the constraints
+-- cannot express: INSERT OR REPLACE over a name, revisions and timestamps set by hand, links
+-- to nothing while foreign keys are off, a hand-written history row) are for writers that are
+-- not the library. The library's statements are fixed (Store/SQLCatalogue.swift), run with
+-- foreign keys on, and follow checks in Swift that give the caller the precise error first,
+-- so inside its own write transactions, which its write_context row marks, the guards now
+-- skip their bodies, like the triggers that record other writers' changes. This halves the
+-- work SQLite does per row the library writes (Docs/performance.md).
+--
+-- What still holds for every writer, the library included: the CHECK constraints (names,
+-- descriptions, rule IDs, mitigations, ARNs, timestamps' form), NOT NULL, STRICT types, the
+-- unique indexes (names ignoring letter case), foreign keys, and the append-only history.
+-- A shell user who writes a write_context row takes over the library's duties: the history
+-- of that transaction is then theirs to record, and the guards are theirs to keep.
+
+DROP TRIGGER changes_insert_guard;
+CREATE TRIGGER changes_insert_guard BEFORE INSERT ON changes
+WHEN (SELECT recorded_by_library FROM write_context) IS NOT 1
+BEGIN
+    SELECT RAISE(ABORT, 'the history is append-only: a change with this sequence exists')
+    WHERE EXISTS (SELECT 1 FROM changes WHERE sequence = NEW.sequence);
+    SELECT RAISE(ABORT, 'the actor may hold at most 128 characters, none of them a control, line-breaking or formatting character')
+    WHERE length(NEW.actor) > 128
+       OR instr(CAST(NEW.actor AS BLOB), x'00') > 0
+       OR NEW.actor GLOB '*[^ -~' || char(160) || '-' || char(1563) || char(1565) || '-' || char(8202)
+                     || char(8208) || '-' || char(8231) || char(8239) || '-' || char(8287)
+                     || char(8304) || '-' || char(65278) || char(65280) || '-' || char(65532)
+                     || char(65536) || '-' || char(1114111) || ']*';
+END;
+
+DROP TRIGGER clusters_insert_guard;
+CREATE TRIGGER clusters_insert_guard BEFORE INSERT ON clusters
+WHEN (SELECT recorded_by_library FROM write_context) IS NOT 1
+BEGIN
+    SELECT RAISE(ABORT, 'this cluster exists already: update its policy_id instead')
+    WHERE EXISTS (SELECT 1 FROM clusters WHERE arn = NEW.arn OR id = NEW.id);
+    SELECT RAISE(ABORT, 'no policy has this policy_id')
+    WHERE NEW.policy_id IS NOT NULL AND NOT EXISTS (SELECT 1 FROM policies WHERE id = NEW.policy_id);
+    SELECT RAISE(ABORT, 'assigned_at is kept by the database: set it to now, with the policy')
+    WHERE NEW.assigned_at IS NOT NULL AND NEW.assigned_at IS NOT strftime('%Y-%m-%dT%H:%M:%fZ', 'now');
+END;
+
+DROP TRIGGER clusters_update_guard;
+CREATE TRIGGER clusters_update_guard BEFORE UPDATE ON clusters
+WHEN (SELECT recorded_by_library FROM write_context) IS NOT 1
+BEGIN
+    SELECT RAISE(ABORT, 'a cluster ARN cannot be changed: add the cluster again under its new ARN')
+    WHERE CAST(NEW.arn AS BLOB) IS NOT CAST(OLD.arn AS BLOB) OR NEW.id IS NOT OLD.id;
+    SELECT RAISE(ABORT, 'no policy has this policy_id')
+    WHERE NEW.policy_id IS NOT NULL AND NOT EXISTS (SELECT 1 FROM policies WHERE id = NEW.policy_id);
+    SELECT RAISE(ABORT, 'assigned_at is kept by the database: set it to now when the policy changes')
+    WHERE NEW.assigned_at IS NOT OLD.assigned_at AND NEW.assigned_at IS NOT NULL AND NEW.assigned_at IS NOT strftime('%Y-%m-%dT%H:%M:%fZ', 'now');
+    SELECT RAISE(ABORT, 'assigned_at must move to now when the policy changes')
+    WHERE NEW.policy_id IS NOT NULL AND NEW.policy_id IS NOT OLD.policy_id AND NEW.assigned_at IS NOT strftime('%Y-%m-%dT%H:%M:%fZ', 'now');
+END;
+
+DROP TRIGGER policies_insert_guard;
+CREATE TRIGGER policies_insert_guard BEFORE INSERT ON policies
+WHEN (SELECT recorded_by_library FROM write_context) IS NOT 1
+BEGIN
+    SELECT RAISE(ABORT, 'a policy with this name already exists (names are unique ignoring letter case)')
+    WHERE EXISTS (SELECT 1 FROM policies WHERE name = NEW.name);
+    -- Without an explicit id, NEW.id is -1 here; ids are positive, so -1 matches nothing.
+    SELECT RAISE(ABORT, 'a policy with this id already exists')
+    WHERE EXISTS (SELECT 1 FROM policies WHERE id = NEW.id);
+    SELECT RAISE(ABORT, 'revision is kept by the database: insert a policy without it')
+    WHERE NEW.revision IS NOT 1;
+    SELECT RAISE(ABORT, 'timestamps are kept by the database: insert a policy without them')
+    WHERE NEW.created_at IS NOT strftime('%Y-%m-%dT%H:%M:%fZ', 'now')
+       OR NEW.updated_at IS NOT strftime('%Y-%m-%dT%H:%M:%fZ', 'now')
+       OR NEW.rulesets_updated_at IS NOT strftime('%Y-%m-%dT%H:%M:%fZ', 'now');
+END;
+
+DROP TRIGGER policies_update_guard;
+CREATE TRIGGER policies_update_guard BEFORE UPDATE ON policies
+WHEN (SELECT recorded_by_library FROM write_context) IS NOT 1
+BEGIN
+    SELECT RAISE(ABORT, 'a policy name cannot be changed after the policy is created')
+    WHERE CAST(NEW.name AS BLOB) IS NOT CAST(OLD.name AS BLOB);
+    SELECT RAISE(ABORT, 'a policy id cannot be changed')
+    WHERE NEW.id IS NOT OLD.id;
+    SELECT RAISE(ABORT, 'created_at cannot be changed')
+    WHERE NEW.created_at IS NOT OLD.created_at;
+    SELECT RAISE(ABORT, 'revision is kept by the database: leave it out of the UPDATE')
+    WHERE NEW.revision IS NOT OLD.revision
+      AND (NEW.revision IS NOT OLD.revision + 1
+           OR CAST(NEW.description AS BLOB) IS NOT CAST(OLD.description AS BLOB) OR NEW.xdr_enabled IS NOT OLD.xdr_enabled);
+    SELECT RAISE(ABORT, 'updated_at and rulesets_updated_at are kept by the database: leave them out of the UPDATE')
+    WHERE (NEW.updated_at IS NOT OLD.updated_at AND NEW.updated_at IS NOT strftime('%Y-%m-%dT%H:%M:%fZ', 'now'))
+       OR (NEW.rulesets_updated_at IS NOT OLD.rulesets_updated_at AND NEW.rulesets_updated_at IS NOT strftime('%Y-%m-%dT%H:%M:%fZ', 'now'));
+END;
+
+DROP TRIGGER policy_rulesets_insert_guard;
+CREATE TRIGGER policy_rulesets_insert_guard BEFORE INSERT ON policy_rulesets
+WHEN (SELECT recorded_by_library FROM write_context) IS NOT 1
+BEGIN
+    SELECT RAISE(ABORT, 'no policy has this policy_id')
+    WHERE NOT EXISTS (SELECT 1 FROM policies WHERE id = NEW.policy_id);
+    SELECT RAISE(ABORT, 'no ruleset has this ruleset_id')
+    WHERE NOT EXISTS (SELECT 1 FROM rulesets WHERE id = NEW.ruleset_id);
+    SELECT RAISE(ABORT, 'the policy links this ruleset already')
+    WHERE EXISTS (SELECT 1 FROM policy_rulesets WHERE policy_id = NEW.policy_id AND ruleset_id = NEW.ruleset_id);
+END;
+
+DROP TRIGGER policy_rulesets_update_guard;
+CREATE TRIGGER policy_rulesets_update_guard BEFORE UPDATE ON policy_rulesets
+WHEN (SELECT recorded_by_library FROM write_context) IS NOT 1
+BEGIN
+    SELECT RAISE(ABORT, 'a link cannot be changed: delete it and insert the new one');
+END;
+
+DROP TRIGGER ruleset_rules_insert_guard;
+CREATE TRIGGER ruleset_rules_insert_guard BEFORE INSERT ON ruleset_rules
+WHEN (SELECT recorded_by_library FROM write_context) IS NOT 1
+BEGIN
+    SELECT RAISE(ABORT, 'no ruleset has this ruleset_id')
+    WHERE NOT EXISTS (SELECT 1 FROM rulesets WHERE id = NEW.ruleset_id);
+    SELECT RAISE(ABORT, 'the ruleset has this rule already: update its mitigation instead')
+    WHERE EXISTS (SELECT 1 FROM ruleset_rules WHERE ruleset_id = NEW.ruleset_id AND rule_id = NEW.rule_id);
+END;
+
+DROP TRIGGER ruleset_rules_update_guard;
+CREATE TRIGGER ruleset_rules_update_guard BEFORE UPDATE ON ruleset_rules
+WHEN (SELECT recorded_by_library FROM write_context) IS NOT 1
+BEGIN
+    SELECT RAISE(ABORT, 'only a rule''s mitigation can change: delete the rule and insert the new one')
+    WHERE NEW.ruleset_id IS NOT OLD.ruleset_id OR NEW.rule_id IS NOT OLD.rule_id;
+END;
+
+DROP TRIGGER rulesets_insert_guard;
+CREATE TRIGGER rulesets_insert_guard BEFORE INSERT ON rulesets
+WHEN (SELECT recorded_by_library FROM write_context) IS NOT 1
+BEGIN
+    SELECT RAISE(ABORT, 'a ruleset with this name already exists (names are unique ignoring letter case)')
+    WHERE EXISTS (SELECT 1 FROM rulesets WHERE name = NEW.name);
+    -- Without an explicit id, NEW.id is -1 here; ids are positive, so -1 matches nothing.
+    SELECT RAISE(ABORT, 'a ruleset with this id already exists')
+    WHERE EXISTS (SELECT 1 FROM rulesets WHERE id = NEW.id);
+    SELECT RAISE(ABORT, 'revision is kept by the database: insert a ruleset without it')
+    WHERE NEW.revision IS NOT 1;
+    SELECT RAISE(ABORT, 'timestamps are kept by the database: insert a ruleset without them')
+    WHERE NEW.created_at IS NOT strftime('%Y-%m-%dT%H:%M:%fZ', 'now')
+       OR NEW.updated_at IS NOT strftime('%Y-%m-%dT%H:%M:%fZ', 'now');
+END;
+
+DROP TRIGGER rulesets_update_guard;
+CREATE TRIGGER rulesets_update_guard BEFORE UPDATE ON rulesets
+WHEN (SELECT recorded_by_library FROM write_context) IS NOT 1
+BEGIN
+    SELECT RAISE(ABORT, 'a ruleset name cannot be changed after the ruleset is created')
+    WHERE CAST(NEW.name AS BLOB) IS NOT CAST(OLD.name AS BLOB);
+    SELECT RAISE(ABORT, 'a ruleset id cannot be changed')
+    WHERE NEW.id IS NOT OLD.id;
+    SELECT RAISE(ABORT, 'created_at cannot be changed')
+    WHERE NEW.created_at IS NOT OLD.created_at;
+    SELECT RAISE(ABORT, 'revision is kept by the database: leave it out of the UPDATE')
+    WHERE NEW.revision IS NOT OLD.revision
+      AND (NEW.revision IS NOT OLD.revision + 1
+           OR CAST(NEW.description AS BLOB) IS NOT CAST(OLD.description AS BLOB));
+    SELECT RAISE(ABORT, 'updated_at is kept by the database: leave it out of the UPDATE')
+    WHERE NEW.updated_at IS NOT OLD.updated_at AND NEW.updated_at IS NOT strftime('%Y-%m-%dT%H:%M:%fZ', 'now');
+END;
+
+"""#),
+        Migration(
+            version: 7,
+            name: "0007_managed_rule_catalogue",
+            sql: #"""
+-- ContainerPolicyStore schema, migration 7: the catalogue of managed rules.
+--
+-- The product's read-only list of managed rules (GET /v3.0/containerSecurity/managedRules), as
+-- a user imports it: each rule's ID, name and description, the ATT&CK techniques its MITRE
+-- mapping names, and every other field of the API's item as it came. Without a catalogue (the
+-- table empty) a rule ID is checked for its form only, as before. With one, for any writer:
+--   * a rule added to a ruleset is refused unless the catalogue holds its ID;
+--   * a managed rule that a ruleset applies cannot be deleted, and no id can change.
+-- So the one way to a ruleset rule outside a non-empty catalogue is a first catalogue typed in
+-- the shell that lacks a rule already in use: checkIntegrity names such rules.
+-- The library replaces the whole catalogue in one transaction: it deletes the rules the new
+-- list lacks (refused, naming the rulesets, while one applies them), updates the rules both
+-- hold and inserts the new ones. The catalogue is the product's, not the user's: its changes
+-- are not in the history (imported_at says when each rule arrived).
+
+CREATE TABLE managed_rules (
+    id           TEXT PRIMARY KEY
+                 CONSTRAINT managed_rule_id_format CHECK (
+                     length(CAST(id AS BLOB)) = 11
+                     AND id GLOB 'TM-[0-9][0-9][0-9][0-9][0-9][0-9][0-9][0-9]'),
+    -- One line: no control character at all, so a name fits a row of a listing.
+    name         TEXT NOT NULL
+                 CONSTRAINT managed_rule_name_rules CHECK (
+                     length(name) BETWEEN 1 AND 256
+                     AND instr(CAST(name AS BLOB), x'00') = 0
+                     AND name NOT GLOB '*[^ -~' || char(160) || '-' || char(65532, 65536) || '-' || char(1114111) || ']*'),
+    description  TEXT NOT NULL DEFAULT ''
+                 CONSTRAINT managed_rule_description_rules CHECK (
+                     length(description) <= 4000
+                     AND instr(CAST(description AS BLOB), x'00') = 0
+                     AND description NOT GLOB '*[^' || char(9, 10, 13) || ' -~' || char(160) || '-' || char(65532, 65536) || '-' || char(1114111) || ']*'),
+    -- The item's fields but id, name and description, as one compact JSON object (the MITRE
+    -- mapping among them, under whatever name the API gives it). JSON functions may not be
+    -- used in a schema while trusted_schema is OFF, so only the object's brackets are checked.
+    other_fields TEXT NOT NULL DEFAULT '{}'
+                 CONSTRAINT managed_rule_other_fields_object CHECK (
+                     length(CAST(other_fields AS BLOB)) <= 65536
+                     AND other_fields GLOB '{*}'
+                     AND instr(CAST(other_fields AS BLOB), x'00') = 0),
+    imported_at  TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ', 'now'))
+                 CONSTRAINT managed_rule_imported_at_format CHECK (
+                     length(CAST(imported_at AS BLOB)) = 24
+                     AND imported_at GLOB '[0-9][0-9][0-9][0-9]-[01][0-9]-[0-3][0-9]T[0-2][0-9]:[0-5][0-9]:[0-6][0-9].[0-9][0-9][0-9]Z')
+) STRICT, WITHOUT ROWID;
+
+-- The ATT&CK techniques a managed rule's MITRE mapping names: T1609, or a sub-technique such
+-- as T1552.005.
+CREATE TABLE managed_rule_techniques (
+    rule_id   TEXT NOT NULL REFERENCES managed_rules (id) ON DELETE CASCADE,
+    technique TEXT NOT NULL
+              CONSTRAINT managed_rule_technique_format CHECK (
+                  (length(CAST(technique AS BLOB)) = 5 AND technique GLOB 'T[0-9][0-9][0-9][0-9]')
+                  OR (length(CAST(technique AS BLOB)) = 9 AND technique GLOB 'T[0-9][0-9][0-9][0-9].[0-9][0-9][0-9]')),
+    PRIMARY KEY (rule_id, technique)
+) STRICT, WITHOUT ROWID;
+
+CREATE INDEX managed_rule_techniques_by_technique ON managed_rule_techniques (technique, rule_id);
+
+-- Which rulesets apply a rule: the delete guard below, and an import's check of the rules in use.
+CREATE INDEX ruleset_rules_by_rule ON ruleset_rules (rule_id, ruleset_id);
+
+-- Managed rules ---------------------------------------------------------------------------------
+
+CREATE TRIGGER managed_rules_insert_guard BEFORE INSERT ON managed_rules
+BEGIN
+    SELECT RAISE(ABORT, 'the catalogue holds a managed rule with this id already: update it instead')
+    WHERE EXISTS (SELECT 1 FROM managed_rules WHERE id = NEW.id);
+    SELECT RAISE(ABORT, 'imported_at is kept by the database: insert a managed rule without it')
+    WHERE NEW.imported_at IS NOT strftime('%Y-%m-%dT%H:%M:%fZ', 'now');
+END;
+
+CREATE TRIGGER managed_rules_update_guard BEFORE UPDATE ON managed_rules
+BEGIN
+    SELECT RAISE(ABORT, 'a managed rule id cannot be changed: delete the rule and insert the new one')
+    WHERE CAST(NEW.id AS BLOB) IS NOT CAST(OLD.id AS BLOB);
+    SELECT RAISE(ABORT, 'imported_at is kept by the database: leave it out of the UPDATE, or set it to now')
+    WHERE NEW.imported_at IS NOT OLD.imported_at AND NEW.imported_at IS NOT strftime('%Y-%m-%dT%H:%M:%fZ', 'now');
+END;
+
+CREATE TRIGGER managed_rules_delete_guard BEFORE DELETE ON managed_rules
+BEGIN
+    SELECT RAISE(ABORT, 'a ruleset applies this managed rule: remove it from every ruleset before deleting it from the catalogue')
+    WHERE EXISTS (SELECT 1 FROM ruleset_rules WHERE rule_id = OLD.id);
+END;
+
+CREATE TRIGGER managed_rules_delete_techniques AFTER DELETE ON managed_rules
+BEGIN
+    DELETE FROM managed_rule_techniques WHERE rule_id = OLD.id;
+END;
+
+CREATE TRIGGER managed_rule_techniques_insert_guard BEFORE INSERT ON managed_rule_techniques
+BEGIN
+    SELECT RAISE(ABORT, 'no managed rule has this rule_id')
+    WHERE NOT EXISTS (SELECT 1 FROM managed_rules WHERE id = NEW.rule_id);
+    SELECT RAISE(ABORT, 'the managed rule has this technique already')
+    WHERE EXISTS (SELECT 1 FROM managed_rule_techniques WHERE rule_id = NEW.rule_id AND technique = NEW.technique);
+END;
+
+CREATE TRIGGER managed_rule_techniques_update_guard BEFORE UPDATE ON managed_rule_techniques
+BEGIN
+    SELECT RAISE(ABORT, 'a technique cannot be changed: delete it and insert the new one');
+END;
+
+-- Rules of a ruleset ------------------------------------------------------------------------------
+
+CREATE TRIGGER ruleset_rules_in_catalogue BEFORE INSERT ON ruleset_rules
+BEGIN
+    SELECT RAISE(ABORT, 'the managed-rule catalogue holds no rule with this rule_id: use an id of managed_rules, or import a catalogue that holds it')
+    WHERE EXISTS (SELECT 1 FROM managed_rules) AND NOT EXISTS (SELECT 1 FROM managed_rules WHERE id = NEW.rule_id);
+END;
+
+-- Views for people at the shell -----------------------------------------------------------------
+
+-- One row per managed rule: its techniques and the rulesets that apply it.
+CREATE VIEW managed_rule_overview AS
+SELECT m.id,
+       m.name,
+       (SELECT group_concat(technique, ', ')
+        FROM (SELECT technique FROM managed_rule_techniques WHERE rule_id = m.id ORDER BY technique)) AS techniques,
+       (SELECT group_concat(users.name, ', ')
+        FROM (SELECT s.name FROM ruleset_rules AS rr JOIN rulesets AS s ON s.id = rr.ruleset_id
+              WHERE rr.rule_id = m.id ORDER BY s.name) AS users) AS used_by,
+       m.imported_at
+FROM managed_rules AS m
+ORDER BY m.id;
+
+"""#),
+        Migration(
+            version: 8,
+            name: "0008_cluster_history_and_restores",
+            sql: #"""
+-- ContainerPolicyStore schema, migration 8: the history records clusters and restores.
+--
+--   * Assigning a policy to a cluster and removing it are changes like any other: a row of
+--     kind 'cluster' named by the ARN, action 'assign' or 'unassign', the policy it concerns
+--     in policy_name (so a policy's history shows its clusters coming and going), revision 0
+--     (clusters have none), no states. Moving a cluster from one policy to another is an
+--     'unassign' of the first and an 'assign' of the second, so each policy's history holds
+--     its half. The library records its own; triggers record every other writer's.
+--   * A restore is recorded as action 'restore', with the revision it restored in
+--     restored_revision, instead of as a plain 'modify'.
+-- A CHECK cannot be changed in place, so `changes` is made again with the wider rules and the
+-- two columns. Rows that break the new rules (written with the checks off) are kept as they
+-- are, so that nothing is lost: checkIntegrity names them. Sequences are kept, so the order of
+-- the history and every reader's last-seen sequence stay valid.
+
+DROP VIEW change_log;
+DROP TRIGGER changes_are_append_only_delete;
+DROP TRIGGER changes_are_append_only_update;
+DROP TRIGGER changes_insert_guard;
+DROP INDEX changes_by_object;
+
+CREATE TABLE changes_with_clusters (
+    sequence          INTEGER PRIMARY KEY CONSTRAINT change_sequence_positive CHECK (sequence > 0),
+    changed_at        TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ', 'now')),
+    object_kind       TEXT NOT NULL CONSTRAINT change_object_kind CHECK (object_kind IN ('policy', 'ruleset', 'cluster')),
+    object_name       TEXT NOT NULL COLLATE NOCASE,
+    action            TEXT NOT NULL
+                      CONSTRAINT change_action
+                      CHECK (action IN ('create', 'modify', 'delete', 'link', 'unlink', 'restore', 'assign', 'unassign')),
+    revision          INTEGER NOT NULL,
+    before            TEXT,
+    after             TEXT,
+    actor             TEXT NOT NULL DEFAULT '',
+    restored_revision INTEGER
+                      CONSTRAINT change_restored_revision
+                      CHECK ((action = 'restore') = (restored_revision IS NOT NULL) AND (restored_revision IS NULL OR restored_revision >= 1)),
+    policy_name       TEXT COLLATE NOCASE,
+    CONSTRAINT change_of_a_cluster CHECK (
+        (object_kind = 'cluster') = (action IN ('assign', 'unassign'))
+        AND (object_kind = 'cluster') = (policy_name IS NOT NULL)
+        AND (object_kind <> 'cluster' OR (revision = 0 AND before IS NULL AND after IS NULL)))
+) STRICT;
+
+PRAGMA ignore_check_constraints = ON;
+INSERT INTO changes_with_clusters (sequence, changed_at, object_kind, object_name, action, revision, before, after, actor)
+SELECT sequence, changed_at, object_kind, object_name, action, revision, before, after, actor FROM changes;
+PRAGMA ignore_check_constraints = OFF;
+
+-- The triggers that record changes name the table; legacy renaming leaves them as they are,
+-- where the new one would refuse them for naming a table that, for this one statement, is gone.
+DROP TABLE changes;
+PRAGMA legacy_alter_table = ON;
+ALTER TABLE changes_with_clusters RENAME TO changes;
+PRAGMA legacy_alter_table = OFF;
+
+CREATE INDEX changes_by_object ON changes (object_kind, object_name, sequence);
+CREATE INDEX changes_by_policy ON changes (policy_name, sequence) WHERE policy_name IS NOT NULL;
+
+CREATE VIEW change_log AS
+SELECT sequence, changed_at, object_kind, object_name, action, revision, restored_revision, policy_name, actor, before, after
+FROM changes
+ORDER BY sequence DESC;
+
+CREATE TRIGGER changes_are_append_only_delete BEFORE DELETE ON changes
+BEGIN
+    SELECT RAISE(ABORT, 'the history is append-only: its rows cannot be deleted');
+END;
+
+CREATE TRIGGER changes_are_append_only_update BEFORE UPDATE ON changes
+BEGIN
+    SELECT RAISE(ABORT, 'the history is append-only: its rows cannot be changed');
+END;
+
+CREATE TRIGGER changes_insert_guard BEFORE INSERT ON changes
+WHEN (SELECT recorded_by_library FROM write_context) IS NOT 1
+BEGIN
+    SELECT RAISE(ABORT, 'the history is append-only: a change with this sequence exists')
+    WHERE EXISTS (SELECT 1 FROM changes WHERE sequence = NEW.sequence);
+    SELECT RAISE(ABORT, 'the actor may hold at most 128 characters, none of them a control, line-breaking or formatting character')
+    WHERE length(NEW.actor) > 128
+       OR instr(CAST(NEW.actor AS BLOB), x'00') > 0
+       OR NEW.actor GLOB '*[^ -~' || char(160) || '-' || char(1563) || char(1565) || '-' || char(8202)
+                     || char(8208) || '-' || char(8231) || char(8239) || '-' || char(8287)
+                     || char(8304) || '-' || char(65278) || char(65280) || '-' || char(65532)
+                     || char(65536) || '-' || char(1114111) || ']*';
+END;
+
+-- Clusters, as other writers change them ----------------------------------------------------
+
+CREATE TRIGGER clusters_record_insert AFTER INSERT ON clusters
+WHEN NEW.policy_id IS NOT NULL AND (SELECT recorded_by_library FROM write_context) IS NOT 1
+BEGIN
+    INSERT INTO changes (object_kind, object_name, action, revision, actor, policy_name)
+    SELECT 'cluster', NEW.arn, 'assign', 0, coalesce((SELECT actor FROM write_context), ''), name
+    FROM policies WHERE id = NEW.policy_id;
+END;
+
+CREATE TRIGGER clusters_record_update AFTER UPDATE OF policy_id ON clusters
+WHEN NEW.policy_id IS NOT OLD.policy_id AND (SELECT recorded_by_library FROM write_context) IS NOT 1
+BEGIN
+    INSERT INTO changes (object_kind, object_name, action, revision, actor, policy_name)
+    SELECT 'cluster', OLD.arn, 'unassign', 0, coalesce((SELECT actor FROM write_context), ''), name
+    FROM policies WHERE id = OLD.policy_id;
+    INSERT INTO changes (object_kind, object_name, action, revision, actor, policy_name)
+    SELECT 'cluster', NEW.arn, 'assign', 0, coalesce((SELECT actor FROM write_context), ''), name
+    FROM policies WHERE id = NEW.policy_id;
+END;
+
+CREATE TRIGGER clusters_record_delete AFTER DELETE ON clusters
+WHEN OLD.policy_id IS NOT NULL AND (SELECT recorded_by_library FROM write_context) IS NOT 1
+BEGIN
+    INSERT INTO changes (object_kind, object_name, action, revision, actor, policy_name)
+    SELECT 'cluster', OLD.arn, 'unassign', 0, coalesce((SELECT actor FROM write_context), ''), name
+    FROM policies WHERE id = OLD.policy_id;
+END;
+
+"""#),
     ]
 }

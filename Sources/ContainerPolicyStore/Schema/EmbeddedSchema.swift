@@ -9,27 +9,45 @@ extension PolicyStoreSchema {
         SchemaObject(type: "index", name: "changes_by_object", sql: #"""
 CREATE INDEX changes_by_object ON changes (object_kind, object_name, sequence)
 """#),
+        SchemaObject(type: "index", name: "changes_by_policy", sql: #"""
+CREATE INDEX changes_by_policy ON changes (policy_name, sequence) WHERE policy_name IS NOT NULL
+"""#),
         SchemaObject(type: "index", name: "clusters_by_policy", sql: #"""
 CREATE INDEX clusters_by_policy ON clusters (policy_id, arn) WHERE policy_id IS NOT NULL
 """#),
+        SchemaObject(type: "index", name: "managed_rule_techniques_by_technique", sql: #"""
+CREATE INDEX managed_rule_techniques_by_technique ON managed_rule_techniques (technique, rule_id)
+"""#),
         SchemaObject(type: "index", name: "policy_rulesets_by_ruleset", sql: #"""
 CREATE INDEX policy_rulesets_by_ruleset ON policy_rulesets (ruleset_id, policy_id)
+"""#),
+        SchemaObject(type: "index", name: "ruleset_rules_by_rule", sql: #"""
+CREATE INDEX ruleset_rules_by_rule ON ruleset_rules (rule_id, ruleset_id)
 """#),
         SchemaObject(type: "index", name: "sqlite_autoindex_clusters_1", sql: nil),
         SchemaObject(type: "index", name: "sqlite_autoindex_policies_1", sql: nil),
         SchemaObject(type: "index", name: "sqlite_autoindex_rulesets_1", sql: nil),
         SchemaObject(type: "table", name: "changes", sql: #"""
-CREATE TABLE changes (
-    sequence    INTEGER PRIMARY KEY CONSTRAINT change_sequence_positive CHECK (sequence > 0),
-    changed_at  TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ', 'now')),
-    object_kind TEXT NOT NULL CONSTRAINT change_object_kind CHECK (object_kind IN ('policy', 'ruleset')),
-    object_name TEXT NOT NULL COLLATE NOCASE,
-    action      TEXT NOT NULL
-                CONSTRAINT change_action CHECK (action IN ('create', 'modify', 'delete', 'link', 'unlink')),
-    revision    INTEGER NOT NULL,
-    before      TEXT,
-    after       TEXT,
-    actor       TEXT NOT NULL DEFAULT ''
+CREATE TABLE "changes" (
+    sequence          INTEGER PRIMARY KEY CONSTRAINT change_sequence_positive CHECK (sequence > 0),
+    changed_at        TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ', 'now')),
+    object_kind       TEXT NOT NULL CONSTRAINT change_object_kind CHECK (object_kind IN ('policy', 'ruleset', 'cluster')),
+    object_name       TEXT NOT NULL COLLATE NOCASE,
+    action            TEXT NOT NULL
+                      CONSTRAINT change_action
+                      CHECK (action IN ('create', 'modify', 'delete', 'link', 'unlink', 'restore', 'assign', 'unassign')),
+    revision          INTEGER NOT NULL,
+    before            TEXT,
+    after             TEXT,
+    actor             TEXT NOT NULL DEFAULT '',
+    restored_revision INTEGER
+                      CONSTRAINT change_restored_revision
+                      CHECK ((action = 'restore') = (restored_revision IS NOT NULL) AND (restored_revision IS NULL OR restored_revision >= 1)),
+    policy_name       TEXT COLLATE NOCASE,
+    CONSTRAINT change_of_a_cluster CHECK (
+        (object_kind = 'cluster') = (action IN ('assign', 'unassign'))
+        AND (object_kind = 'cluster') = (policy_name IS NOT NULL)
+        AND (object_kind <> 'cluster' OR (revision = 0 AND before IS NULL AND after IS NULL)))
 ) STRICT
 """#),
         SchemaObject(type: "table", name: "clusters", sql: #"""
@@ -60,6 +78,47 @@ CREATE TABLE "clusters" (
         AND cluster_name NOT GLOB '*[^A-Za-z0-9_-]*'),
     CONSTRAINT cluster_assigned_at_with_policy CHECK ((policy_id IS NULL) = (assigned_at IS NULL))
 ) STRICT
+"""#),
+        SchemaObject(type: "table", name: "managed_rule_techniques", sql: #"""
+CREATE TABLE managed_rule_techniques (
+    rule_id   TEXT NOT NULL REFERENCES managed_rules (id) ON DELETE CASCADE,
+    technique TEXT NOT NULL
+              CONSTRAINT managed_rule_technique_format CHECK (
+                  (length(CAST(technique AS BLOB)) = 5 AND technique GLOB 'T[0-9][0-9][0-9][0-9]')
+                  OR (length(CAST(technique AS BLOB)) = 9 AND technique GLOB 'T[0-9][0-9][0-9][0-9].[0-9][0-9][0-9]')),
+    PRIMARY KEY (rule_id, technique)
+) STRICT, WITHOUT ROWID
+"""#),
+        SchemaObject(type: "table", name: "managed_rules", sql: #"""
+CREATE TABLE managed_rules (
+    id           TEXT PRIMARY KEY
+                 CONSTRAINT managed_rule_id_format CHECK (
+                     length(CAST(id AS BLOB)) = 11
+                     AND id GLOB 'TM-[0-9][0-9][0-9][0-9][0-9][0-9][0-9][0-9]'),
+    -- One line: no control character at all, so a name fits a row of a listing.
+    name         TEXT NOT NULL
+                 CONSTRAINT managed_rule_name_rules CHECK (
+                     length(name) BETWEEN 1 AND 256
+                     AND instr(CAST(name AS BLOB), x'00') = 0
+                     AND name NOT GLOB '*[^ -~' || char(160) || '-' || char(65532, 65536) || '-' || char(1114111) || ']*'),
+    description  TEXT NOT NULL DEFAULT ''
+                 CONSTRAINT managed_rule_description_rules CHECK (
+                     length(description) <= 4000
+                     AND instr(CAST(description AS BLOB), x'00') = 0
+                     AND description NOT GLOB '*[^' || char(9, 10, 13) || ' -~' || char(160) || '-' || char(65532, 65536) || '-' || char(1114111) || ']*'),
+    -- The item's fields but id, name and description, as one compact JSON object (the MITRE
+    -- mapping among them, under whatever name the API gives it). JSON functions may not be
+    -- used in a schema while trusted_schema is OFF, so only the object's brackets are checked.
+    other_fields TEXT NOT NULL DEFAULT '{}'
+                 CONSTRAINT managed_rule_other_fields_object CHECK (
+                     length(CAST(other_fields AS BLOB)) <= 65536
+                     AND other_fields GLOB '{*}'
+                     AND instr(CAST(other_fields AS BLOB), x'00') = 0),
+    imported_at  TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ', 'now'))
+                 CONSTRAINT managed_rule_imported_at_format CHECK (
+                     length(CAST(imported_at AS BLOB)) = 24
+                     AND imported_at GLOB '[0-9][0-9][0-9][0-9]-[01][0-9]-[0-3][0-9]T[0-2][0-9]:[0-5][0-9]:[0-6][0-9].[0-9][0-9][0-9]Z')
+) STRICT, WITHOUT ROWID
 """#),
         SchemaObject(type: "table", name: "policies", sql: #"""
 CREATE TABLE policies (
@@ -166,6 +225,7 @@ END
 """#),
         SchemaObject(type: "trigger", name: "changes_insert_guard", sql: #"""
 CREATE TRIGGER changes_insert_guard BEFORE INSERT ON changes
+WHEN (SELECT recorded_by_library FROM write_context) IS NOT 1
 BEGIN
     SELECT RAISE(ABORT, 'the history is append-only: a change with this sequence exists')
     WHERE EXISTS (SELECT 1 FROM changes WHERE sequence = NEW.sequence);
@@ -180,6 +240,7 @@ END
 """#),
         SchemaObject(type: "trigger", name: "clusters_insert_guard", sql: #"""
 CREATE TRIGGER clusters_insert_guard BEFORE INSERT ON clusters
+WHEN (SELECT recorded_by_library FROM write_context) IS NOT 1
 BEGIN
     SELECT RAISE(ABORT, 'this cluster exists already: update its policy_id instead')
     WHERE EXISTS (SELECT 1 FROM clusters WHERE arn = NEW.arn OR id = NEW.id);
@@ -189,8 +250,39 @@ BEGIN
     WHERE NEW.assigned_at IS NOT NULL AND NEW.assigned_at IS NOT strftime('%Y-%m-%dT%H:%M:%fZ', 'now');
 END
 """#),
+        SchemaObject(type: "trigger", name: "clusters_record_delete", sql: #"""
+CREATE TRIGGER clusters_record_delete AFTER DELETE ON clusters
+WHEN OLD.policy_id IS NOT NULL AND (SELECT recorded_by_library FROM write_context) IS NOT 1
+BEGIN
+    INSERT INTO changes (object_kind, object_name, action, revision, actor, policy_name)
+    SELECT 'cluster', OLD.arn, 'unassign', 0, coalesce((SELECT actor FROM write_context), ''), name
+    FROM policies WHERE id = OLD.policy_id;
+END
+"""#),
+        SchemaObject(type: "trigger", name: "clusters_record_insert", sql: #"""
+CREATE TRIGGER clusters_record_insert AFTER INSERT ON clusters
+WHEN NEW.policy_id IS NOT NULL AND (SELECT recorded_by_library FROM write_context) IS NOT 1
+BEGIN
+    INSERT INTO changes (object_kind, object_name, action, revision, actor, policy_name)
+    SELECT 'cluster', NEW.arn, 'assign', 0, coalesce((SELECT actor FROM write_context), ''), name
+    FROM policies WHERE id = NEW.policy_id;
+END
+"""#),
+        SchemaObject(type: "trigger", name: "clusters_record_update", sql: #"""
+CREATE TRIGGER clusters_record_update AFTER UPDATE OF policy_id ON clusters
+WHEN NEW.policy_id IS NOT OLD.policy_id AND (SELECT recorded_by_library FROM write_context) IS NOT 1
+BEGIN
+    INSERT INTO changes (object_kind, object_name, action, revision, actor, policy_name)
+    SELECT 'cluster', OLD.arn, 'unassign', 0, coalesce((SELECT actor FROM write_context), ''), name
+    FROM policies WHERE id = OLD.policy_id;
+    INSERT INTO changes (object_kind, object_name, action, revision, actor, policy_name)
+    SELECT 'cluster', NEW.arn, 'assign', 0, coalesce((SELECT actor FROM write_context), ''), name
+    FROM policies WHERE id = NEW.policy_id;
+END
+"""#),
         SchemaObject(type: "trigger", name: "clusters_update_guard", sql: #"""
 CREATE TRIGGER clusters_update_guard BEFORE UPDATE ON clusters
+WHEN (SELECT recorded_by_library FROM write_context) IS NOT 1
 BEGIN
     SELECT RAISE(ABORT, 'a cluster ARN cannot be changed: add the cluster again under its new ARN')
     WHERE CAST(NEW.arn AS BLOB) IS NOT CAST(OLD.arn AS BLOB) OR NEW.id IS NOT OLD.id;
@@ -200,6 +292,52 @@ BEGIN
     WHERE NEW.assigned_at IS NOT OLD.assigned_at AND NEW.assigned_at IS NOT NULL AND NEW.assigned_at IS NOT strftime('%Y-%m-%dT%H:%M:%fZ', 'now');
     SELECT RAISE(ABORT, 'assigned_at must move to now when the policy changes')
     WHERE NEW.policy_id IS NOT NULL AND NEW.policy_id IS NOT OLD.policy_id AND NEW.assigned_at IS NOT strftime('%Y-%m-%dT%H:%M:%fZ', 'now');
+END
+"""#),
+        SchemaObject(type: "trigger", name: "managed_rule_techniques_insert_guard", sql: #"""
+CREATE TRIGGER managed_rule_techniques_insert_guard BEFORE INSERT ON managed_rule_techniques
+BEGIN
+    SELECT RAISE(ABORT, 'no managed rule has this rule_id')
+    WHERE NOT EXISTS (SELECT 1 FROM managed_rules WHERE id = NEW.rule_id);
+    SELECT RAISE(ABORT, 'the managed rule has this technique already')
+    WHERE EXISTS (SELECT 1 FROM managed_rule_techniques WHERE rule_id = NEW.rule_id AND technique = NEW.technique);
+END
+"""#),
+        SchemaObject(type: "trigger", name: "managed_rule_techniques_update_guard", sql: #"""
+CREATE TRIGGER managed_rule_techniques_update_guard BEFORE UPDATE ON managed_rule_techniques
+BEGIN
+    SELECT RAISE(ABORT, 'a technique cannot be changed: delete it and insert the new one');
+END
+"""#),
+        SchemaObject(type: "trigger", name: "managed_rules_delete_guard", sql: #"""
+CREATE TRIGGER managed_rules_delete_guard BEFORE DELETE ON managed_rules
+BEGIN
+    SELECT RAISE(ABORT, 'a ruleset applies this managed rule: remove it from every ruleset before deleting it from the catalogue')
+    WHERE EXISTS (SELECT 1 FROM ruleset_rules WHERE rule_id = OLD.id);
+END
+"""#),
+        SchemaObject(type: "trigger", name: "managed_rules_delete_techniques", sql: #"""
+CREATE TRIGGER managed_rules_delete_techniques AFTER DELETE ON managed_rules
+BEGIN
+    DELETE FROM managed_rule_techniques WHERE rule_id = OLD.id;
+END
+"""#),
+        SchemaObject(type: "trigger", name: "managed_rules_insert_guard", sql: #"""
+CREATE TRIGGER managed_rules_insert_guard BEFORE INSERT ON managed_rules
+BEGIN
+    SELECT RAISE(ABORT, 'the catalogue holds a managed rule with this id already: update it instead')
+    WHERE EXISTS (SELECT 1 FROM managed_rules WHERE id = NEW.id);
+    SELECT RAISE(ABORT, 'imported_at is kept by the database: insert a managed rule without it')
+    WHERE NEW.imported_at IS NOT strftime('%Y-%m-%dT%H:%M:%fZ', 'now');
+END
+"""#),
+        SchemaObject(type: "trigger", name: "managed_rules_update_guard", sql: #"""
+CREATE TRIGGER managed_rules_update_guard BEFORE UPDATE ON managed_rules
+BEGIN
+    SELECT RAISE(ABORT, 'a managed rule id cannot be changed: delete the rule and insert the new one')
+    WHERE CAST(NEW.id AS BLOB) IS NOT CAST(OLD.id AS BLOB);
+    SELECT RAISE(ABORT, 'imported_at is kept by the database: leave it out of the UPDATE, or set it to now')
+    WHERE NEW.imported_at IS NOT OLD.imported_at AND NEW.imported_at IS NOT strftime('%Y-%m-%dT%H:%M:%fZ', 'now');
 END
 """#),
         SchemaObject(type: "trigger", name: "policies_count_change", sql: #"""
@@ -234,6 +372,7 @@ END
 """#),
         SchemaObject(type: "trigger", name: "policies_insert_guard", sql: #"""
 CREATE TRIGGER policies_insert_guard BEFORE INSERT ON policies
+WHEN (SELECT recorded_by_library FROM write_context) IS NOT 1
 BEGIN
     SELECT RAISE(ABORT, 'a policy with this name already exists (names are unique ignoring letter case)')
     WHERE EXISTS (SELECT 1 FROM policies WHERE name = NEW.name);
@@ -268,6 +407,7 @@ END
 """#),
         SchemaObject(type: "trigger", name: "policies_update_guard", sql: #"""
 CREATE TRIGGER policies_update_guard BEFORE UPDATE ON policies
+WHEN (SELECT recorded_by_library FROM write_context) IS NOT 1
 BEGIN
     SELECT RAISE(ABORT, 'a policy name cannot be changed after the policy is created')
     WHERE CAST(NEW.name AS BLOB) IS NOT CAST(OLD.name AS BLOB);
@@ -278,8 +418,7 @@ BEGIN
     SELECT RAISE(ABORT, 'revision is kept by the database: leave it out of the UPDATE')
     WHERE NEW.revision IS NOT OLD.revision
       AND (NEW.revision IS NOT OLD.revision + 1
-           OR ((CAST(NEW.description AS BLOB) IS NOT CAST(OLD.description AS BLOB) OR NEW.xdr_enabled IS NOT OLD.xdr_enabled)
-               AND (SELECT recorded_by_library FROM write_context) IS NOT 1));
+           OR CAST(NEW.description AS BLOB) IS NOT CAST(OLD.description AS BLOB) OR NEW.xdr_enabled IS NOT OLD.xdr_enabled);
     SELECT RAISE(ABORT, 'updated_at and rulesets_updated_at are kept by the database: leave them out of the UPDATE')
     WHERE (NEW.updated_at IS NOT OLD.updated_at AND NEW.updated_at IS NOT strftime('%Y-%m-%dT%H:%M:%fZ', 'now'))
        OR (NEW.rulesets_updated_at IS NOT OLD.rulesets_updated_at AND NEW.rulesets_updated_at IS NOT strftime('%Y-%m-%dT%H:%M:%fZ', 'now'));
@@ -325,6 +464,7 @@ END
 """#),
         SchemaObject(type: "trigger", name: "policy_rulesets_insert_guard", sql: #"""
 CREATE TRIGGER policy_rulesets_insert_guard BEFORE INSERT ON policy_rulesets
+WHEN (SELECT recorded_by_library FROM write_context) IS NOT 1
 BEGIN
     SELECT RAISE(ABORT, 'no policy has this policy_id')
     WHERE NOT EXISTS (SELECT 1 FROM policies WHERE id = NEW.policy_id);
@@ -336,6 +476,7 @@ END
 """#),
         SchemaObject(type: "trigger", name: "policy_rulesets_update_guard", sql: #"""
 CREATE TRIGGER policy_rulesets_update_guard BEFORE UPDATE ON policy_rulesets
+WHEN (SELECT recorded_by_library FROM write_context) IS NOT 1
 BEGIN
     SELECT RAISE(ABORT, 'a link cannot be changed: delete it and insert the new one');
 END
@@ -391,8 +532,16 @@ BEGIN
     WHERE s.id = NEW.ruleset_id;
 END
 """#),
+        SchemaObject(type: "trigger", name: "ruleset_rules_in_catalogue", sql: #"""
+CREATE TRIGGER ruleset_rules_in_catalogue BEFORE INSERT ON ruleset_rules
+BEGIN
+    SELECT RAISE(ABORT, 'the managed-rule catalogue holds no rule with this rule_id: use an id of managed_rules, or import a catalogue that holds it')
+    WHERE EXISTS (SELECT 1 FROM managed_rules) AND NOT EXISTS (SELECT 1 FROM managed_rules WHERE id = NEW.rule_id);
+END
+"""#),
         SchemaObject(type: "trigger", name: "ruleset_rules_insert_guard", sql: #"""
 CREATE TRIGGER ruleset_rules_insert_guard BEFORE INSERT ON ruleset_rules
+WHEN (SELECT recorded_by_library FROM write_context) IS NOT 1
 BEGIN
     SELECT RAISE(ABORT, 'no ruleset has this ruleset_id')
     WHERE NOT EXISTS (SELECT 1 FROM rulesets WHERE id = NEW.ruleset_id);
@@ -402,6 +551,7 @@ END
 """#),
         SchemaObject(type: "trigger", name: "ruleset_rules_update_guard", sql: #"""
 CREATE TRIGGER ruleset_rules_update_guard BEFORE UPDATE ON ruleset_rules
+WHEN (SELECT recorded_by_library FROM write_context) IS NOT 1
 BEGIN
     SELECT RAISE(ABORT, 'only a rule''s mitigation can change: delete the rule and insert the new one')
     WHERE NEW.ruleset_id IS NOT OLD.ruleset_id OR NEW.rule_id IS NOT OLD.rule_id;
@@ -438,6 +588,7 @@ END
 """#),
         SchemaObject(type: "trigger", name: "rulesets_insert_guard", sql: #"""
 CREATE TRIGGER rulesets_insert_guard BEFORE INSERT ON rulesets
+WHEN (SELECT recorded_by_library FROM write_context) IS NOT 1
 BEGIN
     SELECT RAISE(ABORT, 'a ruleset with this name already exists (names are unique ignoring letter case)')
     WHERE EXISTS (SELECT 1 FROM rulesets WHERE name = NEW.name);
@@ -471,6 +622,7 @@ END
 """#),
         SchemaObject(type: "trigger", name: "rulesets_update_guard", sql: #"""
 CREATE TRIGGER rulesets_update_guard BEFORE UPDATE ON rulesets
+WHEN (SELECT recorded_by_library FROM write_context) IS NOT 1
 BEGIN
     SELECT RAISE(ABORT, 'a ruleset name cannot be changed after the ruleset is created')
     WHERE CAST(NEW.name AS BLOB) IS NOT CAST(OLD.name AS BLOB);
@@ -481,17 +633,29 @@ BEGIN
     SELECT RAISE(ABORT, 'revision is kept by the database: leave it out of the UPDATE')
     WHERE NEW.revision IS NOT OLD.revision
       AND (NEW.revision IS NOT OLD.revision + 1
-           OR (CAST(NEW.description AS BLOB) IS NOT CAST(OLD.description AS BLOB)
-               AND (SELECT recorded_by_library FROM write_context) IS NOT 1));
+           OR CAST(NEW.description AS BLOB) IS NOT CAST(OLD.description AS BLOB));
     SELECT RAISE(ABORT, 'updated_at is kept by the database: leave it out of the UPDATE')
     WHERE NEW.updated_at IS NOT OLD.updated_at AND NEW.updated_at IS NOT strftime('%Y-%m-%dT%H:%M:%fZ', 'now');
 END
 """#),
         SchemaObject(type: "view", name: "change_log", sql: #"""
 CREATE VIEW change_log AS
-SELECT sequence, changed_at, object_kind, object_name, action, revision, actor, before, after
+SELECT sequence, changed_at, object_kind, object_name, action, revision, restored_revision, policy_name, actor, before, after
 FROM changes
 ORDER BY sequence DESC
+"""#),
+        SchemaObject(type: "view", name: "managed_rule_overview", sql: #"""
+CREATE VIEW managed_rule_overview AS
+SELECT m.id,
+       m.name,
+       (SELECT group_concat(technique, ', ')
+        FROM (SELECT technique FROM managed_rule_techniques WHERE rule_id = m.id ORDER BY technique)) AS techniques,
+       (SELECT group_concat(users.name, ', ')
+        FROM (SELECT s.name FROM ruleset_rules AS rr JOIN rulesets AS s ON s.id = rr.ruleset_id
+              WHERE rr.rule_id = m.id ORDER BY s.name) AS users) AS used_by,
+       m.imported_at
+FROM managed_rules AS m
+ORDER BY m.id
 """#),
         SchemaObject(type: "view", name: "policy_overview", sql: #"""
 CREATE VIEW policy_overview AS

@@ -91,6 +91,7 @@ extension StoreTransaction {
         for ruleset in try allRulesets() {
             findings += domainFindings(.ruleset, name: ruleset.name, content: ruleset.content, damage: ruleset.damage)
         }
+        findings += try catalogueFindings()
         for cluster in try allClusters() {
             if let problem = ClusterARNRules.problem(in: cluster.arn) {
                 findings.append(IntegrityFinding(check: .domain, message: PolicyStoreError.invalidClusterARN(cluster.arn, problem).description))

@@ -33,18 +33,25 @@ enum PolicySQL {
             + ", rulesets_updated_at = CASE WHEN ? THEN " + SQLCatalogue.currentTimestamp + " ELSE rulesets_updated_at END WHERE id = ?"
             + returning)
     static let delete = NamedSQL("delete a policy", "DELETE FROM policies WHERE id = ?")
+    /// Names given as a JSON array, each with the ruleset it names, or NULLs: in the order given.
+    static let rulesetsByName = NamedSQL(
+        "the rulesets of a list of names",
+        "SELECT j.value, r.id, r.name FROM json_each(?) AS j LEFT JOIN rulesets AS r ON r.name = j.value")
     static let link = NamedSQL("link a ruleset", "INSERT INTO policy_rulesets (policy_id, ruleset_id) VALUES (?, ?)")
-    static let unlink = NamedSQL("unlink a ruleset", "DELETE FROM policy_rulesets WHERE policy_id = ? AND ruleset_id = ?")
+    static let linkAll = NamedSQL(
+        "link rulesets", "INSERT INTO policy_rulesets (policy_id, ruleset_id) SELECT ?, value FROM json_each(?)")
+    static let unlinkByName = NamedSQL(
+        "unlink a ruleset by name",
+        "DELETE FROM policy_rulesets WHERE policy_id = ? AND ruleset_id = (SELECT id FROM rulesets WHERE name = ?)")
     static let copyLinks = NamedSQL(
         "copy a policy's links",
         "INSERT INTO policy_rulesets (policy_id, ruleset_id) SELECT ?, ruleset_id FROM policy_rulesets WHERE policy_id = ?")
-    static let linkedIDs = NamedSQL("a policy's ruleset ids", "SELECT ruleset_id FROM policy_rulesets WHERE policy_id = ?")
     static let usingRuleset = NamedSQL(
         "the policies of a ruleset",
         "SELECT p.name FROM policy_rulesets AS pr JOIN policies AS p ON p.id = pr.policy_id WHERE pr.ruleset_id = ? ORDER BY p.name")
 
     static let all = [
-        byName, page, every, count, names, nameTaken, insert, copy, update, delete, link, unlink, copyLinks, linkedIDs,
+        byName, page, every, count, names, nameTaken, insert, copy, update, delete, rulesetsByName, link, linkAll, unlinkByName, copyLinks,
         usingRuleset,
     ]
 }
@@ -148,7 +155,7 @@ extension StoreTransaction {
         let policy = try connection.queryFirst(PolicySQL.insert.sql, [SQLValue(name)] + stored.fieldValues) {
             Policy(written: $0, name: name, content: stored)
         }!
-        for link in links { try connection.run(PolicySQL.link.sql, [SQLValue(policy.id), SQLValue(link.id)]) }
+        try link(policyID: policy.id, rulesetIDs: links.map(\.id))
         try record(.policy, name: name, action: .create, revision: 1, before: nil, after: .policy(stored))
         return policy
     }
@@ -182,34 +189,52 @@ extension StoreTransaction {
         try modifyObject(Policy.self, named: name, expectedRevision: expectedRevision, edit)
     }
 
+    /// The same, with an edit that may throw to abort the change: its error is thrown as it
+    /// is, and nothing is written. (Inside ``PolicyStore/write(actor:_:)-(_,(borrowing StoreTransaction) throws -> T)``,
+    /// whose closure may throw your errors.)
+    ///
+    /// ```swift
+    /// try tx.modifyPolicy(named: "web.prod") { policy in
+    ///     guard !policy.rulesets.isEmpty else { throw EditRefused() }
+    ///     policy.xdrEnabled = true
+    /// }
+    /// ```
+    @discardableResult
+    public func modifyPolicy(
+        named name: String, expectedRevision: Int? = nil, _ edit: (inout PolicyContent) throws -> Void
+    ) throws -> Policy {
+        try modifyObject(Policy.self, named: name, expectedRevision: expectedRevision, throwing: edit)
+    }
+
     /// Writes `changed` over `current` and records it when anything differs; returns the
-    /// policy as it is now.
-    func update(_ current: Policy, to changed: PolicyContent) throws -> Policy {
+    /// policy as it is now. Only the rulesets it adds are looked up: the others are linked.
+    /// With `restoring`, the change is recorded as a restore of that revision.
+    func update(_ current: Policy, to changed: PolicyContent, restoring restoredRevision: Int? = nil) throws -> Policy {
         guard current.damage.isEmpty else { throw PolicyStoreError.damagedData(.policy, name: current.name, current.damage) }
         try changed.validate(name: current.name)
-        let links = try rulesetLinks(changed.rulesets)
-        var stored = changed
-        stored.rulesets = sortedNames(links.map(\.name))
-        let changes = current.content.changes(to: stored)
+        let requested = current.content.changes(to: changed)
+        let added = try rulesetLinks(requested.addedRulesets)
+        let changes = PolicyChanges(
+            fields: requested.fields, addedRulesets: sortedNames(added.map(\.name)), removedRulesets: requested.removedRulesets)
         guard !changes.isEmpty else { return current }
+        let removed = Set(changes.removedRulesets)
+        var stored = changed
+        stored.rulesets = sortedNames(current.rulesets.filter { !removed.contains($0) } + changes.addedRulesets)
 
-        let linkedIDs = Set(links.map(\.id))
-        let wasLinked = Set(try connection.query(PolicySQL.linkedIDs.sql, [SQLValue(current.id)]) { $0.int(0) })
-        for id in wasLinked.subtracting(linkedIDs).sorted() {
-            try connection.run(PolicySQL.unlink.sql, [SQLValue(current.id), SQLValue(id)])
+        for name in changes.removedRulesets {
+            try connection.run(PolicySQL.unlinkByName.sql, [SQLValue(current.id), SQLValue(name)])
         }
-        for id in linkedIDs.subtracting(wasLinked).sorted() {
-            try connection.run(PolicySQL.link.sql, [SQLValue(current.id), SQLValue(id)])
-        }
+        try link(policyID: current.id, rulesetIDs: added.map(\.id))
         let linksChanged = !changes.addedRulesets.isEmpty || !changes.removedRulesets.isEmpty
         let updated = try connection.queryFirst(
             PolicySQL.update.sql, stored.fieldValues + [SQLValue(linksChanged), SQLValue(current.id)]
         ) { Policy(written: $0, name: current.name, content: stored) }!
         let action: Change.Action =
-            !changes.fields.isEmpty || (!changes.addedRulesets.isEmpty && !changes.removedRulesets.isEmpty)
-            ? .modify : changes.addedRulesets.isEmpty ? .unlink : .link
+            restoredRevision != nil ? .restore
+            : !changes.fields.isEmpty || (!changes.addedRulesets.isEmpty && !changes.removedRulesets.isEmpty) ? .modify
+            : changes.addedRulesets.isEmpty ? .unlink : .link
         try record(.policy, name: current.name, action: action, revision: updated.revision,
-            before: .policy(current.content), after: .policy(stored))
+            before: .policy(current.content), after: .policy(stored), restoredRevision: restoredRevision)
         return updated
     }
 
@@ -230,14 +255,29 @@ extension StoreTransaction {
         }
     }
 
-    /// The rulesets named, each once, as the store spells them, in the order given.
+    /// The rulesets named, each once, as the store spells them, in the order given: one
+    /// statement for all of them (for one name, the plain lookup is cheaper than a list).
     private func rulesetLinks(_ names: [String]) throws -> [(id: Int, name: String)] {
+        if names.count == 1 { return [try existingRulesetLink(names[0])] }
+        guard !names.isEmpty else { return [] }
+        let found = try connection.query(PolicySQL.rulesetsByName.sql, [SQLValue(JSONValue.array(names.map(JSONValue.string)).compactText)]) {
+            (asked: $0.text(0), id: $0.isNull(1) ? nil : $0.int(1), name: $0.text(2))
+        }
         var links: [(id: Int, name: String)] = []
-        for name in names {
-            let link = try existingRulesetLink(name)
-            if !links.contains(where: { $0.id == link.id }) { links.append(link) }
+        for ruleset in found {
+            guard let id = ruleset.id else { throw PolicyStoreError.notFound(.ruleset, name: ruleset.asked) }
+            if !links.contains(where: { $0.id == id }) { links.append((id, ruleset.name)) }
         }
         return links
+    }
+
+    /// Links the rulesets with these ids, in one statement.
+    private func link(policyID: Int, rulesetIDs: [Int]) throws {
+        guard rulesetIDs.count > 1 else {
+            for id in rulesetIDs { try connection.run(PolicySQL.link.sql, [SQLValue(policyID), SQLValue(id)]) }
+            return
+        }
+        try connection.run(PolicySQL.linkAll.sql, [SQLValue(policyID), SQLValue(JSONValue.array(rulesetIDs.map(JSONValue.integer)).compactText)])
     }
 
     func checkNameIsFree(_ name: String, kind: ObjectKind) throws {

@@ -135,6 +135,7 @@ extension StoreTransaction {
     func insertRuleset(named name: String, content: RulesetContent) throws -> Ruleset {
         try NameRules.validate(name, kind: .ruleset)
         try content.validate(name: name)
+        try checkCatalogueHolds(content.rules, ruleset: name)
         try checkNameIsFree(name, kind: .ruleset)
         var stored = content
         stored.rules.sort { $0.id < $1.id }
@@ -167,6 +168,15 @@ extension StoreTransaction {
         try modifyObject(Ruleset.self, named: name, expectedRevision: expectedRevision, edit)
     }
 
+    /// The same, with an edit that may throw to abort the change: its error is thrown as it
+    /// is, and nothing is written.
+    @discardableResult
+    public func modifyRuleset(
+        named name: String, expectedRevision: Int? = nil, _ edit: (inout RulesetContent) throws -> Void
+    ) throws -> Ruleset {
+        try modifyObject(Ruleset.self, named: name, expectedRevision: expectedRevision, throwing: edit)
+    }
+
     /// Writes `changed` over `current` and records it when anything differs; returns the
     /// ruleset as it is now.
     func update(_ current: Ruleset, to changed: RulesetContent) throws -> Ruleset {
@@ -176,6 +186,7 @@ extension StoreTransaction {
         stored.rules.sort { $0.id < $1.id }
         let changes = current.content.changes(to: stored)
         guard !changes.isEmpty else { return current }
+        try checkCatalogueHolds(changes.addedRules, ruleset: current.name)
         for id in changes.removedRules {
             try connection.run(RulesetSQL.deleteRule.sql, [SQLValue(current.id), SQLValue(id)])
         }

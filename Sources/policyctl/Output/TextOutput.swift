@@ -26,12 +26,17 @@ enum Report {
         "Deleted \(kind) \(terminalSafe(name))."
     }
 
-    static func restored(policy: Policy, from revision: Int) -> String {
-        "Restored policy \(terminalSafe(policy.name)) to revision \(revision): now at revision \(policy.revision)."
+    /// `life` is the change that began an earlier life the revision was taken from.
+    static func restored(policy: Policy, from revision: Int, life: Int?) -> String {
+        "Restored policy \(terminalSafe(policy.name)) to revision \(revision)\(ofLife(life)): now at revision \(policy.revision)."
     }
 
-    static func alreadyRestored(policy: Policy, to revision: Int) -> String {
-        "No change: policy \(terminalSafe(policy.name)) is already as it was at revision \(revision); it stays at revision \(policy.revision)."
+    static func alreadyRestored(policy: Policy, to revision: Int, life: Int?) -> String {
+        "No change: policy \(terminalSafe(policy.name)) is already as it was at revision \(revision)\(ofLife(life)); it stays at revision \(policy.revision)."
+    }
+
+    private static func ofLife(_ life: Int?) -> String {
+        life.map { " of its life since change \($0)" } ?? ""
     }
 
     static func assigned(_ cluster: Cluster) -> String {
@@ -92,13 +97,16 @@ struct ClusterTable: ListOutput {
 }
 
 /// `policy show` without `--json`, with the ARNs of the clusters the policy is assigned to.
+/// With a catalogue (`ruleNames`), the rules of its rulesets too, each with its name.
 enum PolicyDetails {
-    static func text(_ policy: Policy, clusters: [String]) -> String {
-        fields([
+    static func text(_ policy: Policy, clusters: [String], ruleNames: [String: String]?) -> String {
+        let rules = ruleNames.map { names in [("Rules", lines(names.keys.sorted().map { "\($0)  \(names[$0] ?? "")" }))] } ?? []
+        return fields([
             ("Policy", [policy.name]),
             ("Description", descriptionLines(policy.description)),
             ("XDR Telemetry", [XDRSetting(policy.xdrEnabled).rawValue]),
             ("Rulesets", [listed(policy.rulesets)]),
+        ] + rules + [
             ("Clusters", lines(clusters)),
             ("Revision", [String(policy.revision)]),
             ("Created", [Timestamp.text(from: policy.createdAt)]),
@@ -108,18 +116,57 @@ enum PolicyDetails {
     }
 }
 
-/// `ruleset show` without `--json`.
+/// `ruleset show` without `--json`; with a catalogue (`ruleNames`), each rule with its name.
 enum RulesetDetails {
-    static func text(_ ruleset: Ruleset, usedBy policies: [String]) -> String {
+    static func text(_ ruleset: Ruleset, usedBy policies: [String], ruleNames: [String: String]?) -> String {
         fields([
             ("Ruleset", [ruleset.name]),
             ("Description", descriptionLines(ruleset.description)),
-            ("Rules", lines(ruleset.rules.map(ruleArgument))),
+            ("Rules", lines(namedRules(ruleset.rules, ruleNames))),
             ("Used by", [listed(policies)]),
             ("Revision", [String(ruleset.revision)]),
             ("Created", [Timestamp.text(from: ruleset.createdAt)]),
             ("Updated", [Timestamp.text(from: ruleset.updatedAt)]),
         ] + damageField(ruleset.damage))
+    }
+}
+
+/// The managed-rule catalogue's list: each ID, its ATT&CK techniques and its name.
+struct ManagedRuleTable: ListOutput {
+    func printPage(_ page: [ManagedRule], first: Bool) throws(ExitCode) {
+        try printTable(
+            page, header: first ? ["ID", "TECHNIQUES", "NAME"] : nil,
+            columns: { [$0.id, listed($0.techniques), $0.name + damagedMark($0.damage)] })
+    }
+
+    func finish(empty: Bool) throws(ExitCode) {
+        if empty { try StandardOutput.line("No managed rules: no catalogue was imported (see 'policyctl rules import').") }
+    }
+}
+
+/// `rules show` without `--json`.
+enum ManagedRuleDetails {
+    static func text(_ rule: ManagedRule, usedBy rulesets: [String]) -> String {
+        fields([
+            ("Rule", [rule.id]),
+            ("Name", [rule.name]),
+            ("Description", descriptionLines(rule.description)),
+            ("Techniques", [listed(rule.techniques)]),
+            ("Used by", [listed(rulesets)]),
+            ("Imported", [rule.importedAt.map(Timestamp.text(from:)) ?? "-"]),
+            ("Other fields", [rule.otherFields]),
+        ] + damageField(rule.damage))
+    }
+}
+
+/// A ruleset's rules as the command line writes them, each followed by the catalogue's name
+/// for it when there is a catalogue, in a column of their own.
+private func namedRules(_ rules: [RuleReference], _ names: [String: String]?) -> [String] {
+    let arguments = rules.map(ruleArgument)
+    guard let names else { return arguments }
+    let width = arguments.map(\.count).max() ?? 0
+    return zip(rules, arguments).map { rule, argument in
+        padded(argument, to: width + 2) + (names[rule.id] ?? "(not in the managed-rule catalogue)")
     }
 }
 
@@ -182,8 +229,10 @@ private func actorShown(_ change: Change) -> String {
 private func changeSummary(_ change: Change) -> String {
     // A row another program damaged is shown as damaged, not read as something it is not.
     guard change.damage.isEmpty else { return "damaged: " + change.damage.map(\.description).joined(separator: "; ") }
-    guard let changes = change.changes, !changes.isEmpty else { return "-" }
-    return changes.description
+    if change.kind == .cluster { return "policy \(change.policy ?? "-"), cluster \(change.name)" }
+    let restored = change.restoredRevision.map { "revision \($0)" }
+    guard let changes = change.changes, !changes.isEmpty else { return restored ?? "-" }
+    return [restored, changes.description].compactMap { $0 }.joined(separator: ": ")
 }
 
 /// Names joined with commas, or `-` for none.
