@@ -52,6 +52,8 @@ import Testing
         try store.perform(.deletePolicy(named: "web.prod"))
         try store.perform(.createPolicy(named: "WEB.prod"))
         try store.perform(.modifyPolicy(named: "web.prod") { $0.xdrEnabled = false })
+        try store.perform(.assignPolicy(named: "web.prod", toCluster: Self.web))
+        try store.perform(.restorePolicy(named: "web.prod", toRevision: 1))
         try store.perform(.modifyRuleset(named: "baseline") { $0.description = "every cluster" })
         var paged: [Change] = []
         var page = try store.perform(.changes(after: 0, limit: pageSize))
@@ -61,8 +63,54 @@ import Testing
         }
         let history = try store.read { tx in try tx.everyChange() }
         #expect(paged == history)
-        #expect(paged.filter { $0.kind == .policy }.map(\.life) == [1, 1, 1, 5, 5])
+        #expect(paged.filter { $0.kind == .policy }.map(\.life) == [1, 1, 1, 5, 5, 5])
         #expect(paged.filter { $0.kind == .ruleset }.map(\.life) == [2, 2])
+        let cluster = try #require(paged.first { $0.kind == .cluster })
+        #expect(cluster.life == nil && cluster.policy == "WEB.prod")
+        #expect(paged.last { $0.kind == .policy }?.restoredRevision == 1)
+    }
+
+    static let web = "arn:aws:ecs:us-east-1:123456789012:cluster/web"
+    static let batch = "arn:aws:ecs:us-east-1:123456789012:cluster/batch"
+
+    /// A cluster's assigns and unassigns come through the feed, the shell's too, and
+    /// `belongs(to:named:)` picks out of it what each object's history holds: a policy's own
+    /// changes and its clusters' assigns and unassigns.
+    @Test func deliversClusterChangesAndPicksOutEachObjectsHistory() async throws {
+        let (store, path) = try fileStore()
+        try await store.perform(.createPolicy(named: "web.prod"))
+        try await store.perform(.createPolicy(named: "other"))
+        let start = try await store.perform(.lastChangeSequence())
+        let consumer = FeedConsumer(store.changes(after: start))
+        try await store.perform(.assignPolicy(named: "web.prod", toCluster: Self.web))
+        try await store.perform(.modifyPolicy(named: "other") { $0.xdrEnabled = false })
+        try await store.perform(.assignPolicy(named: "other", toCluster: Self.web))
+        try await inBackground {
+            try shellEdit(path, """
+                INSERT INTO clusters (arn, policy_id, assigned_at)
+                SELECT '\(Self.batch)', id, strftime('%Y-%m-%dT%H:%M:%fZ', 'now') FROM policies WHERE name = 'web.prod';
+                """)
+        }
+        try await store.perform(.modifyPolicy(named: "web.prod") { $0.description = "front end" })
+        // The move from web.prod to other is two changes: an unassign and an assign.
+        let delivered = try await consumer.waitFor(count: 6)
+        #expect(delivered == (try recordedChanges(store, after: start)))
+        #expect(delivered.map(\.kind) == [.cluster, .policy, .cluster, .cluster, .cluster, .policy])
+        #expect(delivered.filter { $0.kind == .cluster }.map(\.action) == [.assign, .unassign, .assign, .assign])
+        #expect(delivered.last { $0.kind == .cluster }?.actor == "")
+
+        let history = try await store.read { tx throws(PolicyStoreError) in
+            (
+                web: try tx.history(ofPolicy: "web.prod", after: start), other: try tx.history(ofPolicy: "other", after: start),
+                cluster: try tx.history(ofCluster: Self.web, after: start)
+            )
+        }
+        #expect(delivered.filter { $0.belongs(to: .policy, named: "WEB.PROD") } == history.web)
+        #expect(history.web.map(\.action) == [.assign, .unassign, .assign, .modify])
+        #expect(delivered.filter { $0.belongs(to: .policy, named: "other") } == history.other)
+        #expect(delivered.filter { $0.belongs(to: .cluster, named: Self.web) } == history.cluster)
+        #expect(history.cluster.map(\.action) == [.assign, .unassign, .assign])
+        #expect(await consumer.stop() == nil)
     }
 
     @Test(arguments: [false, true])

@@ -1,7 +1,8 @@
 extension PolicyStore {
     /// The policy named `name` (ignoring letter case) with its rulesets, now and after each
     /// committed change to it: to the policy itself, its links, or the rules of a ruleset it
-    /// links, by any writer (see ``changes(after:)``). Nil while there is no such policy.
+    /// links, by any writer (see ``changes(after:)``). Nil while there is no such policy. A
+    /// cluster's assign or unassign is not such a change: the value does not hold clusters.
     ///
     /// ```swift
     /// for try await current in store.observe(policyNamed: "web.prod") {
@@ -97,7 +98,8 @@ public struct PolicyObservation: AsyncSequence, Sendable {
             return nil
         }
 
-        /// Whether `change` is of the policy, or of a ruleset the value holds.
+        /// Whether `change` is of the policy, or of a ruleset the value holds. (Not a cluster's,
+        /// though it belongs to the policy's history: the value holds no clusters.)
         private func touches(_ change: Change) -> Bool {
             switch change.kind {
             case .policy: return change.belongs(to: .policy, named: name)
