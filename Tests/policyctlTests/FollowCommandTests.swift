@@ -81,6 +81,35 @@ import Testing
         #expect(result.stderr.hasPrefix("error: there is no policy named \"nope\""))
     }
 
+    /// A cluster's assigns and unassigns are in its history and in its policy's, so both
+    /// follows print them: one line each, with the policy instead of a revision.
+    @Test func followOfAClusterAndOfItsPolicyPrintTheClustersChanges() throws {
+        let arn = "arn:aws:ecs:us-east-1:123456789012:cluster/web"
+        try workspace.succeed("cluster", "assign", arn, "--policy", "web", "--actor", "alice")
+        let ofCluster = try FollowingRun(["cluster", "history", arn, "--follow", "--from", "4"], in: workspace)
+        let ofPolicy = try FollowingRun(["policy", "history", "web", "--follow", "--from", "4"], in: workspace)
+        try workspace.succeed("policy", "modify", "web", "--xdr", "off", "--actor", "alice")
+        try workspace.succeed("cluster", "unassign", arn, "--actor", "bob")
+
+        func fields(_ line: String?) -> [String] { Array((line ?? "").components(separatedBy: "  ").dropFirst(2)) }
+        let assigned = ["cluster \(arn)", "assign", "policy web", "by alice"]
+        let unassigned = ["cluster \(arn)", "unassign", "policy web", "by bob"]
+        #expect(fields(ofCluster.nextLine()) == assigned)
+        #expect(fields(ofCluster.nextLine()) == unassigned)
+        #expect(fields(ofPolicy.nextLine()) == assigned)
+        #expect(fields(ofPolicy.nextLine()) == ["policy web", "modify", "revision 2", "by alice", "xdrEnabled off"])
+        #expect(fields(ofPolicy.nextLine()) == unassigned)
+        for follower in [ofCluster, ofPolicy] {
+            follower.send(SIGINT)
+            #expect(follower.ending() == .exited(0))
+            #expect(follower.errorOutput.isEmpty)
+        }
+
+        let missing = try workspace.run("cluster", "history", "arn:aws:ecs:us-east-1:123456789012:cluster/nope", "--follow")
+        #expect(missing.status == 1)
+        #expect(missing.stderr.hasPrefix("error: there is no cluster"))
+    }
+
     @Test func historyListsEveryObjectsChangesInSequenceOrder() throws {
         let table = try workspace.succeed("history").split(separator: "\n").map { $0.split(separator: " ", omittingEmptySubsequences: true) }
         #expect(table.first == ["SEQUENCE", "TIME", "KIND", "NAME", "ACTION", "REVISION", "ACTOR", "CHANGES"])

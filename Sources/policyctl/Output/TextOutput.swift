@@ -211,12 +211,15 @@ func printStoreHistoryPage(_ changes: [Change], first: Bool) throws {
 
 /// One change on a line of its own, as `history --follow` prints them as they come: the
 /// history table's values, two spaces apart, with the revision and the actor labelled (a
-/// line has no header).
+/// line has no header); for a cluster, the policy instead of the revision and the summary.
 func historyLine(_ change: Change) -> String {
-    [
-        String(change.sequence), Timestamp.text(from: change.changedAt), change.kind.rawValue + " " + change.name,
-        change.action.rawValue, "revision \(change.revision)", "by " + actorShown(change), changeSummary(change),
-    ].map(terminalSafe).joined(separator: "  ")
+    let which = [String(change.sequence), Timestamp.text(from: change.changedAt), change.kind.rawValue + " " + change.name]
+    // A cluster has no revision, and what changed is the policy it was given or lost.
+    let what =
+        change.kind == .cluster && change.damage.isEmpty
+        ? ["policy " + (change.policy ?? "-"), "by " + actorShown(change)]
+        : ["revision \(change.revision)", "by " + actorShown(change), changeSummary(change)]
+    return (which + [change.action.rawValue] + what).map(terminalSafe).joined(separator: "  ")
 }
 
 /// `-` for an unknown actor: a change made outside the library, or with `--actor ''`.
