@@ -292,6 +292,25 @@ import Testing
         #expect(published == [start + 1, start + 2] && handled == start + 2)
     }
 
+    @Test func followOnePolicyInTheFeed() async throws {
+        let store = try PolicyStore(path: databasePath)
+        try await store.perform(.createPolicy(named: "web.prod"))
+        try await store.perform(.createPolicy(named: "other"))
+        let start = try await store.perform(.lastChangeSequence())
+
+        let webProd = Task {
+            for try await change in store.changes(after: start) where change.belongs(to: .policy, named: "web.prod") {
+                print(change.sequence, change.kind, change.name, change.action)  // a cluster's assign and unassign too
+            }
+        }
+        try await store.perform(.modifyPolicy(named: "other") { $0.xdrEnabled = false })
+        try await store.perform(.assignPolicy(named: "web.prod", toCluster: "arn:aws:ecs:us-east-1:123456789012:cluster/web"))
+        let first = try await store.changes(after: start).first { $0.belongs(to: .policy, named: "web.prod") }
+        #expect(first?.kind == .cluster && first?.action == .assign && first?.policy == "web.prod")
+        webProd.cancel()
+        try await webProd.value
+    }
+
     @Test func readTheWholeHistoryPageByPage() throws {
         let store = try PolicyStore.inMemory()
         for index in 0..<1_200 { try store.perform(.createPolicy(named: "p\(index)")) }
