@@ -3,20 +3,19 @@ import SQLiteCore
 
 /// The statements on `changes`.
 enum HistorySQL {
-    /// The columns `StoreTransaction.decodeChange` reads, with `life` for the fifth.
-    static func select(life: String) -> String {
-        """
-        SELECT c.sequence, c.changed_at, c.object_kind, c.object_name, \(life),
-               c.action, c.revision, c.before, c.after, c.actor, c.restored_revision, c.policy_name
+    /// The columns `StoreTransaction.decodeChange` reads, before and after the fifth, the life.
+    static let columnsBeforeLife = "SELECT c.sequence, c.changed_at, c.object_kind, c.object_name, "
+    static let columnsAfterLife = """
+        , c.action, c.revision, c.before, c.after, c.actor, c.restored_revision, c.policy_name
         FROM changes AS c
         """
-    }
     /// The life of a change: the latest `create` of its name at or before it.
-    static let select = select(
-        life: """
-            (SELECT max(l.sequence) FROM changes AS l WHERE l.object_kind = c.object_kind AND l.object_name = c.object_name
-             AND l.action = 'create' AND l.sequence <= c.sequence)
-            """)
+    static let select =
+        columnsBeforeLife
+        + """
+        (SELECT max(l.sequence) FROM changes AS l WHERE l.object_kind = c.object_kind AND l.object_name = c.object_name
+         AND l.action = 'create' AND l.sequence <= c.sequence)
+        """ + columnsAfterLife
     static let pageOfName = NamedSQL(
         "a page of the history of a name",
         select + " WHERE c.object_kind = ? AND c.object_name = ? AND c.sequence > ? ORDER BY c.sequence LIMIT ?")
@@ -29,7 +28,8 @@ enum HistorySQL {
     /// `select` without the life, which a page of every change finds once per object instead
     /// of once per row: the subquery reads back over every change of the object since its
     /// create, so with 10,000 changes of one policy a page of 256 cost a second.
-    static let page = NamedSQL("a page of every change", select(life: "NULL") + " WHERE c.sequence > ? ORDER BY c.sequence LIMIT ?")
+    static let page = NamedSQL(
+        "a page of every change", columnsBeforeLife + "NULL" + columnsAfterLife + " WHERE c.sequence > ? ORDER BY c.sequence LIMIT ?")
     static let life = NamedSQL(
         "the life of an object at a change",
         "SELECT max(sequence) FROM changes WHERE object_kind = ? AND object_name = ? AND action = 'create' AND sequence <= ?")
