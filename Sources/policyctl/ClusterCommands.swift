@@ -72,12 +72,13 @@ struct ClusterCommand: PolicyctlCommand {
         @OptionGroup var database: DatabaseOption
         @Argument(help: ArgumentHelp(arnHelp))
         var arn: String
-        @Flag(help: "Print JSON (see Docs/cli.md).")
+        @Flag(help: "Print JSON (see Docs/cli.md); with --follow, one JSON object per line.")
         var json = false
+        @OptionGroup var following: FollowOptions
 
         func run() throws {
             let store = try database.readingStore()
-            try printHistory(of: .cluster, named: arn, json: json) { after in
+            try printHistory(of: .cluster, named: arn, json: json, following: following, store: store) { after in
                 try store.perform(.history(ofCluster: arn, after: after, limit: listPageSize))
             }
         }

@@ -78,7 +78,7 @@ struct ListCommand<Object: ListedObject>: PolicyctlCommand {
     }
 }
 
-/// `policy history`, `ruleset history`.
+/// `policy history`, `ruleset history`; `--follow` goes on with the changes to come.
 struct HistoryCommand<Object: ListedObject>: PolicyctlCommand {
     static var configuration: CommandConfiguration {
         CommandConfiguration(
@@ -90,11 +90,14 @@ struct HistoryCommand<Object: ListedObject>: PolicyctlCommand {
     @OptionGroup var database: DatabaseOption
     @Argument(help: ArgumentHelp("The \(Object.kind)."))
     var name: String
-    @Flag(help: "Print JSON (see Docs/cli.md).")
+    @Flag(help: "Print JSON (see Docs/cli.md); with --follow, one JSON object per line.")
     var json = false
+    @OptionGroup var following: FollowOptions
 
     func run() throws {
         let store = try database.readingStore()
-        try printHistory(of: Object.kind, named: name, json: json) { after in try store.perform(Object.history(of: name, after: after)) }
+        try printHistory(of: Object.kind, named: name, json: json, following: following, store: store) { after in
+            try store.perform(Object.history(of: name, after: after))
+        }
     }
 }

@@ -253,6 +253,80 @@ import Testing
         #expect(decoded == (try store.perform(.policy(named: "web.prod"))))
     }
 
+    @Test func watchTheStore() async throws {
+        let store = try PolicyStore(path: databasePath)
+        try await store.perform(.createPolicy(named: "web.prod"))
+
+        let start = try await store.perform(.lastChangeSequence())
+        let alerts = Task {
+            for try await change in store.changes(after: start) {
+                guard change.before?.policy?.xdrEnabled == true, change.after?.policy?.xdrEnabled == false else { continue }
+                print("XDR Telemetry turned off for \(change.name) by \(change.actor.isEmpty ? "someone in the shell" : change.actor)")
+            }
+        }
+        try await store.perform(.modifyPolicy(named: "web.prod") { $0.xdrEnabled = false })
+        let turnedOff = try await store.changes(after: start).first { _ in true }
+        #expect(turnedOff?.before?.policy?.xdrEnabled == true && turnedOff?.after?.policy?.xdrEnabled == false)
+        alerts.cancel()
+        try await alerts.value  // cancelled, the feed ends quietly
+
+        let deleting = Task {
+            try await Task.sleep(for: .milliseconds(50))
+            try await store.perform(.deletePolicy(named: "web.prod"))
+        }
+        for try await current in store.observe(policyNamed: "web.prod") {
+            guard let current else { print("web.prod is gone"); break }
+            print(current.policy.revision, current.rulesets.flatMap(\.rules).count)
+        }
+        try await deleting.value
+
+        let savedSequence = start
+        var published: [Int] = []
+        func publish(_ change: Change) async throws { published.append(change.sequence) }
+        var handled = savedSequence  // 0 for the whole history
+        for try await change in store.changes(after: handled) {
+            try await publish(change)
+            handled = change.sequence
+            if change.action == .delete { break }
+        }
+        #expect(published == [start + 1, start + 2] && handled == start + 2)
+    }
+
+    @Test func followOnePolicyInTheFeed() async throws {
+        let store = try PolicyStore(path: databasePath)
+        try await store.perform(.createPolicy(named: "web.prod"))
+        try await store.perform(.createPolicy(named: "other"))
+        let start = try await store.perform(.lastChangeSequence())
+
+        let webProd = Task {
+            for try await change in store.changes(after: start) where change.belongs(to: .policy, named: "web.prod") {
+                print(change.sequence, change.kind, change.name, change.action)  // a cluster's assign and unassign too
+            }
+        }
+        try await store.perform(.modifyPolicy(named: "other") { $0.xdrEnabled = false })
+        try await store.perform(.assignPolicy(named: "web.prod", toCluster: "arn:aws:ecs:us-east-1:123456789012:cluster/web"))
+        let first = try await store.changes(after: start).first { $0.belongs(to: .policy, named: "web.prod") }
+        #expect(first?.kind == .cluster && first?.action == .assign && first?.policy == "web.prod")
+        webProd.cancel()
+        try await webProd.value
+    }
+
+    @Test func readTheWholeHistoryPageByPage() throws {
+        let store = try PolicyStore.inMemory()
+        for index in 0..<1_200 { try store.perform(.createPolicy(named: "p\(index)")) }
+
+        var all: [Change] = []
+        var page = try store.perform(.changes(after: 0, limit: 500))
+        while let last = page.last {
+            all += page
+            page = try store.perform(.changes(after: last.sequence, limit: 500))
+        }
+        print(all.count, all.last?.sequence ?? 0)
+        #expect(all.map(\.sequence) == Array(1...1_200))
+        let line = ProductJSON.line(try store.perform(.changes(after: 0, limit: 1))[0])
+        #expect(line.last == UInt8(ascii: "\n") && !line.dropLast().contains(UInt8(ascii: "\n")))
+    }
+
     @Test func managedRuleCatalogue() throws {
         let store = try PolicyStore.inMemory()
         let pagesPath = packageRoot.appendingPathComponent("Docs/examples/managed-rules-pages.json").path

@@ -81,6 +81,28 @@ public struct Change: Sendable, Hashable {
         self.damage = damage
     }
 
+    /// Whether the change is in the history of the `kind` named `name` (ignoring letter case,
+    /// as names do), as ``StoreTransaction/history(ofPolicy:after:limit:)`` and its siblings
+    /// read it: the object's own changes and, for a policy, the assigns and unassigns of its
+    /// clusters (``policy``). To pick one object's changes out of ``PolicyStore/changes(after:)``.
+    ///
+    /// ```swift
+    /// for try await change in store.changes(after: 0) where change.belongs(to: .policy, named: "web.prod") {
+    ///     print(change.kind, change.name, change.action)
+    /// }
+    /// ```
+    public func belongs(to kind: ObjectKind, named name: String) -> Bool {
+        if self.kind == kind, sameName(self.name, name) { return true }
+        return kind == .policy && policy.map { sameName($0, name) } == true
+    }
+
+    /// The same change, of the life `life`.
+    func living(_ life: Int?) -> Change {
+        Change(
+            sequence: sequence, changedAt: changedAt, kind: kind, name: name, life: life, action: action, revision: revision,
+            restoredRevision: restoredRevision, policy: policy, before: before, after: after, actor: actor, damage: damage)
+    }
+
     /// What changed between `before` and `after`, in the words of the one diff of the
     /// library: for a create, from a new object's defaults. Nil for a delete, or when a
     /// state is damaged.

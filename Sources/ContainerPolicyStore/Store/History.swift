@@ -3,14 +3,19 @@ import SQLiteCore
 
 /// The statements on `changes`.
 enum HistorySQL {
-    /// The life of a change: the latest `create` of its name at or before it.
-    static let select = """
-        SELECT c.sequence, c.changed_at, c.object_kind, c.object_name,
-               (SELECT max(l.sequence) FROM changes AS l WHERE l.object_kind = c.object_kind AND l.object_name = c.object_name
-                AND l.action = 'create' AND l.sequence <= c.sequence),
-               c.action, c.revision, c.before, c.after, c.actor, c.restored_revision, c.policy_name
+    /// The columns `StoreTransaction.decodeChange` reads, before and after the fifth, the life.
+    static let columnsBeforeLife = "SELECT c.sequence, c.changed_at, c.object_kind, c.object_name, "
+    static let columnsAfterLife = """
+        , c.action, c.revision, c.before, c.after, c.actor, c.restored_revision, c.policy_name
         FROM changes AS c
         """
+    /// The life of a change: the latest `create` of its name at or before it.
+    static let select =
+        columnsBeforeLife
+        + """
+        (SELECT max(l.sequence) FROM changes AS l WHERE l.object_kind = c.object_kind AND l.object_name = c.object_name
+         AND l.action = 'create' AND l.sequence <= c.sequence)
+        """ + columnsAfterLife
     static let pageOfName = NamedSQL(
         "a page of the history of a name",
         select + " WHERE c.object_kind = ? AND c.object_name = ? AND c.sequence > ? ORDER BY c.sequence LIMIT ?")
@@ -20,6 +25,16 @@ enum HistorySQL {
         select + " WHERE ((c.object_kind = 'policy' AND c.object_name = ?1) OR c.policy_name = ?1) AND c.sequence > ?2"
             + " ORDER BY c.sequence LIMIT ?3")
     static let every = NamedSQL("every change", select + " ORDER BY c.sequence", readsWholeTable: true)
+    /// `select` without the life, which a page of every change finds once per object instead
+    /// of once per row: the subquery reads back over every change of the object since its
+    /// create, so with 10,000 changes of one policy a page of 256 cost a second.
+    static let page = NamedSQL(
+        "a page of every change", columnsBeforeLife + "NULL" + columnsAfterLife + " WHERE c.sequence > ? ORDER BY c.sequence LIMIT ?")
+    static let life = NamedSQL(
+        "the life of an object at a change",
+        "SELECT max(sequence) FROM changes WHERE object_kind = ? AND object_name = ? AND action = 'create' AND sequence <= ?")
+    /// SQLite reads the largest rowid from the end of the table's B-tree.
+    static let lastSequence = NamedSQL("the last change's sequence", "SELECT coalesce(max(sequence), 0) FROM changes")
     /// The actor is the write transaction's, from `write_context`.
     static let record = NamedSQL(
         "record a change",
@@ -54,7 +69,9 @@ enum HistorySQL {
         ORDER BY sequence DESC LIMIT 1
         """)
 
-    static let all = [pageOfName, pageOfPolicy, every, record, currentLife, livesWithRevision, stateAtRevision]
+    static let all = [
+        pageOfName, pageOfPolicy, every, page, life, lastSequence, record, currentLife, livesWithRevision, stateAtRevision,
+    ]
 }
 
 /// The library records each of its operations in the history as one change at one revision,
@@ -130,6 +147,38 @@ extension StoreTransaction {
         case .ruleset: return try connection.queryFirst(RulesetSQL.link.sql, [SQLValue(name)]) { _ in true } ?? false
         case .cluster: return try cluster(arn: name) != nil
         }
+    }
+
+    /// Up to `limit` of the changes recorded after the change numbered `sequence`, of every
+    /// object, in sequence order: the whole history page by page (start from 0, then from the
+    /// last sequence of each page), or what is new since a sequence seen before.
+    /// ``PolicyStore/changes(after:)`` follows it as it grows.
+    public func changes(after sequence: Int, limit: Int = 100) throws(PolicyStoreError) -> [Change] {
+        try Self.checkPageSize(limit)
+        return try readOperation {
+            let rows = try connection.query(HistorySQL.page.sql, [SQLValue(sequence), SQLValue(limit)]) { row in
+                (change: Self.decodeChange(row), kind: row.text(2), action: row.text(5))
+            }
+            // The life of each object as of the page's rows: a create begins one; for the
+            // other rows, the object's latest create before the page, looked up once.
+            var lives: [String: Int?] = [:]
+            return try rows.map { row in
+                let object = row.kind + "/" + asciiLowercased(row.change.name)
+                if row.action == Change.Action.create.rawValue { lives[object] = row.change.sequence }
+                if lives[object] == nil {
+                    lives[object] = try connection.queryFirst(
+                        HistorySQL.life.sql,
+                        [SQLValue(row.kind), SQLValue(row.change.name), SQLValue(row.change.sequence)]) { $0.isNull(0) ? nil : $0.int(0) }
+                }
+                return row.change.living(lives[object] ?? nil)
+            }
+        }
+    }
+
+    /// The sequence of the last recorded change, or 0 when there is none: where a reader of
+    /// what comes next starts.
+    public func lastChangeSequence() throws(PolicyStoreError) -> Int {
+        try readOperation { try connection.queryFirst(HistorySQL.lastSequence.sql) { $0.int(0) } ?? 0 }
     }
 
     /// Every recorded change, oldest first: for the integrity check.
@@ -241,5 +290,26 @@ extension StoreOperation {
     /// removed from a cluster, oldest first.
     public static func history(ofCluster arn: String, after: Int = 0, limit: Int = 100) -> StoreOperation<[Change]> {
         StoreOperation<[Change]>(.read) { tx throws(PolicyStoreError) in try tx.history(ofCluster: arn, after: after, limit: limit) }
+    }
+
+    /// ``StoreTransaction/changes(after:limit:)``: a page of every object's changes after a
+    /// sequence, in sequence order.
+    ///
+    /// ```swift
+    /// var page = try store.perform(.changes(after: 0, limit: 500))
+    /// while let last = page.last {
+    ///     for change in page { print(change.sequence, change.kind, change.name, change.action) }
+    ///     page = try store.perform(.changes(after: last.sequence, limit: 500))
+    /// }
+    /// ```
+    public static func changes(after sequence: Int, limit: Int = 100) -> StoreOperation<[Change]> {
+        // One snapshot for the page and the lives it looks up.
+        StoreOperation<[Change]>(.read) { tx throws(PolicyStoreError) in try tx.changes(after: sequence, limit: limit) }
+    }
+
+    /// ``StoreTransaction/lastChangeSequence()``: the sequence of the last recorded change, 0
+    /// for none.
+    public static func lastChangeSequence() -> StoreOperation<Int> {
+        StoreOperation<Int>(.singleStatement) { tx throws(PolicyStoreError) in try tx.lastChangeSequence() }
     }
 }

@@ -190,7 +190,7 @@ extension StoreTransaction {
     }
 
     /// The same, with an edit that may throw to abort the change: its error is thrown as it
-    /// is, and nothing is written. (Inside ``PolicyStore/write(actor:_:)-(_,(borrowing StoreTransaction) throws -> T)``,
+    /// is, and nothing is written. (Inside ``PolicyStore/write(actor:_:)-6yccd``,
     /// whose closure may throw your errors.)
     ///
     /// ```swift
@@ -315,7 +315,7 @@ extension StoreOperation {
         StoreOperation<Policy>(.write) { tx throws(PolicyStoreError) in try tx.duplicatePolicy(named: name, as: newName) }
     }
 
-    /// ``StoreTransaction/modifyPolicy(named:expectedRevision:_:)``.
+    /// ``StoreTransaction/modifyPolicy(named:expectedRevision:_:)-8puvl``.
     ///
     /// ```swift
     /// try store.perform(.modifyPolicy(named: "web.prod", expectedRevision: 3) { $0.xdrEnabled = false })

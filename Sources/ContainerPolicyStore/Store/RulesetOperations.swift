@@ -248,7 +248,7 @@ extension StoreOperation {
         StoreOperation<Ruleset>(.write) { tx throws(PolicyStoreError) in try tx.duplicateRuleset(named: name, as: newName) }
     }
 
-    /// ``StoreTransaction/modifyRuleset(named:expectedRevision:_:)``.
+    /// ``StoreTransaction/modifyRuleset(named:expectedRevision:_:)-16k6q``.
     public static func modifyRuleset(
         named name: String, expectedRevision: Int? = nil, _ edit: @escaping @Sendable (inout RulesetContent) -> Void
     ) -> StoreOperation<Ruleset> {

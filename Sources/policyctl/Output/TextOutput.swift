@@ -188,10 +188,43 @@ func printHistoryTable(_ changes: [Change]) throws {
     let rows = changes.map { change in
         [
             String(change.sequence), Timestamp.text(from: change.changedAt), change.action.rawValue,
-            String(change.revision), change.actor.isEmpty ? "-" : change.actor, changeSummary(change),
+            String(change.revision), actorShown(change), changeSummary(change),
         ]
     }
     try printTable(rows, header: ["SEQUENCE", "TIME", "ACTION", "REVISION", "ACTOR", "CHANGES"], columns: { $0 })
+}
+
+/// A page of the history of every object (`policyctl history`): the table of one object's
+/// history with the kind and the name of each change's object; the header only on the first
+/// page.
+func printStoreHistoryPage(_ changes: [Change], first: Bool) throws {
+    let rows = changes.map { change in
+        [
+            String(change.sequence), Timestamp.text(from: change.changedAt), change.kind.rawValue, change.name,
+            change.action.rawValue, String(change.revision), actorShown(change), changeSummary(change),
+        ]
+    }
+    try printTable(
+        rows, header: first ? ["SEQUENCE", "TIME", "KIND", "NAME", "ACTION", "REVISION", "ACTOR", "CHANGES"] : nil,
+        columns: { $0 })
+}
+
+/// One change on a line of its own, as `history --follow` prints them as they come: the
+/// history table's values, two spaces apart, with the revision and the actor labelled (a
+/// line has no header); for a cluster, the policy instead of the revision and the summary.
+func historyLine(_ change: Change) -> String {
+    let which = [String(change.sequence), Timestamp.text(from: change.changedAt), change.kind.rawValue + " " + change.name]
+    // A cluster has no revision, and what changed is the policy it was given or lost.
+    let what =
+        change.kind == .cluster && change.damage.isEmpty
+        ? ["policy " + (change.policy ?? "-"), "by " + actorShown(change)]
+        : ["revision \(change.revision)", "by " + actorShown(change), changeSummary(change)]
+    return (which + [change.action.rawValue] + what).map(terminalSafe).joined(separator: "  ")
+}
+
+/// `-` for an unknown actor: a change made outside the library, or with `--actor ''`.
+private func actorShown(_ change: Change) -> String {
+    change.actor.isEmpty ? "-" : change.actor
 }
 
 /// What a change did, in the library's words for a change (those of the import plan too);
