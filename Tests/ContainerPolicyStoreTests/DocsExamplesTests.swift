@@ -140,6 +140,15 @@ import Testing
             try store.perform(.importDocument(try PolicyDocument(json: exported)))
         }
         #expect(try store.perform(.export()) == exported)
+
+        let approved = try store.perform(.importDocument(try PolicyDocument(json: exported), dryRun: true)).fingerprint
+        // ... the plan and its fingerprint are reviewed and merged ...
+        try store.perform(.importDocument(try PolicyDocument(json: exported), expectedPlan: approved))
+        try store.perform(.createRuleset(named: "changed.since"))
+        #expect(throws: PolicyStoreError.self) {
+            try store.perform(.importDocument(try PolicyDocument(json: exported), prune: true, expectedPlan: approved))
+        }
+        #expect(try store.perform(.ruleset(named: "changed.since")) != nil, "the refused import wrote nothing")
     }
 
     @Test func historyAndClusters() throws {
