@@ -65,6 +65,24 @@ import Testing
         print(updated.revision > current.revision)  // true
         #expect(updated.rulesets.isEmpty)
 
+        struct AlreadyDescribed: Error { let description: String }
+        do {
+            try store.write { tx in
+                try tx.modifyPolicy(named: "web.staging") { policy in
+                    guard policy.description.isEmpty else { throw AlreadyDescribed(description: policy.description) }
+                    policy.description = "Staging clusters, described by a script"
+                }
+            }
+        } catch let error as AlreadyDescribed {
+            print("left as it was: \(error.description)")  // left as it was: Staging clusters
+        }
+        #expect(try store.perform(.policy(named: "web.staging")) == updated, "the closure's error wrote nothing")
+        #expect(throws: AlreadyDescribed.self) {
+            try store.write { tx in
+                try tx.modifyPolicy(named: "web.staging") { _ in throw AlreadyDescribed(description: "") }
+            }
+        }
+
         do {
             try store.perform(.createPolicy(named: "web prod"))
         } catch .invalidName(_, _, .space(let position)) {
@@ -122,6 +140,15 @@ import Testing
             try store.perform(.importDocument(try PolicyDocument(json: exported)))
         }
         #expect(try store.perform(.export()) == exported)
+
+        let approved = try store.perform(.importDocument(try PolicyDocument(json: exported), dryRun: true)).fingerprint
+        // ... the plan and its fingerprint are reviewed and merged ...
+        try store.perform(.importDocument(try PolicyDocument(json: exported), expectedPlan: approved))
+        try store.perform(.createRuleset(named: "changed.since"))
+        #expect(throws: PolicyStoreError.self) {
+            try store.perform(.importDocument(try PolicyDocument(json: exported), prune: true, expectedPlan: approved))
+        }
+        #expect(try store.perform(.ruleset(named: "changed.since")) != nil, "the refused import wrote nothing")
     }
 
     @Test func historyAndClusters() throws {
@@ -146,6 +173,49 @@ import Testing
         #expect(printedChanges == ["description, rulesets +baseline", "description", "description"])
         #expect(restored.description == "first")
 
+        var page = try store.perform(.history(ofPolicy: "web.prod", limit: 100))
+        while let last = page.last {
+            for change in page {
+                print(change.sequence, change.kind, change.action, change.restoredRevision ?? 0)
+            }
+            page = try store.perform(.history(ofPolicy: "web.prod", after: last.sequence, limit: 100))
+        }
+        do {
+            _ = try store.perform(.history(ofPolicy: "web.never"))
+        } catch .notFound(let kind, let name) {
+            print("no \(kind) \(name), now or ever")
+        } catch {
+            print("error: \(error)")
+        }
+        #expect(throws: PolicyStoreError.notFound(.policy, name: "web.never")) { try store.perform(.history(ofPolicy: "web.never")) }
+        #expect(try store.perform(.history(ofPolicy: "web.prod", limit: 2)).count == 2)
+
+        let beforeRestore = try store.perform(.policy(named: "web.prod"))!
+        let second = try store.perform(.restorePolicy(named: "web.prod", toRevision: 2, expectedRevision: beforeRestore.revision))
+        let recorded = try store.perform(.history(ofPolicy: "web.prod")).last!
+        print(second.description, recorded.action, recorded.restoredRevision ?? 0)  // second restore 2
+        #expect(second.description == "second" && recorded.action == .restore && recorded.restoredRevision == 2)
+        #expect(throws: PolicyStoreError.revisionConflict(.policy, name: "web.prod", expected: beforeRestore.revision, actual: second.revision)) {
+            try store.perform(.restorePolicy(named: "web.prod", toRevision: 1, expectedRevision: beforeRestore.revision))
+        }
+
+        try store.perform(.createPolicy(named: "web.test", description: "first life"))
+        try store.perform(.modifyPolicy(named: "web.test") { $0.description = "first life, revision 2" })
+        try store.perform(.deletePolicy(named: "web.test"))
+        try store.perform(.createPolicy(named: "web.test", description: "second life"))
+
+        let firstLife = try store.perform(.history(ofPolicy: "web.test")).first!.life!
+        do {
+            try store.perform(.restorePolicy(named: "web.test", toRevision: 2))
+        } catch .unknownRevision(_, _, let revision, _, let lives) {
+            print("revision \(revision) is in the lives \(lives)")  // [firstLife]
+        } catch {
+            print("error: \(error)")
+        }
+        let fromTheFirstLife = try store.perform(.restorePolicy(named: "web.test", toRevision: 2, ofLife: firstLife))
+        print(fromTheFirstLife.description, fromTheFirstLife.revision)  // first life, revision 2 2
+        #expect(fromTheFirstLife.description == "first life, revision 2" && fromTheFirstLife.revision == 2)
+
         let arn = "arn:aws:ecs:us-east-1:123456789012:cluster/web"
         try store.perform(.assignPolicy(named: "web.prod", toCluster: arn))
         print(try store.perform(.clusters(usingPolicy: "web.prod")))  // [arn]
@@ -158,6 +228,14 @@ import Testing
         }
         try store.perform(.unassignCluster(arn: arn))
         #expect(try store.perform(.policy(named: "web.prod")) != nil)
+
+        for change in try store.perform(.history(ofCluster: arn)) {
+            print(change.action, change.policy ?? "-", change.actor)  // assign web.prod docs, then unassign web.prod docs
+        }
+        let clusterHistory = try store.perform(.history(ofCluster: arn))
+        #expect(clusterHistory.map(\.action) == [.assign, .unassign])
+        #expect(clusterHistory.allSatisfy { $0.kind == .cluster && $0.policy == "web.prod" && $0.actor == "docs" })
+        #expect(try store.perform(.history(ofPolicy: "web.prod")).suffix(2).map(\.sequence) == clusterHistory.map(\.sequence))
     }
 
     @Test func theReferencesLandingPage() throws {
@@ -246,6 +324,45 @@ import Testing
             if case .modify(let changes) = step.action { print(step.kind, step.name, changes) }
         }
         #expect(preview.steps.map(\.description) == ["~ modify policy web.prod: xdrEnabled off"])
+
+        let reviewed = try store.perform(.importDocument(document, dryRun: true))
+        print(reviewed.fingerprint)  // 64 hexadecimal digits, for whoever approves the plan
+        do {
+            let applied = try store.perform(.importDocument(document, expectedPlan: reviewed.fingerprint))
+            print(applied.applied)  // true
+        } catch .planChanged(_, let now) {
+            print("not applied; the plan is now \(now.fingerprint):\n\(now)")
+        } catch {
+            print("error: \(error)")
+        }
+        #expect(try store.perform(.policy(named: "web.prod"))?.xdrEnabled == false, "the approved plan was applied")
+        #expect(throws: PolicyStoreError.self) { try store.perform(.importDocument(document, expectedPlan: preview.fingerprint)) }
+
+        do {
+            _ = try PolicyDocument(json: Data(#"{"policies": [{"name": "web.prod"}, {"name": "also-bad"}]}"#.utf8))
+        } catch {
+            for problem in error.documentProblems {
+                print(problem.path, problem.value ?? "-", problem.message)  // policies[1].name "also-bad" contains '-' at position 5: ...
+            }
+        }
+        let refusal = #expect(throws: PolicyStoreError.self) {
+            try PolicyDocument(json: Data(#"{"policies": [{"name": "web.prod"}, {"name": "also-bad"}]}"#.utf8))
+        }
+        #expect(refusal?.documentProblems.map(\.description) == [#"policies[1].name "also-bad": contains '-' at position 5: only ASCII letters, digits, '_' and '.' are allowed"#])
+
+        let many = PolicyDocument(policies: (1...2_000).map { PolicyDocument.PolicyEntry(name: "service\($0)") })
+        let imported = try store.write { tx in
+            try tx.importDocument(many) { progress in
+                if progress.done % 500 == 0 { print("\(progress.done) of \(progress.total)") }  // 500 of 2000, ...
+            }
+        }
+        let summary = try store.read { tx in
+            try tx.export(to: URL(fileURLWithPath: exportPath)) { progress in
+                if progress.done == progress.total { print("exported \(progress.total) objects") }
+            }
+        }
+        print(imported.steps.count, summary.policies)  // 2000 2001
+        #expect(imported.steps.count == 2_000 && summary.policies == 2_001)
 
         let json = ProductJSON.data(try store.perform(.policy(named: "web.prod")))
         let decoded = try JSONDecoder().decode(Policy.self, from: json)
