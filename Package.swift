@@ -11,6 +11,9 @@ let package = Package(
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        // `swift package generate-documentation --target ContainerPolicyStore`: the DocC
+        // reference. A command plugin only; no target depends on it.
+        .package(url: "https://github.com/swiftlang/swift-docc-plugin", from: "1.5.0"),
         // Test-only: the Vision One emulator (Tests/VisionOneEmulator, compiled into the two
         // test targets that start it). SwiftPM does not resolve a dependency's test-only
         // packages, so users of the libraries never fetch or build these.

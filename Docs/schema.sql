@@ -3,17 +3,26 @@
 -- The migrations are the source; this file is what they add up to (Docs/schema.md
 -- explains each table).
 
-CREATE TABLE changes (
-    sequence    INTEGER PRIMARY KEY CONSTRAINT change_sequence_positive CHECK (sequence > 0),
-    changed_at  TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ', 'now')),
-    object_kind TEXT NOT NULL CONSTRAINT change_object_kind CHECK (object_kind IN ('policy', 'ruleset')),
-    object_name TEXT NOT NULL COLLATE NOCASE,
-    action      TEXT NOT NULL
-                CONSTRAINT change_action CHECK (action IN ('create', 'modify', 'delete', 'link', 'unlink')),
-    revision    INTEGER NOT NULL,
-    before      TEXT,
-    after       TEXT,
-    actor       TEXT NOT NULL DEFAULT ''
+CREATE TABLE "changes" (
+    sequence          INTEGER PRIMARY KEY CONSTRAINT change_sequence_positive CHECK (sequence > 0),
+    changed_at        TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ', 'now')),
+    object_kind       TEXT NOT NULL CONSTRAINT change_object_kind CHECK (object_kind IN ('policy', 'ruleset', 'cluster')),
+    object_name       TEXT NOT NULL COLLATE NOCASE,
+    action            TEXT NOT NULL
+                      CONSTRAINT change_action
+                      CHECK (action IN ('create', 'modify', 'delete', 'link', 'unlink', 'restore', 'assign', 'unassign')),
+    revision          INTEGER NOT NULL,
+    before            TEXT,
+    after             TEXT,
+    actor             TEXT NOT NULL DEFAULT '',
+    restored_revision INTEGER
+                      CONSTRAINT change_restored_revision
+                      CHECK ((action = 'restore') = (restored_revision IS NOT NULL) AND (restored_revision IS NULL OR restored_revision >= 1)),
+    policy_name       TEXT COLLATE NOCASE,
+    CONSTRAINT change_of_a_cluster CHECK (
+        (object_kind = 'cluster') = (action IN ('assign', 'unassign'))
+        AND (object_kind = 'cluster') = (policy_name IS NOT NULL)
+        AND (object_kind <> 'cluster' OR (revision = 0 AND before IS NULL AND after IS NULL)))
 ) STRICT;
 
 CREATE TABLE "clusters" (
@@ -216,6 +225,8 @@ CREATE TABLE write_context (
 
 CREATE INDEX changes_by_object ON changes (object_kind, object_name, sequence);
 
+CREATE INDEX changes_by_policy ON changes (policy_name, sequence) WHERE policy_name IS NOT NULL;
+
 CREATE INDEX clusters_by_policy ON clusters (policy_id, arn) WHERE policy_id IS NOT NULL;
 
 CREATE INDEX managed_rule_techniques_by_technique ON managed_rule_techniques (technique, rule_id);
@@ -225,7 +236,7 @@ CREATE INDEX policy_rulesets_by_ruleset ON policy_rulesets (ruleset_id, policy_i
 CREATE INDEX ruleset_rules_by_rule ON ruleset_rules (rule_id, ruleset_id);
 
 CREATE VIEW change_log AS
-SELECT sequence, changed_at, object_kind, object_name, action, revision, actor, before, after
+SELECT sequence, changed_at, object_kind, object_name, action, revision, restored_revision, policy_name, actor, before, after
 FROM changes
 ORDER BY sequence DESC;
 
@@ -323,6 +334,33 @@ BEGIN
     WHERE NEW.policy_id IS NOT NULL AND NOT EXISTS (SELECT 1 FROM policies WHERE id = NEW.policy_id);
     SELECT RAISE(ABORT, 'assigned_at is kept by the database: set it to now, with the policy')
     WHERE NEW.assigned_at IS NOT NULL AND NEW.assigned_at IS NOT strftime('%Y-%m-%dT%H:%M:%fZ', 'now');
+END;
+
+CREATE TRIGGER clusters_record_delete AFTER DELETE ON clusters
+WHEN OLD.policy_id IS NOT NULL AND (SELECT recorded_by_library FROM write_context) IS NOT 1
+BEGIN
+    INSERT INTO changes (object_kind, object_name, action, revision, actor, policy_name)
+    SELECT 'cluster', OLD.arn, 'unassign', 0, coalesce((SELECT actor FROM write_context), ''), name
+    FROM policies WHERE id = OLD.policy_id;
+END;
+
+CREATE TRIGGER clusters_record_insert AFTER INSERT ON clusters
+WHEN NEW.policy_id IS NOT NULL AND (SELECT recorded_by_library FROM write_context) IS NOT 1
+BEGIN
+    INSERT INTO changes (object_kind, object_name, action, revision, actor, policy_name)
+    SELECT 'cluster', NEW.arn, 'assign', 0, coalesce((SELECT actor FROM write_context), ''), name
+    FROM policies WHERE id = NEW.policy_id;
+END;
+
+CREATE TRIGGER clusters_record_update AFTER UPDATE OF policy_id ON clusters
+WHEN NEW.policy_id IS NOT OLD.policy_id AND (SELECT recorded_by_library FROM write_context) IS NOT 1
+BEGIN
+    INSERT INTO changes (object_kind, object_name, action, revision, actor, policy_name)
+    SELECT 'cluster', OLD.arn, 'unassign', 0, coalesce((SELECT actor FROM write_context), ''), name
+    FROM policies WHERE id = OLD.policy_id;
+    INSERT INTO changes (object_kind, object_name, action, revision, actor, policy_name)
+    SELECT 'cluster', NEW.arn, 'assign', 0, coalesce((SELECT actor FROM write_context), ''), name
+    FROM policies WHERE id = NEW.policy_id;
 END;
 
 CREATE TRIGGER clusters_update_guard BEFORE UPDATE ON clusters

@@ -84,9 +84,10 @@ extension SyncPull {
                 else { continue }
                 let field = problem.path[problem.path.index(after: close)...].drop { $0 == "." }
                 return PullProblem(
-                    kind: kind, name: names[index], remoteID: ids[recordKey(kind, names[index])], field: String(field), message: problem.message)
+                    kind: kind, name: names[index], remoteID: ids[recordKey(kind, names[index])], field: String(field),
+                    value: problem.value, message: problem.message)
             }
-            return PullProblem(kind: nil, name: nil, remoteID: nil, field: problem.path, message: problem.message)
+            return PullProblem(kind: nil, name: nil, remoteID: nil, field: problem.path, value: problem.value, message: problem.message)
         }
     }
 }
@@ -95,7 +96,7 @@ extension SyncPull {
 /// by the remote object.
 ///
 /// ```text
-/// ruleset "baseline" (id rs-7), rules[0].id: "TM-1" is not a managed rule ID: write TM- followed by 8 digits, like TM-00000001
+/// ruleset "baseline" (id rs-7), rules[0].id "TM-1": is not a managed rule ID: write TM- followed by 8 digits, like TM-00000001
 /// ```
 public struct PullProblem: Sendable, Hashable, CustomStringConvertible {
     /// The object's kind and name; nil for a problem of the whole state.
@@ -104,21 +105,24 @@ public struct PullProblem: Sendable, Hashable, CustomStringConvertible {
     public let remoteID: String?
     /// Where in the object, in the API's field names (`rules[0].id`); empty for the object.
     public let field: String
+    /// The offending value as an import shows it (``DocumentProblem/value``), when there is one.
+    public let value: String?
     /// What is wrong and what to do, as an import says it.
     public let message: String
 
-    public init(kind: ObjectKind?, name: String?, remoteID: String?, field: String, message: String) {
+    public init(kind: ObjectKind?, name: String?, remoteID: String?, field: String, value: String? = nil, message: String) {
         self.kind = kind
         self.name = name
         self.remoteID = remoteID
         self.field = field
+        self.value = value
         self.message = message
     }
 
     public var description: String {
         var object = ""
         if let kind, let name { object = "\(kind) \(quotedName(name))" + (remoteID.map { " (id \(escaped($0)))" } ?? "") }
-        let place = [object, field].filter { !$0.isEmpty }.joined(separator: ", ")
+        let place = [object, field].filter { !$0.isEmpty }.joined(separator: ", ") + (value.map { " " + $0 } ?? "")
         return (place.isEmpty ? "" : place + ": ") + message
     }
 }

@@ -18,5 +18,6 @@ extension SQLValue: ExpressibleByStringLiteral, ExpressibleByIntegerLiteral, Exp
     package init(_ value: String) { self = .text(value) }
     package init(_ value: String?) { self = value.map(SQLValue.text) ?? .null }
     package init(_ value: Int) { self = .integer(Int64(value)) }
+    package init(_ value: Int?) { self = value.map { .integer(Int64($0)) } ?? .null }
     package init(_ value: Bool) { self = .integer(value ? 1 : 0) }
 }

@@ -13,6 +13,8 @@ package final class SharedDatabase: Sendable {
     /// in-memory database, or a file with a rollback journal, where a reader would block
     /// the writer's commit anyway).
     package let readers: ConnectionPool?
+    /// Tells waiting readers of commits, this process's and other processes'.
+    package let commits: CommitWatch
     private let key: Key?
     /// Whether the writer runs with `PRAGMA synchronous = FULL`: once one opener asked for
     /// it, every opener gets it, so that none gets less durability than it asked for.
@@ -27,10 +29,13 @@ package final class SharedDatabase: Sendable {
         readers ?? writer!
     }
 
-    private init(key: Key?, writer: ConnectionPool?, readers: ConnectionPool?, synchronousIsFull: Bool) {
+    private init(
+        key: Key?, writer: ConnectionPool?, readers: ConnectionPool?, commits: CommitWatch, synchronousIsFull: Bool
+    ) {
         self.key = key
         self.writer = writer
         self.readers = readers
+        self.commits = commits
         self.synchronousIsFull = Mutex(synchronousIsFull)
     }
 
@@ -60,8 +65,10 @@ package final class SharedDatabase: Sendable {
     ///   - synchronousIsFull: whether `prepare` sets `PRAGMA synchronous = FULL`. An opener
     ///     of a file open already that needs FULL gets it: see ``makeSynchronousFull()``.
     ///   - isWAL: reads the journal mode of the prepared first connection.
+    ///   - commitPollInterval: how often ``commits`` asks SQLite for other connections'
+    ///     commits while a reader waits for one.
     package static func open(
-        path: String, options: ConnectionOptions, readerCount: Int, synchronousIsFull: Bool,
+        path: String, options: ConnectionOptions, readerCount: Int, synchronousIsFull: Bool, commitPollInterval: Duration,
         prepare: (Connection) throws -> Void, isWAL: (Connection) throws -> Bool
     ) throws -> SharedDatabase {
         try openFiles.withLock { (openFiles: inout [Key: Entry]) throws -> SharedDatabase in
@@ -80,10 +87,12 @@ package final class SharedDatabase: Sendable {
                 readerOptions.readOnly = true
                 let openReader = { try Connection(.file(path: path), options: readerOptions) }
                 let label = "SQLiteCore " + path
+                let commits = CommitWatch(interval: commitPollInterval, label: label + " (commits)", openConnection: openReader)
                 if options.readOnly {
                     let readers = ConnectionPool(
                         capacity: readerCount, label: label + " (readers)", first: first, makeConnection: openReader)
-                    database = SharedDatabase(key: key, writer: nil, readers: readers, synchronousIsFull: synchronousIsFull)
+                    database = SharedDatabase(
+                        key: key, writer: nil, readers: readers, commits: commits, synchronousIsFull: synchronousIsFull)
                 } else {
                     let writer = ConnectionPool(capacity: 1, label: label + " (writer)", first: first) {
                         preconditionFailure("the writer pool holds its one connection from the start")
@@ -91,7 +100,8 @@ package final class SharedDatabase: Sendable {
                     let readers = try isWAL(first)
                         ? ConnectionPool(capacity: readerCount, label: label + " (readers)", makeConnection: openReader)
                         : nil
-                    database = SharedDatabase(key: key, writer: writer, readers: readers, synchronousIsFull: synchronousIsFull)
+                    database = SharedDatabase(
+                        key: key, writer: writer, readers: readers, commits: commits, synchronousIsFull: synchronousIsFull)
                 }
                 if let key { openFiles[key] = Entry(database: database, openers: 1) }
             } catch {
@@ -114,7 +124,8 @@ package final class SharedDatabase: Sendable {
         let writer = ConnectionPool(capacity: 1, label: "SQLiteCore :memory:", first: connection) {
             preconditionFailure("an in-memory database has one connection")
         }
-        return SharedDatabase(key: nil, writer: writer, readers: nil, synchronousIsFull: false)
+        let commits = CommitWatch(interval: .zero, label: "SQLiteCore :memory: (commits)", openConnection: nil)
+        return SharedDatabase(key: nil, writer: writer, readers: nil, commits: commits, synchronousIsFull: false)
     }
 
     /// Ends one opener's use. The last one closes the connections once the work already
@@ -132,8 +143,9 @@ package final class SharedDatabase: Sendable {
         }
         guard isLast else { return }
         let waiting = !isCallerThread
-        // The readers first: the connection that closes last checkpoints the WAL and removes
-        // it, which only the writer can do.
+        // The watch's connection and the readers first: the connection that closes last
+        // checkpoints the WAL and removes it, which only the writer can do.
+        commits.close()
         readers?.close(waiting: waiting)
         writer?.close(waiting: waiting)
     }

@@ -5,8 +5,8 @@ import ContainerPolicyStore
 struct ClusterCommand: PolicyctlCommand {
     static let configuration = CommandConfiguration(
         commandName: "cluster",
-        abstract: "Assign policies to Amazon ECS clusters, remove them, and list the clusters.",
-        subcommands: [Assign.self, Unassign.self, List.self])
+        abstract: "Assign policies to Amazon ECS clusters, remove them, list the clusters and show their history.",
+        subcommands: [Assign.self, Unassign.self, List.self, History.self])
 
     static let arnHelp = "The cluster's ARN: arn:aws:ecs:<region>:<12-digit account>:cluster/<name>."
 
@@ -60,6 +60,26 @@ struct ClusterCommand: PolicyctlCommand {
             let output: any ListOutput<Cluster> = json ? JSONList<Cluster>(key: "clusters") : ClusterTable()
             try printListing(output, name: \.arn) { after, limit in
                 try store.perform(.clusters(after: after, limit: limit))
+            }
+        }
+    }
+
+    struct History: PolicyctlCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Show which policies a cluster was given and when they were removed, oldest first, with who did it.",
+            discussion: "The same changes appear in the history of each policy concerned.")
+
+        @OptionGroup var database: DatabaseOption
+        @Argument(help: ArgumentHelp(arnHelp))
+        var arn: String
+        @Flag(help: "Print JSON (see Docs/cli.md); with --follow, one JSON object per line.")
+        var json = false
+        @OptionGroup var following: FollowOptions
+
+        func run() throws {
+            let store = try database.readingStore()
+            try printHistory(of: .cluster, named: arn, json: json, following: following, store: store) { after in
+                try store.perform(.history(ofCluster: arn, after: after, limit: listPageSize))
             }
         }
     }

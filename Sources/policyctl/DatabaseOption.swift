@@ -52,6 +52,15 @@ struct DatabaseOption: ParsableArguments {
         return try exitOnRefusal { try PolicyStore(path: path, options: options) }
     }
 
+    /// Opens the database for a dry run, which only reads: when there is no file yet (or an
+    /// empty one), an empty store in memory stands in for it, so the plan shows what the
+    /// first real run would do, and no file is created. The flag says which it was.
+    func storeOrEmptyStandIn() throws(ExitCode) -> (store: PolicyStore, isStandIn: Bool) {
+        let size = (try? FileManager.default.attributesOfItem(atPath: path)[.size] as? NSNumber)?.intValue
+        guard size == nil || size == 0 else { return (try readingStore(), false) }
+        return (try exitOnRefusal { try PolicyStore.inMemory(options: storeOptions) }, true)
+    }
+
     /// Opens the database, which must exist, for a command that only reads. A file whose
     /// schema was changed outside the library is opened read-only, with a warning that names
     /// the changes: it can be read (and exported, and checked), not written.

@@ -14,7 +14,7 @@ protocol ListedObject: Encodable, Sendable {
     static func table() -> any ListOutput<Self>
     static func page(after: String?, limit: Int) -> StoreOperation<[Self]>
     static func delete(named name: String) -> StoreOperation<Void>
-    static func history(of name: String) -> StoreOperation<[Change]>
+    static func history(of name: String, after: Int) -> StoreOperation<[Change]>
     static func find(named name: String) -> StoreOperation<Self?>
     var name: String { get }
 }
@@ -27,7 +27,7 @@ extension Policy: ListedObject {
     static func table() -> any ListOutput<Policy> { PolicyTable() }
     static func page(after: String?, limit: Int) -> StoreOperation<[Policy]> { .policies(after: after, limit: limit) }
     static func delete(named name: String) -> StoreOperation<Void> { .deletePolicy(named: name) }
-    static func history(of name: String) -> StoreOperation<[Change]> { .history(ofPolicy: name) }
+    static func history(of name: String, after: Int) -> StoreOperation<[Change]> { .history(ofPolicy: name, after: after, limit: listPageSize) }
     static func find(named name: String) -> StoreOperation<Policy?> { .policy(named: name) }
 }
 
@@ -39,7 +39,7 @@ extension Ruleset: ListedObject {
     static func table() -> any ListOutput<Ruleset> { RulesetTable() }
     static func page(after: String?, limit: Int) -> StoreOperation<[Ruleset]> { .rulesets(after: after, limit: limit) }
     static func delete(named name: String) -> StoreOperation<Void> { .deleteRuleset(named: name) }
-    static func history(of name: String) -> StoreOperation<[Change]> { .history(ofRuleset: name) }
+    static func history(of name: String, after: Int) -> StoreOperation<[Change]> { .history(ofRuleset: name, after: after, limit: listPageSize) }
     static func find(named name: String) -> StoreOperation<Ruleset?> { .ruleset(named: name) }
 }
 
@@ -78,7 +78,7 @@ struct ListCommand<Object: ListedObject>: PolicyctlCommand {
     }
 }
 
-/// `policy history`, `ruleset history`.
+/// `policy history`, `ruleset history`; `--follow` goes on with the changes to come.
 struct HistoryCommand<Object: ListedObject>: PolicyctlCommand {
     static var configuration: CommandConfiguration {
         CommandConfiguration(
@@ -90,13 +90,14 @@ struct HistoryCommand<Object: ListedObject>: PolicyctlCommand {
     @OptionGroup var database: DatabaseOption
     @Argument(help: ArgumentHelp("The \(Object.kind)."))
     var name: String
-    @Flag(help: "Print JSON (see Docs/cli.md).")
+    @Flag(help: "Print JSON (see Docs/cli.md); with --follow, one JSON object per line.")
     var json = false
+    @OptionGroup var following: FollowOptions
 
     func run() throws {
         let store = try database.readingStore()
-        try printHistory(
-            of: Object.kind, named: name, json: json,
-            changes: { try store.perform(Object.history(of: name)) }, exists: { try store.perform(Object.find(named: name)) != nil })
+        try printHistory(of: Object.kind, named: name, json: json, following: following, store: store) { after in
+            try store.perform(Object.history(of: name, after: after))
+        }
     }
 }

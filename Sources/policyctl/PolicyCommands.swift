@@ -138,9 +138,12 @@ struct PolicyCommand: PolicyctlCommand {
         static let configuration = CommandConfiguration(
             abstract: "Give a policy back the description, XDR setting and rulesets of an earlier revision.",
             discussion: """
-                The restore is a change like any other: the policy moves on to new revisions, and \
-                the history keeps everything in between. Refused when a ruleset the revision \
-                used no longer exists.
+                The restore is a change like any other: the policy moves on to a new revision, \
+                recorded as a restore of the one named, and the history keeps everything in \
+                between. The revision is one of the current policy's life unless --life names \
+                another: a policy deleted and created again under its name starts a new life, \
+                and 'policy history' shows each change's life (in --json). Refused when a \
+                ruleset the revision used no longer exists.
                 """)
 
         @OptionGroup var database: DatabaseOption
@@ -148,19 +151,25 @@ struct PolicyCommand: PolicyctlCommand {
         var name: String
         @Option(help: ArgumentHelp("The revision to restore (see 'policy history').", valueName: "n"))
         var revision: Int
+        @Option(help: ArgumentHelp(
+            "The life the revision belongs to: the sequence of the change that created it (the history's life); by default the current policy's.",
+            valueName: "sequence"))
+        var life: Int?
+        @Option(help: ArgumentHelp("Refuse unless the policy is still at this revision.", valueName: "n"))
+        var expectRevision: Int?
 
         func run() throws {
             let store = try database.existingStore()
             let (before, policy, clusters, ruleNames) = try exitOnRefusal {
                 try store.write { tx in
                     let before = try tx.policy(named: name)
-                    let policy = try tx.restorePolicy(named: name, toRevision: revision)
+                    let policy = try tx.restorePolicy(named: name, toRevision: revision, ofLife: life, expectedRevision: expectRevision)
                     return (before, policy, try tx.clusters(usingPolicy: policy.name), try tx.ruleNames(forPolicy: policy.name))
                 }
             }
             try StandardOutput.line(policy.revision == before?.revision
-                ? Report.alreadyRestored(policy: policy, to: revision)
-                : Report.restored(policy: policy, from: revision))
+                ? Report.alreadyRestored(policy: policy, to: revision, life: life)
+                : Report.restored(policy: policy, from: revision, life: life))
             try StandardOutput.line(PolicyCommand.details(policy, clusters: clusters, ruleNames: ruleNames, json: false))
         }
     }

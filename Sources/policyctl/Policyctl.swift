@@ -23,7 +23,8 @@ struct Policyctl: PolicyctlCommand {
         version: version,
         subcommands: [
             DemoCommand.self, PolicyCommand.self, RulesetCommand.self, RulesCommand.self, ClusterCommand.self,
-            ExportCommand.self, ImportCommand.self, CheckCommand.self, RemoteCommand.self,
+            StoreHistoryCommand.self, ExportCommand.self, ImportCommand.self, CheckCommand.self, GraphCommand.self,
+            RemoteCommand.self,
         ])
 
     // Declared here as well as in each subcommand so that `--db` and `--actor` may come before the

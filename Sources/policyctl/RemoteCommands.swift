@@ -105,7 +105,7 @@ struct RemoteCommand: PolicyctlCommand {
             discussion: """
                 The plan is printed as 'import' prints it, then what Vision One holds that the \
                 database does not take (names it cannot hold, Kubernetes-only parts), marked '?'. \
-                A pull is refused as an import is, and then writes nothing.
+                A pull is refused as an import is, and then writes nothing. It overwrites changes                 made here and not pushed: 'remote plan' lists them. --dry-run with no database                 plans against an empty store.
                 """)
 
         @OptionGroup var database: DatabaseOption
@@ -118,8 +118,8 @@ struct RemoteCommand: PolicyctlCommand {
         var json = false
 
         func run() throws {
-            // A dry run's database must exist: found missing before anything is read remotely.
-            let existing = dryRun ? try database.readingStore() : nil
+            // As for 'import --dry-run': with no database yet, the plan against an empty store.
+            let planned = dryRun ? try database.storeOrEmptyStandIn() : nil
             let client = try remote.client()
             let (prune, dryRun) = (prune, dryRun)
             let state = try remoteOperation { () async throws(SyncError) in
@@ -131,13 +131,18 @@ struct RemoteCommand: PolicyctlCommand {
                     try await VisionOneSync(store: store, client: client).pull(state, prune: prune, dryRun: dryRun)
                 }
             }
-            let result = try existing.map(pull) ?? database.create { try pull($0) }
+            let result = try planned.map { try pull($0.store) } ?? database.create { try pull($0) }
             if json { return try StandardOutput.write(ProductJSON.data(result)) }
             try printLines(result.description)
             let path = terminalSafe(database.path)
-            try StandardOutput.line(result.plan.applied
-                ? "Pulled \(terminalSafe(result.endpoint)) into \(path)."
-                : "Dry run: nothing was written to \(path); run without --dry-run to apply this plan.")
+            if result.plan.applied {
+                try StandardOutput.line("Pulled \(terminalSafe(result.endpoint)) into \(path).")
+            } else if planned?.isStandIn == true {
+                try StandardOutput.line(
+                    "Dry run: there is no database at \(path) yet, so this is the plan against an empty store; nothing was written. Run without --dry-run to create it and pull.")
+            } else {
+                try StandardOutput.line("Dry run: nothing was written to \(path); run without --dry-run to apply this plan.")
+            }
         }
     }
 }

@@ -7,6 +7,7 @@
 //   store-stress concurrency --db PATH --worker W --threads T --ops N --increments C --seed S
 //   store-stress probe --db PATH [--read-only] [--no-create] [--timeout-ms N] ACTION...
 //   store-stress import-json --db PATH FILE [--dry-run]
+//   store-stress write-changes --db PATH --count N [--policy NAME] [--pause-ms N]
 //
 // Exit codes: 0 done, 1 the workload met an unexpected refusal, 2 an operation failed, 64
 // usage error.
@@ -28,6 +29,7 @@ do {
         status = 0
     case "probe": status = try Probe.run(arguments)
     case "import-json": status = try ImportJSON.run(arguments)
+    case "write-changes": status = try ChangeWriter.run(arguments)
     default: throw UsageError("unknown command \(arguments.command)")
     }
 } catch let error as UsageError {

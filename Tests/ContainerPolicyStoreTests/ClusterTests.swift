@@ -114,7 +114,7 @@ import Testing
         let error = #expect(throws: PolicyStoreError.self) {
             try store.perform(.importDocument(PolicyDocument(policies: [.init(name: "api")]), prune: true, dryRun: true))
         }
-        guard case .invalidDocument(let problems)? = error else { Issue.record("\(String(describing: error))"); return }
+        let problems = try #require(error?.documentProblems)
         #expect(problems.map(\.message) == [
             "pruning would delete the policy \"web\", which is assigned to \(arn); keep it in the document, or remove it from those clusters first",
         ])
@@ -166,5 +166,38 @@ import Testing
             }
         }
         #expect(accepted > 300 && accepted < arns.count - 300, "accepted \(accepted) of \(arns.count)")
+    }
+
+    @Test func aClusterHistoryRecordsEveryAssignAndUnassign() throws {
+        try store.perform(.assignPolicy(named: "web", toCluster: arn))
+        try store.perform(.assignPolicy(named: "web", toCluster: arn))  // unchanged: not recorded
+        try store.perform(.assignPolicy(named: "api", toCluster: arn))
+        try store.perform(.unassignCluster(arn: arn))
+        let history = try store.perform(.history(ofCluster: arn))
+        #expect(history.map(\.action) == [.assign, .unassign, .assign, .unassign])
+        #expect(history.map(\.policy) == ["web", "web", "api", "api"])
+        #expect(history.allSatisfy { $0.kind == .cluster && $0.name == arn })
+        // The policies' histories show their clusters beside their own changes.
+        #expect(try store.perform(.history(ofPolicy: "web")).map(\.action) == [.create, .assign, .unassign])
+        #expect(try store.perform(.history(ofPolicy: "api")).map(\.action) == [.create, .assign, .unassign])
+        #expect(throws: PolicyStoreError.notFound(.cluster, name: other)) { try store.perform(.history(ofCluster: other)) }
+    }
+
+    /// The shell's writes to `clusters` are recorded by the schema's triggers, with the
+    /// policy's name and an empty actor.
+    @Test func aClusterChangedInTheShellIsRecorded() throws {
+        try store.perform(.assignPolicy(named: "web", toCluster: arn))
+        let shell = try sqliteShell(path, """
+            UPDATE clusters SET policy_id = (SELECT id FROM policies WHERE name = 'api'), assigned_at = \(SQLCatalogue.currentTimestamp) WHERE arn = '\(arn)';
+            INSERT INTO clusters (arn, policy_id, assigned_at) VALUES ('\(other)', (SELECT id FROM policies WHERE name = 'web'), \(SQLCatalogue.currentTimestamp));
+            DELETE FROM clusters WHERE arn = '\(other)';
+            """)
+        #expect(shell.succeeded, "\(shell.errorOutput)")
+        let history = try store.perform(.history(ofCluster: arn))
+        #expect(history.map(\.action) == [.assign, .unassign, .assign])
+        #expect(history.map(\.policy) == ["web", "web", "api"])
+        #expect(history.dropFirst().allSatisfy { $0.actor == "" })
+        #expect(try store.perform(.history(ofCluster: other)).map(\.action) == [.assign, .unassign])
+        try expectHealthy(store)
     }
 }

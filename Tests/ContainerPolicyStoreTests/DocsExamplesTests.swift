@@ -65,6 +65,24 @@ import Testing
         print(updated.revision > current.revision)  // true
         #expect(updated.rulesets.isEmpty)
 
+        struct AlreadyDescribed: Error { let description: String }
+        do {
+            try store.write { tx in
+                try tx.modifyPolicy(named: "web.staging") { policy in
+                    guard policy.description.isEmpty else { throw AlreadyDescribed(description: policy.description) }
+                    policy.description = "Staging clusters, described by a script"
+                }
+            }
+        } catch let error as AlreadyDescribed {
+            print("left as it was: \(error.description)")  // left as it was: Staging clusters
+        }
+        #expect(try store.perform(.policy(named: "web.staging")) == updated, "the closure's error wrote nothing")
+        #expect(throws: AlreadyDescribed.self) {
+            try store.write { tx in
+                try tx.modifyPolicy(named: "web.staging") { _ in throw AlreadyDescribed(description: "") }
+            }
+        }
+
         do {
             try store.perform(.createPolicy(named: "web prod"))
         } catch .invalidName(_, _, .space(let position)) {
@@ -122,6 +140,15 @@ import Testing
             try store.perform(.importDocument(try PolicyDocument(json: exported)))
         }
         #expect(try store.perform(.export()) == exported)
+
+        let approved = try store.perform(.importDocument(try PolicyDocument(json: exported), dryRun: true)).fingerprint
+        // ... the plan and its fingerprint are reviewed and merged ...
+        try store.perform(.importDocument(try PolicyDocument(json: exported), expectedPlan: approved))
+        try store.perform(.createRuleset(named: "changed.since"))
+        #expect(throws: PolicyStoreError.self) {
+            try store.perform(.importDocument(try PolicyDocument(json: exported), prune: true, expectedPlan: approved))
+        }
+        #expect(try store.perform(.ruleset(named: "changed.since")) != nil, "the refused import wrote nothing")
     }
 
     @Test func historyAndClusters() throws {
@@ -146,6 +173,49 @@ import Testing
         #expect(printedChanges == ["description, rulesets +baseline", "description", "description"])
         #expect(restored.description == "first")
 
+        var page = try store.perform(.history(ofPolicy: "web.prod", limit: 100))
+        while let last = page.last {
+            for change in page {
+                print(change.sequence, change.kind, change.action, change.restoredRevision ?? 0)
+            }
+            page = try store.perform(.history(ofPolicy: "web.prod", after: last.sequence, limit: 100))
+        }
+        do {
+            _ = try store.perform(.history(ofPolicy: "web.never"))
+        } catch .notFound(let kind, let name) {
+            print("no \(kind) \(name), now or ever")
+        } catch {
+            print("error: \(error)")
+        }
+        #expect(throws: PolicyStoreError.notFound(.policy, name: "web.never")) { try store.perform(.history(ofPolicy: "web.never")) }
+        #expect(try store.perform(.history(ofPolicy: "web.prod", limit: 2)).count == 2)
+
+        let beforeRestore = try store.perform(.policy(named: "web.prod"))!
+        let second = try store.perform(.restorePolicy(named: "web.prod", toRevision: 2, expectedRevision: beforeRestore.revision))
+        let recorded = try store.perform(.history(ofPolicy: "web.prod")).last!
+        print(second.description, recorded.action, recorded.restoredRevision ?? 0)  // second restore 2
+        #expect(second.description == "second" && recorded.action == .restore && recorded.restoredRevision == 2)
+        #expect(throws: PolicyStoreError.revisionConflict(.policy, name: "web.prod", expected: beforeRestore.revision, actual: second.revision)) {
+            try store.perform(.restorePolicy(named: "web.prod", toRevision: 1, expectedRevision: beforeRestore.revision))
+        }
+
+        try store.perform(.createPolicy(named: "web.test", description: "first life"))
+        try store.perform(.modifyPolicy(named: "web.test") { $0.description = "first life, revision 2" })
+        try store.perform(.deletePolicy(named: "web.test"))
+        try store.perform(.createPolicy(named: "web.test", description: "second life"))
+
+        let firstLife = try store.perform(.history(ofPolicy: "web.test")).first!.life!
+        do {
+            try store.perform(.restorePolicy(named: "web.test", toRevision: 2))
+        } catch .unknownRevision(_, _, let revision, _, let lives) {
+            print("revision \(revision) is in the lives \(lives)")  // [firstLife]
+        } catch {
+            print("error: \(error)")
+        }
+        let fromTheFirstLife = try store.perform(.restorePolicy(named: "web.test", toRevision: 2, ofLife: firstLife))
+        print(fromTheFirstLife.description, fromTheFirstLife.revision)  // first life, revision 2 2
+        #expect(fromTheFirstLife.description == "first life, revision 2" && fromTheFirstLife.revision == 2)
+
         let arn = "arn:aws:ecs:us-east-1:123456789012:cluster/web"
         try store.perform(.assignPolicy(named: "web.prod", toCluster: arn))
         print(try store.perform(.clusters(usingPolicy: "web.prod")))  // [arn]
@@ -158,6 +228,39 @@ import Testing
         }
         try store.perform(.unassignCluster(arn: arn))
         #expect(try store.perform(.policy(named: "web.prod")) != nil)
+
+        for change in try store.perform(.history(ofCluster: arn)) {
+            print(change.action, change.policy ?? "-", change.actor)  // assign web.prod docs, then unassign web.prod docs
+        }
+        let clusterHistory = try store.perform(.history(ofCluster: arn))
+        #expect(clusterHistory.map(\.action) == [.assign, .unassign])
+        #expect(clusterHistory.allSatisfy { $0.kind == .cluster && $0.policy == "web.prod" && $0.actor == "docs" })
+        #expect(try store.perform(.history(ofPolicy: "web.prod")).suffix(2).map(\.sequence) == clusterHistory.map(\.sequence))
+    }
+
+    @Test func theReferencesLandingPage() throws {
+        let store = try PolicyStore.inMemory()
+        try store.perform(.createRuleset(named: "baseline", rules: [RuleReference(id: "TM-00000001", mitigation: .terminate)]))
+        try store.perform(.createPolicy(named: "web.prod", rulesets: ["baseline"]))
+        try store.perform(.assignPolicy(named: "web.prod", toCluster: "arn:aws:ecs:us-east-1:123456789012:cluster/web"))
+        #expect(try store.perform(.clusters(usingPolicy: "web.prod")).count == 1)
+    }
+
+    @Test func deploymentGraph() throws {
+        let store = try PolicyStore(path: databasePath)
+        try store.perform(.createRuleset(named: "baseline", rules: [RuleReference(id: "TM-00000001", mitigation: .terminate)]))
+        try store.perform(.createPolicy(named: "web.prod", rulesets: ["baseline"]))
+        let dotPath = directory.path("graph.dot")
+
+        try store.perform(.assignPolicy(named: "web.prod", toCluster: "arn:aws:ecs:us-east-1:123456789012:cluster/web"))
+        let graph = try store.perform(.deploymentGraph())
+        print(graph.clusters.count, graph.policies.count, graph.rulesets.count)
+        let mermaid = graph.rendered(as: .mermaid)
+        let dot = try store.perform(.deploymentGraph(ofPolicy: "web.prod")).rendered(as: .dot, showingRules: true)
+        try dot.write(toFile: dotPath, atomically: true, encoding: .utf8)  // then: dot -Tpng graph.dot -o graph.png
+
+        #expect(mermaid.contains(#"c1(["arn:aws:ecs:us-east-1:123456789012:cluster/web"]):::ecsCluster"#))
+        #expect(try String(contentsOfFile: dotPath, encoding: .utf8).contains(#"r1 -> t1 [label="terminate"];"#))
     }
 
     @Test func concurrency() async throws {
@@ -222,10 +325,123 @@ import Testing
         }
         #expect(preview.steps.map(\.description) == ["~ modify policy web.prod: xdrEnabled off"])
 
+        let reviewed = try store.perform(.importDocument(document, dryRun: true))
+        print(reviewed.fingerprint)  // 64 hexadecimal digits, for whoever approves the plan
+        do {
+            let applied = try store.perform(.importDocument(document, expectedPlan: reviewed.fingerprint))
+            print(applied.applied)  // true
+        } catch .planChanged(_, let now) {
+            print("not applied; the plan is now \(now.fingerprint):\n\(now)")
+        } catch {
+            print("error: \(error)")
+        }
+        #expect(try store.perform(.policy(named: "web.prod"))?.xdrEnabled == false, "the approved plan was applied")
+        #expect(throws: PolicyStoreError.self) { try store.perform(.importDocument(document, expectedPlan: preview.fingerprint)) }
+
+        do {
+            _ = try PolicyDocument(json: Data(#"{"policies": [{"name": "web.prod"}, {"name": "also-bad"}]}"#.utf8))
+        } catch {
+            for problem in error.documentProblems {
+                print(problem.path, problem.value ?? "-", problem.message)  // policies[1].name "also-bad" contains '-' at position 5: ...
+            }
+        }
+        let refusal = #expect(throws: PolicyStoreError.self) {
+            try PolicyDocument(json: Data(#"{"policies": [{"name": "web.prod"}, {"name": "also-bad"}]}"#.utf8))
+        }
+        #expect(refusal?.documentProblems.map(\.description) == [#"policies[1].name "also-bad": contains '-' at position 5: only ASCII letters, digits, '_' and '.' are allowed"#])
+
+        let many = PolicyDocument(policies: (1...2_000).map { PolicyDocument.PolicyEntry(name: "service\($0)") })
+        let imported = try store.write { tx in
+            try tx.importDocument(many) { progress in
+                if progress.done % 500 == 0 { print("\(progress.done) of \(progress.total)") }  // 500 of 2000, ...
+            }
+        }
+        let summary = try store.read { tx in
+            try tx.export(to: URL(fileURLWithPath: exportPath)) { progress in
+                if progress.done == progress.total { print("exported \(progress.total) objects") }
+            }
+        }
+        print(imported.steps.count, summary.policies)  // 2000 2001
+        #expect(imported.steps.count == 2_000 && summary.policies == 2_001)
+
         let json = ProductJSON.data(try store.perform(.policy(named: "web.prod")))
         let decoded = try JSONDecoder().decode(Policy.self, from: json)
         print(decoded.name)  // web.prod
         #expect(decoded == (try store.perform(.policy(named: "web.prod"))))
+    }
+
+    @Test func watchTheStore() async throws {
+        let store = try PolicyStore(path: databasePath)
+        try await store.perform(.createPolicy(named: "web.prod"))
+
+        let start = try await store.perform(.lastChangeSequence())
+        let alerts = Task {
+            for try await change in store.changes(after: start) {
+                guard change.before?.policy?.xdrEnabled == true, change.after?.policy?.xdrEnabled == false else { continue }
+                print("XDR Telemetry turned off for \(change.name) by \(change.actor.isEmpty ? "someone in the shell" : change.actor)")
+            }
+        }
+        try await store.perform(.modifyPolicy(named: "web.prod") { $0.xdrEnabled = false })
+        let turnedOff = try await store.changes(after: start).first { _ in true }
+        #expect(turnedOff?.before?.policy?.xdrEnabled == true && turnedOff?.after?.policy?.xdrEnabled == false)
+        alerts.cancel()
+        try await alerts.value  // cancelled, the feed ends quietly
+
+        let deleting = Task {
+            try await Task.sleep(for: .milliseconds(50))
+            try await store.perform(.deletePolicy(named: "web.prod"))
+        }
+        for try await current in store.observe(policyNamed: "web.prod") {
+            guard let current else { print("web.prod is gone"); break }
+            print(current.policy.revision, current.rulesets.flatMap(\.rules).count)
+        }
+        try await deleting.value
+
+        let savedSequence = start
+        var published: [Int] = []
+        func publish(_ change: Change) async throws { published.append(change.sequence) }
+        var handled = savedSequence  // 0 for the whole history
+        for try await change in store.changes(after: handled) {
+            try await publish(change)
+            handled = change.sequence
+            if change.action == .delete { break }
+        }
+        #expect(published == [start + 1, start + 2] && handled == start + 2)
+    }
+
+    @Test func followOnePolicyInTheFeed() async throws {
+        let store = try PolicyStore(path: databasePath)
+        try await store.perform(.createPolicy(named: "web.prod"))
+        try await store.perform(.createPolicy(named: "other"))
+        let start = try await store.perform(.lastChangeSequence())
+
+        let webProd = Task {
+            for try await change in store.changes(after: start) where change.belongs(to: .policy, named: "web.prod") {
+                print(change.sequence, change.kind, change.name, change.action)  // a cluster's assign and unassign too
+            }
+        }
+        try await store.perform(.modifyPolicy(named: "other") { $0.xdrEnabled = false })
+        try await store.perform(.assignPolicy(named: "web.prod", toCluster: "arn:aws:ecs:us-east-1:123456789012:cluster/web"))
+        let first = try await store.changes(after: start).first { $0.belongs(to: .policy, named: "web.prod") }
+        #expect(first?.kind == .cluster && first?.action == .assign && first?.policy == "web.prod")
+        webProd.cancel()
+        try await webProd.value
+    }
+
+    @Test func readTheWholeHistoryPageByPage() throws {
+        let store = try PolicyStore.inMemory()
+        for index in 0..<1_200 { try store.perform(.createPolicy(named: "p\(index)")) }
+
+        var all: [Change] = []
+        var page = try store.perform(.changes(after: 0, limit: 500))
+        while let last = page.last {
+            all += page
+            page = try store.perform(.changes(after: last.sequence, limit: 500))
+        }
+        print(all.count, all.last?.sequence ?? 0)
+        #expect(all.map(\.sequence) == Array(1...1_200))
+        let line = ProductJSON.line(try store.perform(.changes(after: 0, limit: 1))[0])
+        #expect(line.last == UInt8(ascii: "\n") && !line.dropLast().contains(UInt8(ascii: "\n")))
     }
 
     @Test func managedRuleCatalogue() throws {
@@ -253,12 +469,14 @@ import Testing
         #expect(try store.perform(.ruleset(named: "shells"))?.rules.count == 1)
     }
 
-    /// The ```swift blocks of every Markdown file in Docs/ and of the README.
+    /// The ```swift blocks of every Markdown file in Docs/, of the README and of the DocC
+    /// catalog's landing page (its articles are Docs/ again).
     static func documentedExamples() throws -> [(file: String, code: String)] {
         let docs = packageRoot.appendingPathComponent("Docs")
         var files = try FileManager.default.contentsOfDirectory(at: docs, includingPropertiesForKeys: nil)
             .filter { $0.pathExtension == "md" }
         files.append(packageRoot.appendingPathComponent("README.md"))
+        files.append(packageRoot.appendingPathComponent("Sources/ContainerPolicyStore/ContainerPolicyStore.docc/ContainerPolicyStore.md"))
         return try files.flatMap { file in
             let text = try String(contentsOf: file, encoding: .utf8)
             return text.components(separatedBy: "```swift\n").dropFirst().compactMap { rest in
@@ -272,6 +490,20 @@ import Testing
         code.split(separator: "\n", omittingEmptySubsequences: true)
             .map { $0.trimmingCharacters(in: .whitespaces) }
             .joined(separator: "\n")
+    }
+
+    /// Docs/api.md's dependency lines are those of Examples/Package.swift (its path aside), and
+    /// CI tries both of the page's forms with Examples/check-dependency-snippets.
+    @Test func theDependencyLinesAreHowTheExamplesLinkTheLibrary() throws {
+        let page = try String(contentsOf: packageRoot.appendingPathComponent("Docs/api.md"), encoding: .utf8)
+        let manifest = try String(contentsOf: packageRoot.appendingPathComponent("Examples/Package.swift"), encoding: .utf8)
+        let product = #".product(name: "ContainerPolicyStore", package: "ContainerPolicyStore")"#
+        #expect(page.contains("\n.package(name: \"ContainerPolicyStore\", path: \"../ContainerPolicyStore\")\n\(product)\n"))
+        #expect(page.contains("\n.package(url: \"https://github.com/OWNER/ContainerPolicyStore.git\", branch: \"main\")\n\(product)\n"))
+        #expect(manifest.contains(#".package(name: "ContainerPolicyStore", path: ".."),"#))
+        #expect(manifest.components(separatedBy: product).count == 3, "both executables link the product as the page says")
+        let ci = try String(contentsOf: packageRoot.appendingPathComponent(".ci/run"), encoding: .utf8)
+        #expect(ci.contains("Examples/check-dependency-snippets "))
     }
 
     /// Docs/vision-one.md's blocks use ContainerPolicySync, which this target does not link:

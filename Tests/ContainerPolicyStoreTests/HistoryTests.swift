@@ -209,7 +209,8 @@ import Testing
         let again = try store.perform(.restorePolicy(named: "web", toRevision: 2))
         #expect(again.description == "v2" && !again.xdrEnabled && again.rulesets == ["baseline", "strict"])
         #expect(again.revision == 4)
-        #expect(throws: PolicyStoreError.unknownRevision(.policy, name: "web", revision: 99)) {
+        let life = try #require(try store.perform(.history(ofPolicy: "web")).first?.life)
+        #expect(throws: PolicyStoreError.unknownRevision(.policy, name: "web", revision: 99, life: life, livesWithRevision: [])) {
             try store.perform(.restorePolicy(named: "web", toRevision: 99))
         }
         try expectHealthy(store)
@@ -231,8 +232,63 @@ import Testing
         try store.perform(.modifyPolicy(named: "web") { $0.description = "still the first life" })  // 2
         try store.perform(.deletePolicy(named: "web"))
         try store.perform(.createPolicy(named: "web", description: "second life"))  // 1
-        #expect(throws: PolicyStoreError.unknownRevision(.policy, name: "web", revision: 2)) {
+        let lives = Array(Set(try store.perform(.history(ofPolicy: "web")).compactMap(\.life))).sorted()
+        #expect(lives.count == 2)
+        #expect(throws: PolicyStoreError.unknownRevision(.policy, name: "web", revision: 2, life: lives[1], livesWithRevision: [lives[0]])) {
             try store.perform(.restorePolicy(named: "web", toRevision: 2))
         }
+        let restored = try store.perform(.restorePolicy(named: "web", toRevision: 2, ofLife: lives[0]))
+        #expect(restored.description == "still the first life" && restored.revision == 2)
+        let last = try #require(try store.perform(.history(ofPolicy: "web")).last)
+        #expect(last.action == .restore && last.restoredRevision == 2 && last.life == lives[1])
+    }
+
+    @Test func historyIsReadInPagesAfterASequence() throws {
+        try store.perform(.createPolicy(named: "web"))
+        for revision in 2...25 { try store.perform(.modifyPolicy(named: "web") { $0.description = "revision \(revision)" }) }
+        let whole = try store.perform(.history(ofPolicy: "web", limit: 1000))
+        #expect(whole.count == 25)
+        var pages: [[Change]] = []
+        var page = try store.perform(.history(ofPolicy: "web", limit: 10))
+        while let last = page.last {
+            pages.append(page)
+            page = try store.perform(.history(ofPolicy: "web", after: last.sequence, limit: 10))
+        }
+        #expect(pages.map(\.count) == [10, 10, 5])
+        #expect(pages.flatMap { $0 } == whole)
+        // Past the end is an empty page, not "not found"; a name never known is not found.
+        #expect(try store.perform(.history(ofPolicy: "web", after: whole[24].sequence)).isEmpty)
+        #expect(throws: PolicyStoreError.notFound(.policy, name: "never")) { try store.perform(.history(ofPolicy: "never")) }
+        #expect(throws: PolicyStoreError.notFound(.ruleset, name: "never")) { try store.perform(.history(ofRuleset: "never")) }
+    }
+
+    /// A modify closure that throws its caller's own error: the error comes back as it was
+    /// thrown, and the transaction leaves no trace.
+    @Test func aModifyClosureThatThrowsWritesNothing() throws {
+        struct RefusedByCaller: Error, Equatable {}
+        try store.perform(.createPolicy(named: "web", rulesets: ["baseline"]))
+        try store.perform(.createRuleset(named: "third"))
+        let before = try snapshot(store)
+        #expect(throws: RefusedByCaller()) {
+            try store.write { tx in
+                _ = try tx.modifyPolicy(named: "web") { content in
+                    content.addRuleset("strict")
+                    throw RefusedByCaller()
+                }
+            }
+        }
+        #expect(throws: RefusedByCaller()) {
+            try store.write { tx in
+                _ = try tx.modifyRuleset(named: "third") { content in
+                    content.description = "changed"
+                    throw RefusedByCaller()
+                }
+            }
+        }
+        #expect(try snapshot(store) == before)
+        #expect(try store.perform(.history(ofPolicy: "web")).map(\.action) == [.create])
+        // The same closure, not throwing, writes.
+        let modified = try store.write { tx in try tx.modifyPolicy(named: "web") { (content: inout PolicyContent) throws in content.addRuleset("strict") } }
+        #expect(modified.rulesets == ["baseline", "strict"])
     }
 }

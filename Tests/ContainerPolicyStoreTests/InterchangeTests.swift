@@ -138,8 +138,8 @@ import Testing
 
         let nowhere = URL(fileURLWithPath: directory.path("missing-folder/policies.json"))
         let error = #expect(throws: PolicyStoreError.self) { try store.perform(.export(to: nowhere)) }
-        guard case .cannotWriteFile(let path, _)? = error else { Issue.record("\(String(describing: error))"); return }
-        #expect(path == nowhere.path)
+        let refusedPath: String? = if case .cannotWriteFile(let path, _)? = error { path } else { nil }
+        #expect(refusedPath == nowhere.path, "\(String(describing: error))")
     }
 
     @Test func anEmptyStoreExportsEmptyLists() throws {
@@ -204,18 +204,19 @@ import Testing
               ],
               "version": 2 }
             """)
+        // In the document's order, each with the value at fault.
         #expect(found == [
-            "rulesets[0].rules[1].mitigation: \"block\" is not a mitigation: use log, isolate or terminate",
-            "policies[3].xdrEnabled: expected true or false, found a string",
+            "rulesets[0].name \"base line\": contains a space at position 5: names cannot contain spaces; use '_' or '.' instead",
+            "rulesets[0].rules[0].id \"TM-1\": is not a managed rule ID: write TM- followed by 8 digits, like TM-00000001",
+            "rulesets[0].rules[1].mitigation \"block\": is not a mitigation: use log, isolate or terminate",
+            "policies[3].name \"web prod\": contains a space at position 4: names cannot contain spaces; use '_' or '.' instead",
+            "policies[3].xdrEnabled \"yes\": expected true or false, found a string",
             "policies[3].color: unknown field; a policy has name, description, xdrEnabled and runtime",
-            "policies[5].description: expected a string, found a number",
+            "policies[4].name \"OK\": the policy is already listed at policies[0].name (names are unique ignoring letter case); list it once",
             "policies[5].name: missing: every policy needs a name",
+            "policies[5].name \"\": is empty: give a name of 1 to 64 letters, digits, '_' or '.'",
+            "policies[5].description 7: expected a string, found a number",
             "version: unknown field; a document has only \"rulesets\" and \"policies\"",
-            "rulesets[0].name: contains a space at position 5: names cannot contain spaces; use '_' or '.' instead",
-            "rulesets[0].rules[0].id: \"TM-1\" is not a managed rule ID: write TM- followed by 8 digits, like TM-00000001",
-            "policies[3].name: contains a space at position 4: names cannot contain spaces; use '_' or '.' instead",
-            "policies[4].name: the policy \"OK\" is already listed at policies[0].name (names are unique ignoring letter case); list it once",
-            "policies[5].name: is empty: give a name of 1 to 64 letters, digits, '_' or '.'",
         ])
     }
 
@@ -225,6 +226,8 @@ import Testing
         ])
         #expect(problems("{\"policies\": [") == ["$: not valid JSON at line 1, column 15: the document ends too early"])
         #expect(problems("[]") == ["$: expected an object, found an array"])
+        let long = problems("{\"policies\": [{\"name\": \"x\", \"description\": \"\(String(repeating: "d", count: 5_000))\"}]}")
+        #expect(long.count == 1 && long[0].hasPrefix("policies[0].description \"\(String(repeating: "d", count: 59))\"…: "), "\(long)")
         #expect(problems("{\"policies\": {}}") == ["policies: expected an array, found an object"])
         #expect(problems("{\"policies\": [], \"policies\": []}") == ["policies: the field appears twice; keep one"])
         #expect(problems("{\"policies\": [{\"name\": \"\\ud800\"}]}").first?.contains("surrogate") == true)
@@ -239,7 +242,7 @@ import Testing
         let elements = Array(repeating: "1", count: 200_000).joined(separator: ",")
         let found = problems("{\"policies\": [\(elements)]}")
         #expect(found.count == 101, "100 problems and a line that counts the rest")
-        #expect(found.first == "policies[0]: expected an object, found a number")
+        #expect(found.first == "policies[0] 1: expected an object, found a number")
         #expect(found.last == "$: and 199900 more problems not listed")
     }
 
@@ -253,11 +256,11 @@ import Testing
                 { "rulesets": [ { "name": "Baseline" } ], "policies": [ { "name": "WEB", "runtime": { "rulesets": [ { "name": "missing" } ] } } ] }
                 """)))
         }
-        guard case .invalidDocument(let found)? = error else { Issue.record("\(String(describing: error))"); return }
+        let found = try #require(error?.documentProblems)
         #expect(found.map(\.description) == [
-            "rulesets[0].name: the ruleset exists as \"baseline\", and names cannot change, not even in letter case; write \"baseline\"",
-            "policies[0].runtime.rulesets[0].name: there is no ruleset \"missing\" in the document or the store; add it to the document's rulesets",
-            "policies[0].name: the policy exists as \"web\", and names cannot change, not even in letter case; write \"web\"",
+            "rulesets[0].name \"Baseline\": the ruleset exists as \"baseline\", and names cannot change, not even in letter case; write \"baseline\"",
+            "policies[0].name \"WEB\": the policy exists as \"web\", and names cannot change, not even in letter case; write \"web\"",
+            "policies[0].runtime.rulesets[0].name \"missing\": there is no ruleset of that name in the document or the store; add it to the document's rulesets",
         ])
         #expect(try snapshot(store) == before)
     }
@@ -313,8 +316,8 @@ import Testing
         let store = try PolicyStore.inMemory()
         try store.perform(.createRuleset(named: "kept.outside"))
         #expect(throws: PolicyStoreError.invalidDocument([DocumentProblem(
-            path: "policies[0].runtime.rulesets[0].name",
-            message: "the ruleset \"kept.outside\" is not in the document, and pruning would delete it; add it to the document's rulesets")])) {
+            path: "policies[0].runtime.rulesets[0].name", offendingText: "kept.outside",
+            message: "the ruleset is not in the document, and pruning would delete it; add it to the document's rulesets")])) {
             try store.perform(.importDocument(try document("""
                 { "policies": [ { "name": "web", "runtime": { "rulesets": [ { "name": "kept.outside" } ] } } ] }
                 """), prune: true))

@@ -161,7 +161,9 @@ import Testing
         #expect(caught.contains("injected failure"))
         #expect(try store.perform(.policy(named: "before")) != nil && store.perform(.policy(named: "after")) != nil)
         #expect(try store.perform(.policy(named: "bigPolicy")) == nil)
-        #expect(try store.perform(.history(ofPolicy: "bigPolicy")).isEmpty)
+        #expect(throws: PolicyStoreError.notFound(.policy, name: "bigPolicy"), "no trace, not even in the history") {
+            try store.perform(.history(ofPolicy: "bigPolicy"))
+        }
         try expectHealthy(store)
     }
 

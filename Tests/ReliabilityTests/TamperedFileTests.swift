@@ -79,8 +79,13 @@ import Testing
             ["import", document, "--dry-run"], ["policy", "create", "bad name"], ["policy", "create", "web", "--ruleset", "missing"],
         ] {
             let result = try Subprocess.run(try Binaries.policyctl, ["--db", empty] + arguments)
-            #expect(result.ending != .exited(0), "\(arguments): \(result)")
-            #expect(result.error.hasPrefix("error: ") && !result.error.contains("SQLite error"), "\(arguments): \(result.error)")
+            if arguments.contains("--dry-run") {
+                // An empty file is a database yet to be made: the plan is against an empty store.
+                #expect(result.ending == .exited(0) && result.output.contains("the plan against an empty store"), "\(result)")
+            } else {
+                #expect(result.ending != .exited(0), "\(arguments): \(result)")
+                #expect(result.error.hasPrefix("error: ") && !result.error.contains("SQLite error"), "\(arguments): \(result.error)")
+            }
             let attributes = try FileManager.default.attributesOfItem(atPath: empty)
             #expect((attributes[.size] as? NSNumber)?.intValue == 0, "\(arguments) wrote to the empty file")
             #expect((attributes[.posixPermissions] as? NSNumber)?.intValue == 0o644, "\(arguments) changed its mode")

@@ -97,7 +97,7 @@ import Testing
         #expect(rulesets.map(\.name) == ["baseline.runtime", "crypto.mining"], sourceLocation: sourceLocation)
         #expect(rulesets.allSatisfy { !$0.rules.isEmpty && !$0.description.isEmpty }, sourceLocation: sourceLocation)
         #expect(Set(rulesets.flatMap(\.rules).map(\.mitigation)).count > 1, sourceLocation: sourceLocation)
-        guard policies.count == 2 else { return }
+        try #require(policies.count == 2, sourceLocation: sourceLocation)
         let (original, copy) = (policies[0], policies[1])
         #expect(original.xdrEnabled && !original.description.isEmpty, sourceLocation: sourceLocation)
         #expect(original.rulesets == ["baseline.runtime", "crypto.mining"], sourceLocation: sourceLocation)

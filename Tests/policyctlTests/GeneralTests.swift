@@ -17,7 +17,7 @@ import Testing
         ["ruleset", "delete"], ["ruleset", "list"], ["ruleset", "show"],
         ["policy", "history"], ["policy", "restore"], ["ruleset", "history"],
         ["cluster"], ["cluster", "assign"], ["cluster", "unassign"], ["cluster", "list"],
-        ["export"], ["import"],
+        ["export"], ["import"], ["graph"],
     ]
 
     @Test(arguments: commands)
@@ -28,7 +28,7 @@ import Testing
         #expect(result.stdout.contains("OVERVIEW: "))
     }
 
-    @Test(arguments: commands.filter { $0.count == 2 || [["check"], ["export"], ["import"]].contains($0) })
+    @Test(arguments: commands.filter { $0.count == 2 || [["check"], ["export"], ["import"], ["graph"]].contains($0) })
     func everyDatabaseCommandTakesDbAndActor(command: [String]) throws {
         let result = try Workspace().run(command + ["--help"])
         #expect(result.stdout.contains("--db <path>"))

@@ -16,14 +16,25 @@ import Testing
         try workspace.succeed("policy", "modify", "web", "--xdr", "off", "--description", "Front end, v2")
         try workspace.succeed("policy", "modify", "web", "--add-ruleset", "spare")
         try workspace.succeed("policy", "modify", "web", "--remove-ruleset", "base")
+        try workspace.succeed("policy", "restore", "web", "--revision", "2")
+        let arn = "arn:aws:ecs:us-east-1:123456789012:cluster/web"
+        try workspace.succeed("cluster", "assign", arn, "--policy", "web")
+        try workspace.succeed("cluster", "unassign", arn)
         try workspace.succeed("policy", "delete", "web")
 
-        let changes = try workspace.json(History.self, "policy", "history", "web", "--json").changes
-        #expect(changes.map(\.action) == ["create", "modify", "link", "unlink", "delete"])
-        #expect(Set(changes.map(\.action)) == Set(Change.Action.allCases.map(\.rawValue)))
-        #expect(changes.map(\.revision) == [1, 2, 3, 4, 4])
-        #expect(changes.allSatisfy { $0.kind == "policy" && $0.name == "web" && isSchemaTimestamp($0.changedDateTime) })
-        #expect(changes.map(\.sequence) == changes.map(\.sequence).sorted())
+        let all = try workspace.json(History.self, "policy", "history", "web", "--json").changes
+        #expect(all.map(\.action) == ["create", "modify", "link", "unlink", "restore", "assign", "unassign", "delete"])
+        #expect(Set(all.map(\.action)) == Set(Change.Action.allCases.map(\.rawValue)))
+        #expect(all.map(\.revision) == [1, 2, 3, 4, 5, 0, 0, 5])
+        #expect(all.map(\.restoredRevision) == [nil, nil, nil, nil, 2, nil, nil, nil])
+        #expect(all.map(\.sequence) == all.map(\.sequence).sorted())
+        let clusters = all.filter { $0.kind == "cluster" }
+        #expect(clusters.count == 2 && clusters.allSatisfy { $0.name == arn && $0.policy == "web" && $0.before == nil && $0.after == nil })
+        var changes = all.filter { $0.kind == "policy" }
+        #expect(changes.allSatisfy { $0.name == "web" && $0.policy == nil && isSchemaTimestamp($0.changedDateTime) })
+        #expect(changes[4].after == changes[1].after)
+        #expect(changes[5].before == changes[4].after)
+        changes.removeSubrange(4...4)
 
         #expect(changes[0].before == nil)
         #expect(changes[0].after == .init(description: "Front end", xdrEnabled: true, rulesets: ["base"], rules: nil))
@@ -31,7 +42,7 @@ import Testing
         #expect(changes[1].after == .init(description: "Front end, v2", xdrEnabled: false, rulesets: ["base"], rules: nil))
         #expect(changes[2].after?.rulesets == ["base", "spare"])
         #expect(changes[3].after?.rulesets == ["spare"])
-        #expect(changes[4].before == changes[3].after)
+        #expect(changes[4].before == changes[1].after, "the delete's before is the restored state")
         #expect(changes[4].after == nil)
     }
 
@@ -98,8 +109,8 @@ import Testing
             try workspace.succeed(["--actor", "carol"] + command)
         }
         #expect(try workspace.sqlite3("policies.sqlite", "SELECT DISTINCT actor FROM changes") == "carol\n")
-        // One change for each command but the cluster ones, which the history does not keep.
-        #expect(try workspace.sqlite3("policies.sqlite", "SELECT count(*) FROM changes") == "10\n")
+        // One change for each command.
+        #expect(try workspace.sqlite3("policies.sqlite", "SELECT count(*) FROM changes") == "12\n")
     }
 
     @Test func aChangeMadeInTheSqlite3ShellHasAnEmptyActor() throws {
@@ -191,5 +202,62 @@ import Testing
         try workspace.succeed("policy", "restore", "web", "--revision", String(changed.revision))
         let again = try workspace.json(PolicyDocument.self, "policy", "show", "web", "--json")
         #expect(again.description == "Changed" && !again.xdrEnabled && again.rulesetNames == ["spare"])
+    }
+
+    /// More changes than one page of the library's history: every one is printed, once.
+    @Test func aHistoryLongerThanAPageIsPrintedWhole() throws {
+        let workspace = try Workspace()
+        try workspace.makeSampleDatabaseWithTheLibrary(actor: "setup")
+        try workspace.withStore(actor: "setup") { store in
+            for revision in 2...250 { try store.perform(.modifyPolicy(named: "web") { $0.description = "revision \(revision)" }) }
+        }
+        let changes = try workspace.json(History.self, "policy", "history", "web", "--json").changes
+        #expect(changes.map(\.revision) == Array(1...250))
+        let lines = try workspace.succeed("policy", "history", "web").split(separator: "\n")
+        #expect(lines.count == 251)
+    }
+
+    @Test func aClusterHistoryShowsItsPoliciesInTurn() throws {
+        let workspace = try Workspace()
+        try workspace.makeSampleDatabase()
+        try workspace.succeed("policy", "create", "api")
+        let arn = "arn:aws:ecs:us-east-1:123456789012:cluster/web"
+        try workspace.succeed("--actor", "alice", "cluster", "assign", arn, "--policy", "web")
+        try workspace.succeed("--actor", "bob", "cluster", "assign", arn, "--policy", "api")
+        try workspace.succeed("--actor", "carol", "cluster", "unassign", arn)
+
+        let changes = try workspace.json(History.self, "cluster", "history", arn, "--json").changes
+        #expect(changes.map(\.action) == ["assign", "unassign", "assign", "unassign"])
+        #expect(changes.map(\.policy) == ["web", "web", "api", "api"])
+        #expect(changes.map(\.actor) == ["alice", "bob", "bob", "carol"])
+        #expect(changes.allSatisfy { $0.kind == "cluster" && $0.name == arn })
+
+        let lines = try workspace.succeed("cluster", "history", arn).split(separator: "\n").map(String.init)
+        #expect(lines.count == 5)
+        #expect(cells(lines[1]).last == "policy web, cluster \(arn)")
+        let unknown = "arn:aws:ecs:us-east-1:123456789012:cluster/never"
+        let missing = try workspace.run("cluster", "history", unknown)
+        #expect(missing.status == 1)
+        #expect(missing.stderr == errorLine(.notFound(.cluster, name: unknown)))
+    }
+
+    @Test func restoreFromAnEarlierLifeNeedsItsLife() throws {
+        let workspace = try Workspace()
+        try workspace.makeSampleDatabase()
+        try workspace.succeed("policy", "modify", "web", "--description", "first life, revision 2")
+        try workspace.succeed("policy", "delete", "web")
+        try workspace.succeed("policy", "create", "web", "--description", "second life")
+        let changes = try workspace.json(History.self, "policy", "history", "web", "--json").changes
+        let lives = Array(Set(changes.compactMap(\.life))).sorted()
+        #expect(lives.count == 2)
+
+        let refused = try workspace.run("policy", "restore", "web", "--revision", "2")
+        #expect(refused.status == 1)
+        #expect(refused.stderr == errorLine(
+            .unknownRevision(.policy, name: "web", revision: 2, life: lives[1], livesWithRevision: [lives[0]])))
+
+        let output = try workspace.succeed("policy", "restore", "web", "--revision", "2", "--life", String(lives[0]))
+        #expect(output.hasPrefix("Restored policy web to revision 2 of its life since change \(lives[0]): now at revision 2.\n"))
+        #expect(try workspace.json(PolicyDocument.self, "policy", "show", "web", "--json").description == "first life, revision 2")
     }
 }

@@ -78,7 +78,15 @@ import Testing
 
         let output = try workspace.succeed("import", document, "--dry-run")
 
-        #expect(output == Self.changePlan + "\nDry run: nothing was written to ./policies.sqlite; run without --dry-run to apply this plan.\n")
+        let fingerprint = try workspace.withStore { store in
+            try store.perform(.importDocument(try ContainerPolicyStore.PolicyDocument(json: Data(Self.change.utf8)), dryRun: true)).fingerprint
+        }
+        #expect(output == Self.changePlan + """
+
+            Plan fingerprint: \(fingerprint)
+            Dry run: nothing was written to ./policies.sqlite; run without --dry-run to apply this plan, or with --expect-plan \(fingerprint) to apply only this plan.
+
+            """)
         #expect(try workspace.snapshot() == before)
     }
 
@@ -136,20 +144,22 @@ import Testing
         let result = try workspace.run("import", document)
 
         let refusal = #expect(throws: PolicyStoreError.self) { try ContainerPolicyStore.PolicyDocument(json: Data(json.utf8)) }
-        guard case .invalidDocument(let problems)? = refusal else { return }
+        let problems = try #require(refusal?.documentProblems)
         #expect(problems.count >= 5)
         #expect(result.status == 1)
         #expect(result.stdout.isEmpty)
         #expect(result.stderr == errorLine(.invalidDocument(problems)))
         let lines = result.stderr.split(separator: "\n").map(String.init)
         #expect(lines.first == "error: the document has \(problems.count) problems; fix them and try again:")
-        #expect(lines.dropFirst() == problems.map { "  \($0.path): \($0.message)" }[...])
-        for path in [
-            "rulesets[0].name", "rulesets[0].rules[0].id", "rulesets[0].rules[0].mitigation", "policies[0].xdrEnabled",
-            "policies[0].colour", "extra",
-        ] {
-            #expect(lines.contains { $0.hasPrefix("  \(path): ") }, "\(path)")
-        }
+        // In document order, each with its path and the value at fault.
+        #expect(Array(lines.dropFirst()) == [
+            #"  rulesets[0].name "a b": contains a space at position 2: names cannot contain spaces; use '_' or '.' instead"#,
+            #"  rulesets[0].rules[0].id "TM-1": is not a managed rule ID: write TM- followed by 8 digits, like TM-00000001"#,
+            #"  rulesets[0].rules[0].mitigation "explode": is not a mitigation: use log, isolate or terminate"#,
+            #"  policies[0].xdrEnabled "yes": expected true or false, found a string"#,
+            #"  policies[0].colour: unknown field; a policy has name, description, xdrEnabled and runtime"#,
+            #"  extra: unknown field; a document has only "rulesets" and "policies""#,
+        ])
         #expect(try workspace.snapshot() == before)
     }
 
@@ -251,19 +261,77 @@ import Testing
         let result = try workspace.run("import", document)
 
         #expect(result.status == 1)
-        #expect(result.stderr.hasPrefix("error: the document has 1 problem; fix it and try again:\n  policies[0].runtime.rulesets[0].name: "))
+        #expect(result.stderr.hasPrefix("error: the document has 1 problem; fix it and try again:\n  policies[0].runtime.rulesets[0].name \"missing\": "))
         #expect(try FileManager.default.contentsOfDirectory(atPath: workspace.directory.path) == [document])
     }
 
-    @Test func aDryRunNeverCreatesTheDatabase() throws {
+    /// A first user's dry run: the plan against an empty store, and no file created (nor an
+    /// empty one written).
+    @Test func aDryRunWithoutADatabasePlansAgainstAnEmptyStoreAndCreatesNothing() throws {
         let workspace = try Workspace()
-        let document = try writeDocument(Self.change, in: workspace)
+        let json = #"{ "rulesets": [ { "name": "base" } ], "policies": [ { "name": "web", "runtime": { "rulesets": [ { "name": "base" } ] } } ] }"#
+        let document = try writeDocument(json, in: workspace)
 
-        let result = try workspace.run("import", document, "--dry-run")
+        let output = try workspace.succeed("import", document, "--dry-run")
 
-        #expect(result.status == 1)
-        #expect(result.stderr == errorLine(.databaseNotFound(path: "./policies.sqlite")))
+        let lines = output.split(separator: "\n").map(String.init)
+        #expect(Array(lines.prefix(3)) == ["+ create ruleset base", "+ create policy web", "0 unchanged"])
+        #expect(lines.last?.hasPrefix("Dry run: there is no database at ./policies.sqlite yet, so this is the plan against an empty store") == true)
         #expect(try FileManager.default.contentsOfDirectory(atPath: workspace.directory.path) == [document])
+
+        #expect(FileManager.default.createFile(atPath: workspace.file("empty.sqlite").path, contents: Data()))
+        #expect(try workspace.succeed("--db", "empty.sqlite", "import", document, "--dry-run") == output.replacingOccurrences(
+            of: "./policies.sqlite", with: "empty.sqlite"))
+        #expect(try Data(contentsOf: workspace.file("empty.sqlite")).isEmpty)
+
+        // The plan a first run would apply is the one the dry run showed.
+        let fingerprint = try #require(lines.first { $0.hasPrefix("Plan fingerprint: ") }?.dropFirst("Plan fingerprint: ".count))
+        try workspace.succeed("import", document, "--expect-plan", String(fingerprint))
+        #expect(try workspace.json(PolicyDocument.self, "policy", "show", "web", "--json").rulesetNames == ["base"])
+    }
+
+    @Test func anApprovedPlanIsAppliedOnlyWhileItIsStillThePlan() throws {
+        let workspace = try Workspace()
+        try workspace.makeSampleDatabase()
+        let document = try writeDocument(Self.change, in: workspace)
+        let reviewed = try workspace.succeed("import", document, "--dry-run").split(separator: "\n")
+        let fingerprint = try #require(reviewed.first { $0.hasPrefix("Plan fingerprint: ") }?.split(separator: " ").last.map(String.init))
+
+        // Someone changes a policy the plan touches, after the review.
+        try workspace.succeed("policy", "modify", "web", "--description", "Changed after the review")
+        let before = try workspace.snapshot()
+        let refused = try workspace.run("import", document, "--expect-plan", fingerprint)
+        #expect(refused.status == 1)
+        #expect(refused.stdout.isEmpty)
+        #expect(refused.stderr.hasPrefix("error: the plan is no longer the approved one (\(fingerprint))"), "\(refused.stderr)")
+        #expect(refused.stderr.contains("\n  ~ modify policy web: description, rulesets +strict -base\n"))
+        #expect(try workspace.snapshot() == before)
+
+        // The new plan, once approved, applies.
+        let now = try #require(refused.stderr.firstMatch(of: /The plan is now ([0-9a-f]{64})/)?.1)
+        #expect(now != fingerprint)
+        #expect(try workspace.succeed("import", document, "--expect-plan", String(now)).hasSuffix("Applied to ./policies.sqlite.\n"))
+        #expect(try workspace.json(PolicyDocument.self, "policy", "show", "web", "--json").description == "Front end")
+    }
+
+    /// On a terminal a long import shows how far it is on stderr, and clears the line; off a
+    /// terminal it prints nothing there.
+    @Test func aLongImportShowsProgressOnlyOnATerminal() throws {
+        let workspace = try Workspace()
+        let count = 2_500  // over policyctl's threshold of 2,000 objects
+        let policies = (0..<count).map { #"{ "name": "p\#($0)" }"# }.joined(separator: ", ")
+        let document = try writeDocument(#"{ "policies": [ \#(policies) ] }"#, in: workspace)
+
+        let plain = try workspace.run("import", document)
+        #expect(plain.status == 0 && plain.stderr.isEmpty)
+
+        // `script` gives the command a terminal; what it printed there is in its output.
+        try FileManager.default.removeItem(at: workspace.database)
+        let onTerminal = try workspace.runOnTerminal(["import", document])
+        #expect(onTerminal.contains("import: "), "\(onTerminal.suffix(300))")
+        #expect(onTerminal.contains(" of \(count) objects"))
+        #expect(onTerminal.contains("\r\u{1B}[K+ create policy p0\r\n"), "the line is cleared before the plan")
+        #expect(try workspace.withStore { try $0.perform(.policyCount()) } == count)
     }
 
     @Test func anUnreadableDocumentIsRefused() throws {

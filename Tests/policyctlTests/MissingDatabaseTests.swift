@@ -13,7 +13,7 @@ import Testing
         ["policy", "history", "web"], ["policy", "restore", "web", "--revision", "1"], ["ruleset", "history", "base"],
         ["cluster", "assign", "arn:aws:ecs:us-east-1:123456789012:cluster/web", "--policy", "web"],
         ["cluster", "unassign", "arn:aws:ecs:us-east-1:123456789012:cluster/web"], ["cluster", "list"],
-        ["export"], ["export", "--output", "out.json"],
+        ["export"], ["export", "--output", "out.json"], ["graph"], ["graph", "--format", "dot", "--policy", "web"],
     ]
 
     @Test(arguments: commandsThatNeedADatabase)

@@ -10,9 +10,10 @@ import Testing
         ["policy", "show", "web", "--json"], ["policy", "history", "web"], ["policy", "history", "web", "--json"],
         ["ruleset", "list"], ["ruleset", "list", "--json"], ["ruleset", "show", "base"], ["ruleset", "show", "base", "--json"],
         ["ruleset", "history", "base"], ["cluster", "list"], ["cluster", "list", "--json"], ["check"],
+        ["history"], ["history", "--json"], ["history", "--follow", "--from", "1"],
         ["policy", "create", "api"], ["policy", "modify", "web", "--xdr", "off"], ["policy", "restore", "web", "--revision", "1"],
         ["ruleset", "duplicate", "base"], ["import", "doc.json", "--dry-run"], ["import", "doc.json"],
-        ["export", "--output", "out.json"], ["demo"], ["--help"], ["policy", "modify", "--help"], ["--version"],
+        ["export", "--output", "out.json"], ["graph"], ["graph", "--format", "dot", "--rules"], ["demo"], ["--help"], ["policy", "modify", "--help"], ["--version"],
     ]
 
     @Test(arguments: printingCommands)

@@ -84,8 +84,10 @@ import Testing
         Refusal("policy", "history", "missing", expected: .notFound(.policy, name: "missing")),
         Refusal("policy", "history", "missing", "--json", expected: .notFound(.policy, name: "missing")),
         Refusal("policy", "restore", "missing", "--revision", "1", expected: .notFound(.policy, name: "missing")),
-        Refusal(
-            "policy", "restore", "web", "--revision", "99", expected: .unknownRevision(.policy, name: "web", revision: 99)),
+        Refusal("policy", "restore", "web", "--revision", "99") { store in
+            let life = try #require(try store.perform(.history(ofPolicy: "web")).first?.life)
+            return .unknownRevision(.policy, name: "web", revision: 99, life: life, livesWithRevision: [])
+        },
         // Clusters
         Refusal(
             "cluster", "assign", "arn:aws:ecs:us-east-1:12345678901:cluster/web", "--policy", "web",

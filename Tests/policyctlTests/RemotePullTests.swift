@@ -15,6 +15,10 @@ import Testing
         try await withEmulator { server in
             #expect(try await remote.remote("push", server).status == 0)
             #expect(!workspace.exists("copy.sqlite"))
+            let preview = try await remote.remote("pull", server, "--dry-run", database: "copy.sqlite")
+            #expect(preview.status == 0)
+            #expect(lines(preview.stdout).last == "Dry run: there is no database at copy.sqlite yet, so this is the plan against an empty store; nothing was written. Run without --dry-run to create it and pull.")
+            #expect(lines(preview.stdout).count == 6 && !workspace.exists("copy.sqlite"))
 
             let pull = try await remote.remote("pull", server, database: "copy.sqlite")
             #expect(pull.status == 0 && pull.stderr.isEmpty, "\(pull.stderr)")
@@ -55,7 +59,7 @@ import Testing
 
             let json = try JSONSerialization.jsonObject(with: Data(try await remote.remote("pull", server, "--dry-run", "--json").stdout.utf8))
             let object = try #require(json as? [String: Any])
-            #expect(Set(object.keys) == ["endpoint", "steps", "unchanged", "applied", "findings"])
+            #expect(Set(object.keys) == ["endpoint", "steps", "unchanged", "applied", "fingerprint", "findings"])
             #expect(object["applied"] as? Bool == false)
             #expect((object["steps"] as? [[String: Any]])?.map { $0["name"] as? String } == ["made.there", "web.prod"])
 
@@ -90,7 +94,7 @@ import Testing
             let problems = lines(refused.stderr)
             #expect(problems.first == "error: the pull is refused as an import would be, and nothing was written: what Vision One holds has 1 problem:")
             #expect(problems.dropFirst().map { $0.replacing(/\(id rs-[0-9a-f-]+\)/, with: "(id …)") } == [
-                #"  ruleset "baseline" (id …), rules[0].id: "TM-1" is not a managed rule ID: write TM- followed by 8 digits, like TM-00000001"#,
+                #"  ruleset "baseline" (id …), rules[0].id "TM-1": is not a managed rule ID: write TM- followed by 8 digits, like TM-00000001"#,
             ])
             #expect(refused.stdout.isEmpty)
             #expect(!workspace.exists("new.sqlite"))
@@ -101,7 +105,7 @@ import Testing
             #expect(renamed.status == 1)
             #expect(lines(renamed.stderr).count == 3)
             #expect(lines(renamed.stderr).last?.hasPrefix(#"  policy "Web" (id pol-"#) == true)
-            #expect(renamed.stderr.contains(#"name: the policy exists as "web", and names cannot change"#), "\(renamed.stderr)")
+            #expect(renamed.stderr.contains(#"name "Web": the policy exists as "web", and names cannot change"#), "\(renamed.stderr)")
             #expect(try workspace.snapshot() == before)
         }
     }

@@ -39,8 +39,10 @@ import Testing
     static func values(of option: String) -> (String, String) {
         switch option {
         case "--xdr": ("on", "off")
-        case "--revision", "--expect-revision", "--timeout": ("1", "2")
+        case "--revision", "--expect-revision", "--life", "--from", "--timeout": ("1", "2")
+        case "--format": ("mermaid", "dot")
         case "--region": ("us", "eu")
+        case "--expect-plan": (String(repeating: "a", count: 64), String(repeating: "b", count: 64))
         default: ("a.sqlite", "b.sqlite")
         }
     }
@@ -79,6 +81,7 @@ import Testing
     @Test func everyCommandIsCovered() {
         #expect(Set(Self.repeats.map(\.option)).isSuperset(of: [
             "--db", "--actor", "--description", "--xdr", "--as", "--expect-revision", "--revision", "--policy", "--output",
+            "--format",
         ]))
         #expect(Self.repeats.count > 40)
     }

@@ -99,9 +99,9 @@ import Testing
     @Test func anActorCannotClearTheScreenOrForgeAHistoryRow() throws {
         let output = try hostileWorkspace().succeed("policy", "history", "web")
         let rows = output.split(separator: "\n")
-        // The header, the create, the description's modify, the XDR modify and the row of the
-        // hostile actor: no forged row.
-        #expect(rows.count == 5, "\(output)")
+        // The header, the create, the description's modify, the cluster's assign, the XDR
+        // modify and the row of the hostile actor: no forged row.
+        #expect(rows.count == 6, "\(output)")
         #expect(rows.last?.contains(#"\u{1B}[2J\u{1B}[H\n999  2026-01-01T00:00:00.000Z  delete  1  admin  -"#) == true)
     }
 

@@ -7,7 +7,7 @@ struct PolicyBenchmarks: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "policy-benchmarks",
         abstract: "ContainerPolicyStore side by side with a lean SQLite C API store, GRDB.swift, and its own SQL through the C API.",
-        subcommands: [Run.self, PeakMemory.self, ReaderLatency.self, OpenCost.self],
+        subcommands: [Run.self, PeakMemory.self, ReaderLatency.self, OpenCost.self, ChangeFeedLatency.self, ChangeFeedWriter.self],
         defaultSubcommand: Run.self)
 }
 

@@ -1,7 +1,8 @@
 import Foundation
 
-/// One recorded change to a policy or ruleset, from the `changes` table, with the object's
-/// content before and after it.
+/// One recorded change to a policy, a ruleset or a cluster, from the `changes` table: for a
+/// policy or a ruleset, with the object's content before and after it; for a cluster, the
+/// policy assigned to it or removed from it.
 ///
 /// ```swift
 /// let last = try store.perform(.history(ofPolicy: "web.prod")).last
@@ -18,23 +19,35 @@ public struct Change: Sendable, Hashable {
         case link
         /// Rulesets were removed from a policy, and nothing else changed.
         case unlink
+        /// A policy's content was set back to that of an earlier revision,
+        /// ``Change/restoredRevision``.
+        case restore
+        /// A cluster was given the policy ``Change/policy``.
+        case assign
+        /// The policy ``Change/policy`` was removed from a cluster.
+        case unassign
     }
 
     /// Increases with every change in the database.
     public let sequence: Int
     /// When, to the millisecond.
     public let changedAt: Date
-    /// A policy or a ruleset.
+    /// A policy, a ruleset or a cluster.
     public let kind: ObjectKind
-    /// The object's name.
+    /// The object's name (a cluster's ARN).
     public let name: String
     /// Which life of the name the change belongs to: the ``sequence`` of the `create` that
     /// began it, so a policy deleted and created again under the same name is told apart
     /// from its earlier life. Nil for a change of an object older than its history.
     public let life: Int?
     public let action: Action
-    /// The object's revision after the change (for a delete, its last revision).
+    /// The object's revision after the change (for a delete, its last revision); 0 for a
+    /// cluster, which has none.
     public let revision: Int
+    /// For a `restore`, the revision whose content it wrote back.
+    public let restoredRevision: Int?
+    /// For a cluster's `assign` or `unassign`, the policy it concerns.
+    public let policy: String?
     /// The content before the change; nil for a create (or a state the history cannot read,
     /// then named in `damage`).
     public let before: RecordedContent?
@@ -50,6 +63,7 @@ public struct Change: Sendable, Hashable {
     /// A change as the history holds it.
     public init(
         sequence: Int, changedAt: Date, kind: ObjectKind, name: String, life: Int?, action: Action, revision: Int,
+        restoredRevision: Int? = nil, policy: String? = nil,
         before: RecordedContent?, after: RecordedContent?, actor: String, damage: [StoredDamage] = []
     ) {
         self.sequence = sequence
@@ -59,10 +73,34 @@ public struct Change: Sendable, Hashable {
         self.life = life
         self.action = action
         self.revision = revision
+        self.restoredRevision = restoredRevision
+        self.policy = policy
         self.before = before
         self.after = after
         self.actor = actor
         self.damage = damage
+    }
+
+    /// Whether the change is in the history of the `kind` named `name` (ignoring letter case,
+    /// as names do), as ``StoreTransaction/history(ofPolicy:after:limit:)`` and its siblings
+    /// read it: the object's own changes and, for a policy, the assigns and unassigns of its
+    /// clusters (``policy``). To pick one object's changes out of ``PolicyStore/changes(after:)``.
+    ///
+    /// ```swift
+    /// for try await change in store.changes(after: 0) where change.belongs(to: .policy, named: "web.prod") {
+    ///     print(change.kind, change.name, change.action)
+    /// }
+    /// ```
+    public func belongs(to kind: ObjectKind, named name: String) -> Bool {
+        if self.kind == kind, sameName(self.name, name) { return true }
+        return kind == .policy && policy.map { sameName($0, name) } == true
+    }
+
+    /// The same change, of the life `life`.
+    func living(_ life: Int?) -> Change {
+        Change(
+            sequence: sequence, changedAt: changedAt, kind: kind, name: name, life: life, action: action, revision: revision,
+            restoredRevision: restoredRevision, policy: policy, before: before, after: after, actor: actor, damage: damage)
     }
 
     /// What changed between `before` and `after`, in the words of the one diff of the
@@ -147,7 +185,7 @@ extension ContentChanges: Codable {
 
 extension Change: Codable {
     private enum CodingKeys: String, CodingKey {
-        case sequence, changedDateTime, kind, name, life, action, revision, actor, before, after, damage
+        case sequence, changedDateTime, kind, name, life, action, revision, restoredRevision, policy, actor, before, after, damage
     }
 
     /// `sequence`, `changedDateTime`, `kind`, `name`, `life`, `action`, `revision`,
@@ -162,6 +200,8 @@ extension Change: Codable {
         try container.encode(life, forKey: .life)
         try container.encode(action, forKey: .action)
         try container.encode(revision, forKey: .revision)
+        try container.encode(restoredRevision, forKey: .restoredRevision)
+        try container.encode(policy, forKey: .policy)
         try container.encode(actor, forKey: .actor)
         try container.encode(before, forKey: .before)
         try container.encode(after, forKey: .after)
@@ -179,6 +219,8 @@ extension Change: Codable {
             kind: try container.decode(ObjectKind.self, forKey: .kind), name: try container.decode(String.self, forKey: .name),
             life: try container.decodeIfPresent(Int.self, forKey: .life),
             action: try container.decode(Action.self, forKey: .action), revision: try container.decode(Int.self, forKey: .revision),
+            restoredRevision: try container.decodeIfPresent(Int.self, forKey: .restoredRevision),
+            policy: try container.decodeIfPresent(String.self, forKey: .policy),
             before: try container.decodeIfPresent(RecordedContent.self, forKey: .before),
             after: try container.decodeIfPresent(RecordedContent.self, forKey: .after),
             actor: try container.decode(String.self, forKey: .actor),

@@ -110,3 +110,13 @@ extension ObjectContent {
         }
     }
 }
+
+extension FieldValue {
+    /// The value as a document holds it.
+    var json: JSONValue {
+        switch self {
+        case .text(let text): return .string(text)
+        case .flag(let flag): return .bool(flag)
+        }
+    }
+}

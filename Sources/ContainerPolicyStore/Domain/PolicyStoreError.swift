@@ -31,8 +31,9 @@ public enum PolicyStoreError: Error, Sendable, Hashable, CustomStringConvertible
     /// Who the changes are to be recorded as (`StoreOptions.actor`, `write(actor:)`) cannot
     /// be shown safely in the history.
     case invalidActor(String, ActorProblem)
-    /// No recorded change left the object at this revision.
-    case unknownRevision(ObjectKind, name: String, revision: Int)
+    /// The revision is not in the history of the life `life` of the name (the sequence of the
+    /// `create` that began it); `livesWithRevision` are the lives that have it.
+    case unknownRevision(ObjectKind, name: String, revision: Int, life: Int, livesWithRevision: [Int])
     /// Restoring the policy to a revision needs a ruleset that no longer exists.
     case restoreNeedsRuleset(policy: String, revision: Int, ruleset: String)
     /// The request uses a part of the product that Amazon ECS policies do not have.
@@ -61,6 +62,9 @@ public enum PolicyStoreError: Error, Sendable, Hashable, CustomStringConvertible
     /// A record of a sync with a remote tenant holds a value the store cannot keep (see
     /// ``SyncRecord/problem()``); nothing was written.
     case invalidSyncRecord(ObjectKind, name: String, field: SyncRecord.Field, value: String, problem: String)
+    /// An import given the fingerprint of an approved plan, when the plan is now another (the
+    /// store or the document changed since): nothing was written; `plan` is the plan now.
+    case planChanged(expected: String, plan: ImportPlan)
     /// A file the store was asked to write (an export) could not be written.
     case cannotWriteFile(path: String, reason: String)
     /// A page size outside `1...StoreTransaction.maximumPageSize`.
@@ -93,6 +97,19 @@ public enum PolicyStoreError: Error, Sendable, Hashable, CustomStringConvertible
     /// SQLite failed in a way the store does not expect (a full disk, an I/O error).
     case sqlite(SQLiteError)
 
+    /// The problems of a refused document (``invalidDocument(_:)``) or managed-rule list
+    /// (``invalidCatalogue(_:)``); empty for every other error.
+    ///
+    /// ```swift
+    /// do { _ = try PolicyDocument(json: Data("{}".utf8)) } catch { error.documentProblems.forEach { print($0.path) } }
+    /// ```
+    public var documentProblems: [DocumentProblem] {
+        switch self {
+        case .invalidDocument(let problems), .invalidCatalogue(let problems): return problems
+        default: return []
+        }
+    }
+
     public var description: String {
         switch self {
         case .invalidName(let kind, let name, let problem):
@@ -118,8 +135,13 @@ public enum PolicyStoreError: Error, Sendable, Hashable, CustomStringConvertible
             case .disallowedCharacter(let position):
                 return "the actor \(quoted(actor)) has a control, line-breaking or formatting character at position \(position): give a name without one"
             }
-        case .unknownRevision(let kind, let name, let revision):
-            return "the \(kind) \(quoted(name)) has no recorded revision \(revision): see its history for the revisions there are"
+        case .unknownRevision(let kind, let name, let revision, let life, let lives):
+            let which = life == 0 ? "its current life" : "its life since change \(life)"
+            guard !lives.isEmpty else {
+                return "the \(kind) \(quoted(name)) has no recorded revision \(revision) in \(which) or any other: see its history for the revisions there are"
+            }
+            let others = lives.map { "since change \($0)" }.joined(separator: ", ")
+            return "the \(kind) \(quoted(name)) has no recorded revision \(revision) in \(which); its \(lives.count == 1 ? "life" : "lives") \(others) \(lives.count == 1 ? "has" : "have") one: name that life to restore it"
         case .restoreNeedsRuleset(let policy, let revision, let ruleset):
             return "revision \(revision) of policy \(quoted(policy)) uses the ruleset \(quoted(ruleset)), which no longer exists: create it again first"
         case .unsupportedOnAmazonECS(let feature, let detail):
@@ -152,6 +174,10 @@ public enum PolicyStoreError: Error, Sendable, Hashable, CustomStringConvertible
             return "the description of \(kind) \(quoted(name)) \(problem.explanation)"
         case .damagedData(let kind, let name, let damage):
             return "the \(kind) \(quoted(name)) holds stored values that break the product's rules (\(damage.map(\.description).joined(separator: "; "))): repair them in the sqlite3 shell, or delete the \(kind) and create it again"
+        case .planChanged(let expected, let plan):
+            return "the plan is no longer the approved one (\(expected)): the store or the document changed since; nothing was written. The plan is now \(plan.fingerprint):\n"
+                + plan.description.split(separator: "\n", omittingEmptySubsequences: false).map { "  " + $0 }.joined(separator: "\n")
+                + "\nreview it and approve the new fingerprint, or update the document"
         case .invalidDocument(let problems):
             let count = problems.count == 1 ? "1 problem" : "\(problems.count) problems"
             return "the document has \(count); fix \(problems.count == 1 ? "it" : "them") and try again:\n"

@@ -40,7 +40,8 @@ extension PolicyDocument {
         var problems = reader.problems
         if reader.unlistedProblems == 0 { problems += document.validationProblems() }
         guard problems.isEmpty else {
-            throw .invalidDocument(Self.capped(problems, unlisted: reader.unlistedProblems))
+            let ordered = DocumentProblem.inDocumentOrder(problems, lists: reader.listOrder)
+            throw .invalidDocument(Self.capped(ordered, unlisted: reader.unlistedProblems))
         }
         self = document
     }
@@ -57,18 +58,24 @@ struct DocumentReader {
     private(set) var problems: [DocumentProblem] = []
     /// Problems found past the listed ones.
     private(set) var unlistedProblems = 0
+    /// The document's lists in the order it gives them, for listing problems in its order.
+    private(set) var listOrder = ["rulesets", "policies"]
 
-    private mutating func problem(_ path: String, _ message: String, _ feature: UnsupportedFeature? = nil) {
+    private mutating func problem(
+        _ path: String, _ message: String, _ feature: UnsupportedFeature? = nil, offending value: JSONValue? = nil
+    ) {
         guard problems.count < Self.maximumProblems else {
             unlistedProblems += 1
             return
         }
-        problems.append(DocumentProblem(path: path, message: message, unsupportedFeature: feature))
+        problems.append(value.map { DocumentProblem(path: path, offending: $0, message: message, unsupportedFeature: feature) }
+            ?? DocumentProblem(path: path, message: message, unsupportedFeature: feature))
     }
 
     mutating func document(_ value: JSONValue) -> PolicyDocument {
         var document = PolicyDocument()
         guard let members = object(value, at: "$") else { return document }
+        listOrder = members.map(\.key).filter { $0 == "rulesets" || $0 == "policies" }
         for (key, value) in members {
             switch key {
             case "rulesets":
@@ -114,7 +121,7 @@ struct DocumentReader {
                 content.rules = reader.array(value, at: fieldPath).enumerated().compactMap { reader.rule($1, at: "\(fieldPath)[\($0)]") }
             case "labels":
                 if !reader.isEmpty(value) {
-                    reader.problem(fieldPath, UnsupportedFeature.rulesetLabels.explanation, .rulesetLabels)
+                    reader.problem(fieldPath, UnsupportedFeature.rulesetLabels.explanation, .rulesetLabels, offending: value)
                 }
             case "labelMatchingCondition":
                 break  // Only meaningful with labels, which must be empty.
@@ -140,7 +147,7 @@ struct DocumentReader {
                 if let mitigation = Mitigation(rawValue: text) {
                     rule.mitigation = mitigation
                 } else {
-                    problem(fieldPath, "\(quoted(text)) is not a mitigation: use log, isolate or terminate")
+                    problem(fieldPath, "is not a mitigation: use log, isolate or terminate", offending: value)
                 }
             default:
                 problem(fieldPath, "unknown field; a rule has id and mitigation")
@@ -170,7 +177,7 @@ struct DocumentReader {
                 }
             case "namespaced":
                 if !reader.isEmpty(value) {
-                    reader.problem(fieldPath, UnsupportedFeature.namespacedPolicies.explanation, .namespacedPolicies)
+                    reader.problem(fieldPath, UnsupportedFeature.namespacedPolicies.explanation, .namespacedPolicies, offending: value)
                 }
             default:
                 return false
@@ -188,7 +195,7 @@ struct DocumentReader {
             if let text = string(value, at: path) { content[field] = .text(text) }
         case .flag:
             if case .bool(let flag) = value { content[field] = .flag(flag) } else {
-                problem(path, "expected true or false, found \(value.kindName)")
+                problem(path, "expected true or false, found \(value.kindName)", offending: value)
             }
         }
     }
@@ -231,7 +238,7 @@ struct DocumentReader {
 
     private mutating func object(_ value: JSONValue, at path: String) -> [(key: String, value: JSONValue)]? {
         guard case .object(let members) = value else {
-            problem(path, "expected an object, found \(value.kindName)")
+            problem(path, "expected an object, found \(value.kindName)", offending: value)
             return nil
         }
         var seen = Set<String>()
@@ -243,7 +250,7 @@ struct DocumentReader {
 
     private mutating func array(_ value: JSONValue, at path: String) -> [JSONValue] {
         guard case .array(let elements) = value else {
-            problem(path, "expected an array, found \(value.kindName)")
+            problem(path, "expected an array, found \(value.kindName)", offending: value)
             return []
         }
         return elements
@@ -251,7 +258,7 @@ struct DocumentReader {
 
     private mutating func string(_ value: JSONValue, at path: String) -> String? {
         guard case .string(let text) = value else {
-            problem(path, "expected a string, found \(value.kindName)")
+            problem(path, "expected a string, found \(value.kindName)", offending: value)
             return nil
         }
         return text

@@ -16,7 +16,7 @@ extension PolicyDocument {
         }
         func check(name: String, at path: String) {
             if let problem = NameRules.problem(in: name) {
-                problems.append(DocumentProblem(path: path, message: problem.explanation))
+                problems.append(DocumentProblem(path: path, offendingText: name, message: problem.explanation))
             }
         }
         /// Checks a name, and that no earlier entry of `list` has it, ignoring letter case.
@@ -25,14 +25,14 @@ extension PolicyDocument {
             check(name: name, at: path)
             if NameRules.problem(in: name) == nil, let first = places.repeated(name, at: index) {
                 problems.append(DocumentProblem(
-                    path: path,
-                    message: "the \(kind) \(quoted(name)) is already listed at \(list)[\(first)].name (names are unique ignoring letter case); list it once"))
+                    path: path, offendingText: name,
+                    message: "the \(kind) is already listed at \(list)[\(first)].name (names are unique ignoring letter case); list it once"))
             }
         }
         func check<Content: ObjectContent>(_ content: Content, at path: String) {
             for field in Content.Field.allCases {
                 if let problem = Content.problem(of: content[field], for: field) {
-                    problems.append(DocumentProblem(path: "\(path).\(field.rawValue)", message: problem))
+                    problems.append(DocumentProblem(path: "\(path).\(field.rawValue)", offending: content[field].json, message: problem))
                 }
             }
         }
@@ -45,15 +45,15 @@ extension PolicyDocument {
             check(ruleset.content, at: path)
             for (ruleIndex, rule) in ruleset.rules.enumerated() where !RuleReference.isValidID(rule.id) {
                 problems.append(DocumentProblem(
-                    path: "\(path).rules[\(ruleIndex)].id",
-                    message: "\(quoted(rule.id)) is not a managed rule ID: write TM- followed by 8 digits, like TM-00000001"))
+                    path: "\(path).rules[\(ruleIndex)].id", offendingText: rule.id,
+                    message: "is not a managed rule ID: write TM- followed by 8 digits, like TM-00000001"))
             }
             var rulePlaces = FirstPlaces()
             for (ruleIndex, rule) in ruleset.rules.enumerated() where RuleReference.isValidID(rule.id) {
                 if let first = rulePlaces.repeated(rule.id, at: ruleIndex) {
                     problems.append(DocumentProblem(
-                        path: "\(path).rules[\(ruleIndex)].id",
-                        message: "the rule \(quoted(rule.id)) is already listed at \(path).rules[\(first)].id; list it once"))
+                        path: "\(path).rules[\(ruleIndex)].id", offendingText: rule.id,
+                        message: "the rule is already listed at \(path).rules[\(first)].id; list it once"))
                 }
             }
         }

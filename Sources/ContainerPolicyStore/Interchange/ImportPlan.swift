@@ -1,5 +1,9 @@
+import SQLiteCore
+
 /// What an import does, or would do in a dry run: one step per object that changes, each
-/// with what changes, and how many stay as they are.
+/// with what changes, and how many stay as they are. Its ``fingerprint`` names exactly these
+/// steps against exactly these revisions, so that a plan approved in review is applied only
+/// if it is still the same (see ``StoreTransaction/importDocument(_:prune:dryRun:expectedPlan:progress:)``).
 ///
 /// ```text
 /// + create policy web.prod
@@ -24,11 +28,14 @@ public struct ImportPlan: Sendable, Hashable, Codable, CustomStringConvertible {
         /// The object's name, as the store has it (or as the document gives it, for a create).
         public let name: String
         public let action: Action
+        /// The revision of the object the step was planned against; nil for a create.
+        public let revision: Int?
 
-        public init(kind: ObjectKind, name: String, action: Action) {
+        public init(kind: ObjectKind, name: String, action: Action, revision: Int? = nil) {
             self.kind = kind
             self.name = name
             self.action = action
+            self.revision = revision
         }
 
         public var description: String {
@@ -39,10 +46,10 @@ public struct ImportPlan: Sendable, Hashable, Codable, CustomStringConvertible {
             }
         }
 
-        private enum CodingKeys: String, CodingKey { case action, kind, name, content, changes }
+        private enum CodingKeys: String, CodingKey { case action, kind, name, revision, content, changes }
 
         /// `{"action": "create", "kind", "name", "content"}`, `{"action": "modify", ...,
-        /// "changes"}` or `{"action": "delete", ...}`.
+        /// "revision", "changes"}` or `{"action": "delete", ..., "revision"}`.
         public func encode(to encoder: any Encoder) throws {
             var container = encoder.container(keyedBy: CodingKeys.self)
             switch action {
@@ -55,11 +62,13 @@ public struct ImportPlan: Sendable, Hashable, Codable, CustomStringConvertible {
                 try container.encode("modify", forKey: .action)
                 try container.encode(kind, forKey: .kind)
                 try container.encode(name, forKey: .name)
+                try container.encodeIfPresent(revision, forKey: .revision)
                 try container.encode(changes, forKey: .changes)
             case .delete:
                 try container.encode("delete", forKey: .action)
                 try container.encode(kind, forKey: .kind)
                 try container.encode(name, forKey: .name)
+                try container.encodeIfPresent(revision, forKey: .revision)
             }
         }
 
@@ -67,6 +76,7 @@ public struct ImportPlan: Sendable, Hashable, Codable, CustomStringConvertible {
             let container = try decoder.container(keyedBy: CodingKeys.self)
             kind = try container.decode(ObjectKind.self, forKey: .kind)
             name = try container.decode(String.self, forKey: .name)
+            revision = try container.decodeIfPresent(Int.self, forKey: .revision)
             switch try container.decode(String.self, forKey: .action) {
             case "create": action = .create(try container.decode(RecordedContent.self, forKey: .content))
             case "modify": action = .modify(try container.decode(ContentChanges.self, forKey: .changes))
@@ -92,5 +102,34 @@ public struct ImportPlan: Sendable, Hashable, Codable, CustomStringConvertible {
 
     public var description: String {
         (steps.map(\.description) + ["\(unchanged) unchanged"]).joined(separator: "\n")
+    }
+
+    /// 64 hexadecimal digits naming the steps, each with the revision it was planned against:
+    /// the SHA-256 of their compact JSON. Two plans have the same fingerprint exactly when they
+    /// make the same changes to the same revisions of the same objects.
+    public var fingerprint: String {
+        var writer = JSONWriter(escapesForTerminals: false)
+        writer.raw("ContainerPolicyStore import plan 1\n")
+        writer.compactValue(ProductJSON.tree(steps))
+        return SHA256.hex(String(decoding: writer.bytes, as: UTF8.self))
+    }
+
+    private enum CodingKeys: String, CodingKey { case steps, unchanged, applied, fingerprint }
+
+    /// `{"steps", "unchanged", "applied", "fingerprint"}`.
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(steps, forKey: .steps)
+        try container.encode(unchanged, forKey: .unchanged)
+        try container.encode(applied, forKey: .applied)
+        try container.encode(fingerprint, forKey: .fingerprint)
+    }
+
+    /// The fingerprint is not read: it follows from the steps.
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        self.init(
+            steps: try container.decode([Step].self, forKey: .steps), unchanged: try container.decode(Int.self, forKey: .unchanged),
+            applied: try container.decode(Bool.self, forKey: .applied))
     }
 }

@@ -39,7 +39,7 @@ struct ImportPlanner {
 
         func compare(_ kind: ObjectKind, _ name: String, existingName: String?, at path: String, changes: ContentChanges?) -> Bool {
             if let existingName, existingName != name {
-                problems.append(renameProblem(kind, existing: existingName, at: path))
+                problems.append(renameProblem(kind, name, existing: existingName, at: path))
                 return false
             }
             if changes?.isEmpty == true { unchanged += 1 }
@@ -50,7 +50,7 @@ struct ImportPlanner {
             let changes = existing.map { ContentChanges.ruleset($0.content.changes(to: entry.content)) }
             guard compare(.ruleset, entry.name, existingName: existing?.name, at: "rulesets[\(index)].name", changes: changes) else { continue }
             if let existing, let changes {
-                steps.append(ImportPlan.Step(kind: .ruleset, name: existing.name, action: .modify(changes)))
+                steps.append(ImportPlan.Step(kind: .ruleset, name: existing.name, action: .modify(changes), revision: existing.revision))
                 writes.append(.updateRuleset(existing, to: entry.content))
             } else {
                 steps.append(ImportPlan.Step(kind: .ruleset, name: entry.name, action: .create(.ruleset(entry.content))))
@@ -62,17 +62,19 @@ struct ImportPlanner {
                 let path = "policies[\(index)].runtime.rulesets[\(linkIndex)].name"
                 if prune {
                     problems.append(DocumentProblem(
-                        path: path, message: "the ruleset \(quoted(name)) is not in the document, and pruning would delete it; add it to the document's rulesets"))
+                        path: path, offendingText: name,
+                        message: "the ruleset is not in the document, and pruning would delete it; add it to the document's rulesets"))
                 } else if state.ruleset(named: name) == nil {
                     problems.append(DocumentProblem(
-                        path: path, message: "there is no ruleset \(quoted(name)) in the document or the store; add it to the document's rulesets"))
+                        path: path, offendingText: name,
+                        message: "there is no ruleset of that name in the document or the store; add it to the document's rulesets"))
                 }
             }
             let existing = state.policy(named: entry.name)
             let changes = existing.map { ContentChanges.policy($0.content.changes(to: entry.content)) }
             guard compare(.policy, entry.name, existingName: existing?.name, at: "policies[\(index)].name", changes: changes) else { continue }
             if let existing, let changes {
-                steps.append(ImportPlan.Step(kind: .policy, name: existing.name, action: .modify(changes)))
+                steps.append(ImportPlan.Step(kind: .policy, name: existing.name, action: .modify(changes), revision: existing.revision))
                 writes.append(.updatePolicy(existing, to: entry.content))
             } else {
                 steps.append(ImportPlan.Step(kind: .policy, name: entry.name, action: .create(.policy(entry.content))))
@@ -88,22 +90,22 @@ struct ImportPlanner {
                         path: "policies",
                         message: "pruning would delete the policy \(quoted(policy.name)), which is assigned to \(clusters.joined(separator: ", ")); keep it in the document, or remove it from those clusters first"))
                 }
-                steps.append(ImportPlan.Step(kind: .policy, name: policy.name, action: .delete))
+                steps.append(ImportPlan.Step(kind: .policy, name: policy.name, action: .delete, revision: policy.revision))
                 writes.append(.deletePolicy(policy))
             }
             for ruleset in state.rulesets.values.sorted(by: { nameOrderPrecedes($0.name, $1.name) })
             where !documentRulesets.contains(asciiLowercased(ruleset.name)) {
-                steps.append(ImportPlan.Step(kind: .ruleset, name: ruleset.name, action: .delete))
+                steps.append(ImportPlan.Step(kind: .ruleset, name: ruleset.name, action: .delete, revision: ruleset.revision))
                 writes.append(.deleteRuleset(ruleset))
             }
         }
-        guard problems.isEmpty else { throw .invalidDocument(problems) }
+        guard problems.isEmpty else { throw .invalidDocument(DocumentProblem.inDocumentOrder(problems)) }
         return Outcome(steps: steps, writes: writes, unchanged: unchanged)
     }
 
-    private static func renameProblem(_ kind: ObjectKind, existing: String, at path: String) -> DocumentProblem {
+    private static func renameProblem(_ kind: ObjectKind, _ name: String, existing: String, at path: String) -> DocumentProblem {
         DocumentProblem(
-            path: path,
+            path: path, offendingText: name,
             message: "the \(kind) exists as \(quoted(existing)), and names cannot change, not even in letter case; write \(quoted(existing))")
     }
 }

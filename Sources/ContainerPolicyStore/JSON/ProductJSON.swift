@@ -20,6 +20,23 @@ public enum ProductJSON {
         return Data(writer.bytes)
     }
 
+    /// `value` as JSON on one line, ending with a newline: one value per line (JSON Lines),
+    /// for a stream such as `policyctl history --follow --json`. The same members in the same
+    /// order as ``data(_:)``, without the indents; a line feed inside a string is `\n`, so a
+    /// value never takes two lines.
+    ///
+    /// ```swift
+    /// for try await change in store.changes(after: 0) {
+    ///     FileHandle.standardOutput.write(ProductJSON.line(change))
+    /// }
+    /// ```
+    public static func line<Value: Encodable>(_ value: Value) -> Data {
+        var writer = JSONWriter()
+        writer.compactValue(tree(value))
+        writer.raw("\n")
+        return Data(writer.bytes)
+    }
+
     /// `value` as a JSON value, to be written inside a larger document.
     static func tree<Value: Encodable>(_ value: Value) -> JSONValue {
         if let direct = value as? any JSONRepresentable { return direct.jsonValue }

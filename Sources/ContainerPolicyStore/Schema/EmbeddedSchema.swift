@@ -9,6 +9,9 @@ extension PolicyStoreSchema {
         SchemaObject(type: "index", name: "changes_by_object", sql: #"""
 CREATE INDEX changes_by_object ON changes (object_kind, object_name, sequence)
 """#),
+        SchemaObject(type: "index", name: "changes_by_policy", sql: #"""
+CREATE INDEX changes_by_policy ON changes (policy_name, sequence) WHERE policy_name IS NOT NULL
+"""#),
         SchemaObject(type: "index", name: "clusters_by_policy", sql: #"""
 CREATE INDEX clusters_by_policy ON clusters (policy_id, arn) WHERE policy_id IS NOT NULL
 """#),
@@ -26,17 +29,26 @@ CREATE INDEX ruleset_rules_by_rule ON ruleset_rules (rule_id, ruleset_id)
         SchemaObject(type: "index", name: "sqlite_autoindex_rulesets_1", sql: nil),
         SchemaObject(type: "index", name: "sqlite_autoindex_sync_state_2", sql: nil),
         SchemaObject(type: "table", name: "changes", sql: #"""
-CREATE TABLE changes (
-    sequence    INTEGER PRIMARY KEY CONSTRAINT change_sequence_positive CHECK (sequence > 0),
-    changed_at  TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ', 'now')),
-    object_kind TEXT NOT NULL CONSTRAINT change_object_kind CHECK (object_kind IN ('policy', 'ruleset')),
-    object_name TEXT NOT NULL COLLATE NOCASE,
-    action      TEXT NOT NULL
-                CONSTRAINT change_action CHECK (action IN ('create', 'modify', 'delete', 'link', 'unlink')),
-    revision    INTEGER NOT NULL,
-    before      TEXT,
-    after       TEXT,
-    actor       TEXT NOT NULL DEFAULT ''
+CREATE TABLE "changes" (
+    sequence          INTEGER PRIMARY KEY CONSTRAINT change_sequence_positive CHECK (sequence > 0),
+    changed_at        TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ', 'now')),
+    object_kind       TEXT NOT NULL CONSTRAINT change_object_kind CHECK (object_kind IN ('policy', 'ruleset', 'cluster')),
+    object_name       TEXT NOT NULL COLLATE NOCASE,
+    action            TEXT NOT NULL
+                      CONSTRAINT change_action
+                      CHECK (action IN ('create', 'modify', 'delete', 'link', 'unlink', 'restore', 'assign', 'unassign')),
+    revision          INTEGER NOT NULL,
+    before            TEXT,
+    after             TEXT,
+    actor             TEXT NOT NULL DEFAULT '',
+    restored_revision INTEGER
+                      CONSTRAINT change_restored_revision
+                      CHECK ((action = 'restore') = (restored_revision IS NOT NULL) AND (restored_revision IS NULL OR restored_revision >= 1)),
+    policy_name       TEXT COLLATE NOCASE,
+    CONSTRAINT change_of_a_cluster CHECK (
+        (object_kind = 'cluster') = (action IN ('assign', 'unassign'))
+        AND (object_kind = 'cluster') = (policy_name IS NOT NULL)
+        AND (object_kind <> 'cluster' OR (revision = 0 AND before IS NULL AND after IS NULL)))
 ) STRICT
 """#),
         SchemaObject(type: "table", name: "clusters", sql: #"""
@@ -284,6 +296,36 @@ BEGIN
     WHERE NEW.policy_id IS NOT NULL AND NOT EXISTS (SELECT 1 FROM policies WHERE id = NEW.policy_id);
     SELECT RAISE(ABORT, 'assigned_at is kept by the database: set it to now, with the policy')
     WHERE NEW.assigned_at IS NOT NULL AND NEW.assigned_at IS NOT strftime('%Y-%m-%dT%H:%M:%fZ', 'now');
+END
+"""#),
+        SchemaObject(type: "trigger", name: "clusters_record_delete", sql: #"""
+CREATE TRIGGER clusters_record_delete AFTER DELETE ON clusters
+WHEN OLD.policy_id IS NOT NULL AND (SELECT recorded_by_library FROM write_context) IS NOT 1
+BEGIN
+    INSERT INTO changes (object_kind, object_name, action, revision, actor, policy_name)
+    SELECT 'cluster', OLD.arn, 'unassign', 0, coalesce((SELECT actor FROM write_context), ''), name
+    FROM policies WHERE id = OLD.policy_id;
+END
+"""#),
+        SchemaObject(type: "trigger", name: "clusters_record_insert", sql: #"""
+CREATE TRIGGER clusters_record_insert AFTER INSERT ON clusters
+WHEN NEW.policy_id IS NOT NULL AND (SELECT recorded_by_library FROM write_context) IS NOT 1
+BEGIN
+    INSERT INTO changes (object_kind, object_name, action, revision, actor, policy_name)
+    SELECT 'cluster', NEW.arn, 'assign', 0, coalesce((SELECT actor FROM write_context), ''), name
+    FROM policies WHERE id = NEW.policy_id;
+END
+"""#),
+        SchemaObject(type: "trigger", name: "clusters_record_update", sql: #"""
+CREATE TRIGGER clusters_record_update AFTER UPDATE OF policy_id ON clusters
+WHEN NEW.policy_id IS NOT OLD.policy_id AND (SELECT recorded_by_library FROM write_context) IS NOT 1
+BEGIN
+    INSERT INTO changes (object_kind, object_name, action, revision, actor, policy_name)
+    SELECT 'cluster', OLD.arn, 'unassign', 0, coalesce((SELECT actor FROM write_context), ''), name
+    FROM policies WHERE id = OLD.policy_id;
+    INSERT INTO changes (object_kind, object_name, action, revision, actor, policy_name)
+    SELECT 'cluster', NEW.arn, 'assign', 0, coalesce((SELECT actor FROM write_context), ''), name
+    FROM policies WHERE id = NEW.policy_id;
 END
 """#),
         SchemaObject(type: "trigger", name: "clusters_update_guard", sql: #"""
@@ -646,7 +688,7 @@ END
 """#),
         SchemaObject(type: "view", name: "change_log", sql: #"""
 CREATE VIEW change_log AS
-SELECT sequence, changed_at, object_kind, object_name, action, revision, actor, before, after
+SELECT sequence, changed_at, object_kind, object_name, action, revision, restored_revision, policy_name, actor, before, after
 FROM changes
 ORDER BY sequence DESC
 """#),

@@ -52,7 +52,8 @@ extension StoreTransaction {
     }
 
     /// Assigns a policy to a cluster, replacing the policy it had. The cluster is added the
-    /// first time a policy is assigned to it.
+    /// first time a policy is assigned to it. The history records an `assign` (after an
+    /// `unassign` of the policy replaced), in the cluster's history and the policy's.
     ///
     /// ```swift
     /// try tx.assignPolicy(named: "web.prod", toCluster: "arn:aws:ecs:us-east-1:123456789012:cluster/web")
@@ -63,24 +64,32 @@ extension StoreTransaction {
             if let problem = ClusterARNRules.problem(in: arn) { throw PolicyStoreError.invalidClusterARN(arn, problem) }
             let policy = try existingPolicy(name)
             if let existing = try cluster(arn: arn) {
-                if existing.policy != policy.name {
-                    try connection.run(ClusterSQL.assign.sql, [SQLValue(policy.id), SQLValue(arn)])
-                }
+                guard existing.policy != policy.name else { return existing }
+                try connection.run(ClusterSQL.assign.sql, [SQLValue(policy.id), SQLValue(arn)])
+                if let replaced = existing.policy { try recordCluster(existing.arn, .unassign, policy: replaced) }
             } else {
                 try connection.run(ClusterSQL.add.sql, [SQLValue(arn), SQLValue(policy.id)])
             }
+            try recordCluster(arn, .assign, policy: policy.name)
             return try existingCluster(arn)
         }
     }
 
-    /// Removes the policy from a cluster; the cluster stays known, with no policy.
+    /// Removes the policy from a cluster; the cluster stays known, with no policy. The
+    /// history records an `unassign` when it had one.
     @discardableResult
     public func unassignCluster(arn: String) throws(PolicyStoreError) -> Cluster {
         try writeOperation {
-            _ = try existingCluster(arn)
+            let existing = try existingCluster(arn)
+            guard let policy = existing.policy else { return existing }
             try connection.run(ClusterSQL.unassign.sql, [SQLValue(arn)])
+            try recordCluster(existing.arn, .unassign, policy: policy)
             return try existingCluster(arn)
         }
+    }
+
+    private func recordCluster(_ arn: String, _ action: Change.Action, policy: String) throws {
+        try record(.cluster, name: arn, action: action, revision: 0, before: nil, after: nil, policy: policy)
     }
 
     private func existingCluster(_ arn: String) throws -> Cluster {

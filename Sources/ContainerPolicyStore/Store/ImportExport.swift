@@ -13,14 +13,22 @@ extension StoreTransaction {
     /// Writes the whole store as JSON to `write`, a page at a time: one row in memory, not
     /// the store. An object holding damaged values stops it: an export must not pass
     /// something else off as what is stored.
-    func exportJSON(_ write: (Data) throws -> Void) throws -> ExportSummary {
+    func exportJSON(_ write: (Data) throws -> Void, progress: (StoreProgress) -> Void) throws -> ExportSummary {
         let pageSize = 64 * 1_024
+        let rulesetCount = try connection.queryFirst(RulesetSQL.count.sql, []) { $0.int(0) } ?? 0
+        let total = rulesetCount + (try connection.queryFirst(PolicySQL.count.sql, []) { $0.int(0) } ?? 0)
+        var done = 0
+        func advance() {
+            done += 1
+            progress(StoreProgress(done: done, total: total))
+        }
         var json = DocumentJSONWriter()
         try connection.forEachRow(RulesetSQL.every.sql) { row in
             let ruleset = Self.decodeRuleset(row)
             guard ruleset.damage.isEmpty else { throw PolicyStoreError.damagedData(.ruleset, name: ruleset.name, ruleset.damage) }
             json.ruleset(PolicyDocument.RulesetEntry(name: ruleset.name, content: ruleset.content))
             if json.pendingByteCount >= pageSize { try write(Data(json.takeBytes())) }
+            advance()
         }
         let rulesets = json.entriesInList
         json.beginPolicies()
@@ -29,6 +37,7 @@ extension StoreTransaction {
             guard policy.damage.isEmpty else { throw PolicyStoreError.damagedData(.policy, name: policy.name, policy.damage) }
             json.policy(PolicyDocument.PolicyEntry(name: policy.name, content: policy.content))
             if json.pendingByteCount >= pageSize { try write(Data(json.takeBytes())) }
+            advance()
         }
         let policies = json.entriesInList
         json.end()
@@ -49,17 +58,38 @@ extension StoreTransaction {
     /// differs (only then does a revision move), and with `prune` deletes what the document
     /// does not have. With `dryRun`, only plans. Throws
     /// ``PolicyStoreError/invalidDocument(_:)`` listing every problem before anything is
-    /// written.
-    public func importDocument(_ document: PolicyDocument, prune: Bool = false, dryRun: Bool = false) throws(PolicyStoreError) -> ImportPlan {
+    /// written. With `expectedPlan` (the ``ImportPlan/fingerprint`` of an approved dry run),
+    /// applies only that plan: when the plan is now another, throws
+    /// ``PolicyStoreError/planChanged(expected:plan:)`` with it, and writes nothing.
+    /// `progress` hears how many of the plan's steps are applied, after each.
+    ///
+    /// ```swift
+    /// let approved = try tx.importDocument(document, dryRun: true).fingerprint
+    /// // ... reviewed, merged ...
+    /// try tx.importDocument(document, expectedPlan: approved)
+    /// ```
+    @discardableResult
+    public func importDocument(
+        _ document: PolicyDocument, prune: Bool = false, dryRun: Bool = false, expectedPlan: String? = nil,
+        progress: (StoreProgress) -> Void = { _ in }
+    ) throws(PolicyStoreError) -> ImportPlan {
+        func planned() throws -> ImportPlanner.Outcome {
+            let outcome = try ImportPlanner.plan(document, against: try storeState(), prune: prune)
+            if let expectedPlan {
+                let plan = ImportPlan(steps: outcome.steps, unchanged: outcome.unchanged, applied: false)
+                if plan.fingerprint != asciiLowercased(expectedPlan) { throw PolicyStoreError.planChanged(expected: expectedPlan, plan: plan) }
+            }
+            return outcome
+        }
         if dryRun {
             return try readOperation {
-                let outcome = try ImportPlanner.plan(document, against: try storeState(), prune: prune)
+                let outcome = try planned()
                 return ImportPlan(steps: outcome.steps, unchanged: outcome.unchanged, applied: false)
             }
         }
         return try writeOperation {
-            let outcome = try ImportPlanner.plan(document, against: try storeState(), prune: prune)
-            try apply(outcome.writes)
+            let outcome = try planned()
+            try apply(outcome.writes, progress: progress)
             return ImportPlan(steps: outcome.steps, unchanged: outcome.unchanged, applied: true)
         }
     }
@@ -75,8 +105,9 @@ extension StoreTransaction {
         return state
     }
 
-    private func apply(_ writes: [ImportPlanner.Write]) throws {
-        for write in writes {
+    private func apply(_ writes: [ImportPlanner.Write], progress: (StoreProgress) -> Void) throws {
+        for (index, write) in writes.enumerated() {
+            defer { progress(StoreProgress(done: index + 1, total: writes.count)) }
             switch write {
             case .createRuleset(let entry): try insertRuleset(named: entry.name, content: entry.content)
             case .updateRuleset(let ruleset, let content): _ = try update(ruleset, to: content)
@@ -95,20 +126,22 @@ extension StoreTransaction {
     /// by `write` stops the export and is rethrown unchanged; the store's own are
     /// ``PolicyStoreError``s.
     ///
+    /// `progress` hears how many of the objects are written, after each.
+    ///
     /// ```swift
     /// try store.read { tx in try tx.export { FileHandle.standardOutput.write($0) } }
     /// ```
     @discardableResult
-    public func export(_ write: (Data) throws -> Void) throws -> ExportSummary {
+    public func export(progress: (StoreProgress) -> Void = { _ in }, _ write: (Data) throws -> Void) throws -> ExportSummary {
         try scope.checkUsable()
         do {
-            return try exportJSON { chunk in
+            return try exportJSON({ chunk in
                 do {
                     try write(chunk)
                 } catch {
                     throw CallerError(error: error)
                 }
-            }
+            }, progress: progress)
         } catch let error as CallerError {
             throw error.error
         } catch {
@@ -118,19 +151,19 @@ extension StoreTransaction {
 
     /// Writes the export to a file, replacing it only once the whole document is written:
     /// through symbolic links, keeping the old file's permissions; anything but a regular
-    /// file (a device, a FIFO) is refused, never replaced.
-    public func export(to url: URL) throws(PolicyStoreError) -> ExportSummary {
+    /// file (a device, a FIFO) is refused, never replaced. `progress` as for ``export(progress:_:)``.
+    public func export(to url: URL, progress: (StoreProgress) -> Void = { _ in }) throws(PolicyStoreError) -> ExportSummary {
         try scope.checkUsable()
         do {
             let file = try ReplacedFile(path: url.path)
             return try file.write { write in
-                try exportJSON { chunk in
+                try exportJSON({ chunk in
                     do {
                         try write(chunk)
                     } catch {
                         throw CallerError(error: error)
                     }
-                }
+                }, progress: progress)
             }
         } catch let problem as ReplacedFile.Problem {
             throw .cannotWriteFile(path: url.path, reason: problem.reason)
@@ -177,18 +210,21 @@ extension StoreOperation {
         StoreOperation<ExportSummary>(.read) { tx throws(PolicyStoreError) in try tx.export(to: url) }
     }
 
-    /// ``StoreTransaction/importDocument(_:prune:dryRun:)``: applies a document in one
-    /// transaction, all or nothing. A dry run only reads.
+    /// ``StoreTransaction/importDocument(_:prune:dryRun:expectedPlan:progress:)``: applies a
+    /// document in one transaction, all or nothing; with `expectedPlan`, only if its plan is
+    /// still the approved one. A dry run only reads.
     ///
     /// ```swift
     /// let document = try PolicyDocument(json: Data(contentsOf: URL(fileURLWithPath: "policies.json")))
-    /// print(try store.perform(.importDocument(document, dryRun: true)))
+    /// let plan = try store.perform(.importDocument(document, dryRun: true))
+    /// print(plan, plan.fingerprint)
+    /// try store.perform(.importDocument(document, expectedPlan: plan.fingerprint))
     /// ```
     public static func importDocument(
-        _ document: PolicyDocument, prune: Bool = false, dryRun: Bool = false
+        _ document: PolicyDocument, prune: Bool = false, dryRun: Bool = false, expectedPlan: String? = nil
     ) -> StoreOperation<ImportPlan> {
         StoreOperation<ImportPlan>(dryRun ? .read : .write) { tx throws(PolicyStoreError) in
-            try tx.importDocument(document, prune: prune, dryRun: dryRun)
+            try tx.importDocument(document, prune: prune, dryRun: dryRun, expectedPlan: expectedPlan)
         }
     }
 }

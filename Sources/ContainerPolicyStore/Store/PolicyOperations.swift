@@ -189,9 +189,27 @@ extension StoreTransaction {
         try modifyObject(Policy.self, named: name, expectedRevision: expectedRevision, edit)
     }
 
+    /// The same, with an edit that may throw to abort the change: its error is thrown as it
+    /// is, and nothing is written. (Inside ``PolicyStore/write(actor:_:)-6yccd``,
+    /// whose closure may throw your errors.)
+    ///
+    /// ```swift
+    /// try tx.modifyPolicy(named: "web.prod") { policy in
+    ///     guard !policy.rulesets.isEmpty else { throw EditRefused() }
+    ///     policy.xdrEnabled = true
+    /// }
+    /// ```
+    @discardableResult
+    public func modifyPolicy(
+        named name: String, expectedRevision: Int? = nil, _ edit: (inout PolicyContent) throws -> Void
+    ) throws -> Policy {
+        try modifyObject(Policy.self, named: name, expectedRevision: expectedRevision, throwing: edit)
+    }
+
     /// Writes `changed` over `current` and records it when anything differs; returns the
     /// policy as it is now. Only the rulesets it adds are looked up: the others are linked.
-    func update(_ current: Policy, to changed: PolicyContent) throws -> Policy {
+    /// With `restoring`, the change is recorded as a restore of that revision.
+    func update(_ current: Policy, to changed: PolicyContent, restoring restoredRevision: Int? = nil) throws -> Policy {
         guard current.damage.isEmpty else { throw PolicyStoreError.damagedData(.policy, name: current.name, current.damage) }
         try changed.validate(name: current.name)
         let requested = current.content.changes(to: changed)
@@ -212,10 +230,11 @@ extension StoreTransaction {
             PolicySQL.update.sql, stored.fieldValues + [SQLValue(linksChanged), SQLValue(current.id)]
         ) { Policy(written: $0, name: current.name, content: stored) }!
         let action: Change.Action =
-            !changes.fields.isEmpty || (!changes.addedRulesets.isEmpty && !changes.removedRulesets.isEmpty)
-            ? .modify : changes.addedRulesets.isEmpty ? .unlink : .link
+            restoredRevision != nil ? .restore
+            : !changes.fields.isEmpty || (!changes.addedRulesets.isEmpty && !changes.removedRulesets.isEmpty) ? .modify
+            : changes.addedRulesets.isEmpty ? .unlink : .link
         try record(.policy, name: current.name, action: action, revision: updated.revision,
-            before: .policy(current.content), after: .policy(stored))
+            before: .policy(current.content), after: .policy(stored), restoredRevision: restoredRevision)
         return updated
     }
 
@@ -296,7 +315,7 @@ extension StoreOperation {
         StoreOperation<Policy>(.write) { tx throws(PolicyStoreError) in try tx.duplicatePolicy(named: name, as: newName) }
     }
 
-    /// ``StoreTransaction/modifyPolicy(named:expectedRevision:_:)``.
+    /// ``StoreTransaction/modifyPolicy(named:expectedRevision:_:)-8puvl``.
     ///
     /// ```swift
     /// try store.perform(.modifyPolicy(named: "web.prod", expectedRevision: 3) { $0.xdrEnabled = false })

@@ -42,7 +42,7 @@ public final class PolicyStore: Sendable {
         do {
             database = try SharedDatabase.open(
                 path: path, options: Self.connectionOptions(options), readerCount: max(1, options.maximumReaderCount),
-                synchronousIsFull: options.synchronous == .full,
+                synchronousIsFull: options.synchronous == .full, commitPollInterval: max(.milliseconds(1), options.changePollInterval),
                 prepare: { connection in
                     // An empty file that becomes a database is made private, as a new one is.
                     if try Self.prepare(connection, options: options) { chmod(path, 0o600) }
@@ -124,6 +124,9 @@ public final class PolicyStore: Sendable {
     /// ```
     public func close() {
         guard !isClosed.exchange(true, ordering: .acquiringAndReleasing) else { return }
+        // A change feed of this store that waits must meet the closed store now, even while
+        // another store of the same file keeps the connections open.
+        database.commits.wakeWaiters()
         database.release()
     }
 
@@ -278,7 +281,7 @@ public final class PolicyStore: Sendable {
         case .write:
             let actor = actor ?? self.actor
             if let problem = ActorRules.problem(in: actor) { throw PolicyStoreError.invalidActor(actor, problem) }
-            return try connection.transaction(.immediate) {
+            let result = try connection.transaction(.immediate) {
                 // Tells the history's triggers who writes, and that the store records its
                 // own operations. REPLACE also clears a row someone left behind.
                 try connection.run(
@@ -291,6 +294,9 @@ public final class PolicyStore: Sendable {
                 if cancellation?.detach() == true { throw PolicyStoreError.cancelled }
                 return result
             }
+            // Change feeds of this process see the commit now, not at their next poll.
+            database.commits.noteCommit()
+            return result
         }
     }
 

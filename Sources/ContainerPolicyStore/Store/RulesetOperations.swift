@@ -168,6 +168,15 @@ extension StoreTransaction {
         try modifyObject(Ruleset.self, named: name, expectedRevision: expectedRevision, edit)
     }
 
+    /// The same, with an edit that may throw to abort the change: its error is thrown as it
+    /// is, and nothing is written.
+    @discardableResult
+    public func modifyRuleset(
+        named name: String, expectedRevision: Int? = nil, _ edit: (inout RulesetContent) throws -> Void
+    ) throws -> Ruleset {
+        try modifyObject(Ruleset.self, named: name, expectedRevision: expectedRevision, throwing: edit)
+    }
+
     /// Writes `changed` over `current` and records it when anything differs; returns the
     /// ruleset as it is now.
     func update(_ current: Ruleset, to changed: RulesetContent) throws -> Ruleset {
@@ -239,7 +248,7 @@ extension StoreOperation {
         StoreOperation<Ruleset>(.write) { tx throws(PolicyStoreError) in try tx.duplicateRuleset(named: name, as: newName) }
     }
 
-    /// ``StoreTransaction/modifyRuleset(named:expectedRevision:_:)``.
+    /// ``StoreTransaction/modifyRuleset(named:expectedRevision:_:)-16k6q``.
     public static func modifyRuleset(
         named name: String, expectedRevision: Int? = nil, _ edit: @escaping @Sendable (inout RulesetContent) -> Void
     ) -> StoreOperation<Ruleset> {

@@ -10,7 +10,7 @@
 ///
 /// Each operation is the method of the same name of ``StoreTransaction``, which says what it
 /// does; to run several in one transaction, call those inside
-/// ``PolicyStore/write(actor:_:)-(_,(borrowing StoreTransaction) throws(PolicyStoreError) -> T)``.
+/// ``PolicyStore/write(actor:_:)-6ilyj``.
 public struct StoreOperation<Result: Sendable>: Sendable {
     let access: TransactionAccess
     let body: @Sendable (borrowing StoreTransaction) throws(PolicyStoreError) -> Result

@@ -2,7 +2,7 @@ import Synchronization
 import SQLiteCore
 
 /// The store's operations inside one transaction, handed to the closure of
-/// ``PolicyStore/write(actor:_:)-(_,(borrowing StoreTransaction) throws(PolicyStoreError) -> T)``
+/// ``PolicyStore/write(actor:_:)-6ilyj``
 /// (and, for reading only, of `read`). Everything done through one `StoreTransaction`
 /// commits together or not at all.
 ///
@@ -46,6 +46,12 @@ public struct StoreTransaction: ~Copyable {
     /// Runs one write operation: in a savepoint when operations are isolated, with its
     /// errors as ``PolicyStoreError``.
     func writeOperation<T>(_ body: () throws -> T) throws(PolicyStoreError) -> T {
+        try storeErrors { try callerWriteOperation(body) }
+    }
+
+    /// The same, for a body that may throw the caller's own error as a ``CallerError``: that
+    /// is rethrown as it is (after the operation's savepoint is rolled back).
+    func callerWriteOperation<T>(_ body: () throws -> T) throws -> T {
         try scope.checkUsable()
         do {
             // SQLite ends the whole transaction by itself after some errors (a full disk):
@@ -54,6 +60,19 @@ public struct StoreTransaction: ~Copyable {
                 throw PolicyStoreError.transactionRolledBack
             }
             return try scope.isolatesOperations ? connection.transaction(.immediate, body) : body()
+        } catch let error as CallerError {
+            throw error
+        } catch {
+            throw PolicyStoreError(error, path: scope.path)
+        }
+    }
+
+    /// `body`'s errors, which can only be the store's, as ``PolicyStoreError``.
+    func storeErrors<T>(_ body: () throws -> T) throws(PolicyStoreError) -> T {
+        do {
+            return try body()
+        } catch let error as PolicyStoreError {
+            throw error
         } catch {
             throw PolicyStoreError(error, path: scope.path)
         }

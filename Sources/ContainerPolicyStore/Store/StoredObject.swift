@@ -27,18 +27,41 @@ protocol StoredObject: Sendable {
 }
 
 extension StoreTransaction {
-    /// Modify, for either kind: refused unless at `expectedRevision` (when given).
+    /// Modify, for either kind: refused unless at `expectedRevision` (when given). An error
+    /// `edit` throws comes out as a ``CallerError``, and nothing is written.
     func modifyObject<Object: StoredObject>(
-        _: Object.Type, named name: String, expectedRevision: Int?, _ edit: (inout Object.Content) -> Void
-    ) throws(PolicyStoreError) -> Object {
-        try writeOperation {
+        _: Object.Type, named name: String, expectedRevision: Int?, _ edit: (inout Object.Content) throws -> Void
+    ) throws -> Object {
+        try callerWriteOperation {
             let current = try Object.existing(named: name, in: self)
             if let expectedRevision, expectedRevision != current.revision {
                 throw PolicyStoreError.revisionConflict(Object.kind, name: current.name, expected: expectedRevision, actual: current.revision)
             }
             var changed = current.content
-            edit(&changed)
+            do {
+                try edit(&changed)
+            } catch {
+                throw CallerError(error: error)
+            }
             return try Object.update(current, to: changed, in: self)
+        }
+    }
+
+    /// ``modifyObject(_:named:expectedRevision:_:)`` with an edit that cannot fail.
+    func modifyObject<Object: StoredObject>(
+        _ kind: Object.Type, named name: String, expectedRevision: Int?, _ edit: (inout Object.Content) -> Void
+    ) throws(PolicyStoreError) -> Object {
+        try storeErrors { try modifyObject(kind, named: name, expectedRevision: expectedRevision, throwing: edit) }
+    }
+
+    /// ``modifyObject(_:named:expectedRevision:_:)`` with the caller's error thrown as it is.
+    func modifyObject<Object: StoredObject>(
+        _ kind: Object.Type, named name: String, expectedRevision: Int?, throwing edit: (inout Object.Content) throws -> Void
+    ) throws -> Object {
+        do {
+            return try modifyObject(kind, named: name, expectedRevision: expectedRevision, edit)
+        } catch let error as CallerError {
+            throw error.error
         }
     }
 

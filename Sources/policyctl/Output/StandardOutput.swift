@@ -89,8 +89,13 @@ enum StandardOutput {
 /// to report it, and the exit code still tells.
 enum StandardError {
     static func line(_ text: String) {
+        write(text + "\n")
+    }
+
+    /// Text as it is, for a progress line that rewrites itself.
+    static func write(_ text: String) {
         try? StandardOutput.flush()
-        var bytes = Array((text + "\n").utf8)[...]
+        var bytes = Array(text.utf8)[...]
         while !bytes.isEmpty {
             let result = bytes.withUnsafeBytes { writeDescriptor(2, $0) }
             if result < 0, errno == EINTR { continue }

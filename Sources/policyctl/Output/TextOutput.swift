@@ -26,12 +26,17 @@ enum Report {
         "Deleted \(kind) \(terminalSafe(name))."
     }
 
-    static func restored(policy: Policy, from revision: Int) -> String {
-        "Restored policy \(terminalSafe(policy.name)) to revision \(revision): now at revision \(policy.revision)."
+    /// `life` is the change that began an earlier life the revision was taken from.
+    static func restored(policy: Policy, from revision: Int, life: Int?) -> String {
+        "Restored policy \(terminalSafe(policy.name)) to revision \(revision)\(ofLife(life)): now at revision \(policy.revision)."
     }
 
-    static func alreadyRestored(policy: Policy, to revision: Int) -> String {
-        "No change: policy \(terminalSafe(policy.name)) is already as it was at revision \(revision); it stays at revision \(policy.revision)."
+    static func alreadyRestored(policy: Policy, to revision: Int, life: Int?) -> String {
+        "No change: policy \(terminalSafe(policy.name)) is already as it was at revision \(revision)\(ofLife(life)); it stays at revision \(policy.revision)."
+    }
+
+    private static func ofLife(_ life: Int?) -> String {
+        life.map { " of its life since change \($0)" } ?? ""
     }
 
     static func assigned(_ cluster: Cluster) -> String {
@@ -183,10 +188,43 @@ func printHistoryTable(_ changes: [Change]) throws {
     let rows = changes.map { change in
         [
             String(change.sequence), Timestamp.text(from: change.changedAt), change.action.rawValue,
-            String(change.revision), change.actor.isEmpty ? "-" : change.actor, changeSummary(change),
+            String(change.revision), actorShown(change), changeSummary(change),
         ]
     }
     try printTable(rows, header: ["SEQUENCE", "TIME", "ACTION", "REVISION", "ACTOR", "CHANGES"], columns: { $0 })
+}
+
+/// A page of the history of every object (`policyctl history`): the table of one object's
+/// history with the kind and the name of each change's object; the header only on the first
+/// page.
+func printStoreHistoryPage(_ changes: [Change], first: Bool) throws {
+    let rows = changes.map { change in
+        [
+            String(change.sequence), Timestamp.text(from: change.changedAt), change.kind.rawValue, change.name,
+            change.action.rawValue, String(change.revision), actorShown(change), changeSummary(change),
+        ]
+    }
+    try printTable(
+        rows, header: first ? ["SEQUENCE", "TIME", "KIND", "NAME", "ACTION", "REVISION", "ACTOR", "CHANGES"] : nil,
+        columns: { $0 })
+}
+
+/// One change on a line of its own, as `history --follow` prints them as they come: the
+/// history table's values, two spaces apart, with the revision and the actor labelled (a
+/// line has no header); for a cluster, the policy instead of the revision and the summary.
+func historyLine(_ change: Change) -> String {
+    let which = [String(change.sequence), Timestamp.text(from: change.changedAt), change.kind.rawValue + " " + change.name]
+    // A cluster has no revision, and what changed is the policy it was given or lost.
+    let what =
+        change.kind == .cluster && change.damage.isEmpty
+        ? ["policy " + (change.policy ?? "-"), "by " + actorShown(change)]
+        : ["revision \(change.revision)", "by " + actorShown(change), changeSummary(change)]
+    return (which + [change.action.rawValue] + what).map(terminalSafe).joined(separator: "  ")
+}
+
+/// `-` for an unknown actor: a change made outside the library, or with `--actor ''`.
+private func actorShown(_ change: Change) -> String {
+    change.actor.isEmpty ? "-" : change.actor
 }
 
 /// What a change did, in the library's words for a change (those of the import plan too);
@@ -194,8 +232,10 @@ func printHistoryTable(_ changes: [Change]) throws {
 private func changeSummary(_ change: Change) -> String {
     // A row another program damaged is shown as damaged, not read as something it is not.
     guard change.damage.isEmpty else { return "damaged: " + change.damage.map(\.description).joined(separator: "; ") }
-    guard let changes = change.changes, !changes.isEmpty else { return "-" }
-    return changes.description
+    if change.kind == .cluster { return "policy \(change.policy ?? "-"), cluster \(change.name)" }
+    let restored = change.restoredRevision.map { "revision \($0)" }
+    guard let changes = change.changes, !changes.isEmpty else { return restored ?? "-" }
+    return [restored, changes.description].compactMap { $0 }.joined(separator: ": ")
 }
 
 /// Names joined with commas, or `-` for none.

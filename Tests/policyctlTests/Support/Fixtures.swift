@@ -133,13 +133,19 @@ struct ChangeRecord: Decodable {
     let changedDateTime: String
     let kind: String
     let name: String
+    let life: Int?
     let action: String
     let revision: Int
+    let restoredRevision: Int?
+    let policy: String?
     let actor: String
     let before: State?
     let after: State?
 
-    static let keys: Set = ["sequence", "changedDateTime", "kind", "name", "life", "action", "revision", "actor", "before", "after"]
+    static let keys: Set = [
+        "sequence", "changedDateTime", "kind", "name", "life", "action", "revision", "restoredRevision", "policy", "actor",
+        "before", "after",
+    ]
 }
 
 struct History: Decodable {

@@ -92,6 +92,24 @@ final class Workspace {
         return result.stdout
     }
 
+    /// Runs `policyctl` with a terminal for its standard streams (through util-linux's
+    /// `script`), as a person at a terminal would; returns all the terminal showed.
+    func runOnTerminal(_ arguments: [String]) throws -> String {
+        let command = ([try Self.binary().path] + arguments).map { "'" + $0.replacingOccurrences(of: "'", with: "'\\''") + "'" }
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        process.arguments = ["script", "--quiet", "--return", "--command", command.joined(separator: " "), "/dev/null"]
+        process.currentDirectoryURL = directory
+        runs += 1
+        let (output, handle) = try captureFile("\(runs).terminal")
+        process.standardOutput = handle
+        process.standardInput = try FileHandle(forReadingFrom: URL(fileURLWithPath: "/dev/null"))
+        try process.run()
+        process.waitUntilExit()
+        #expect(process.terminationStatus == 0, "policyctl \(arguments.joined(separator: " ")) on a terminal")
+        return try String(contentsOf: output, encoding: .utf8)
+    }
+
     /// Runs `sqlite3` on a file of the workspace.
     @discardableResult
     func sqlite3(_ database: String, _ sql: String) throws -> String {
