@@ -241,6 +241,11 @@ import Testing
         #expect(restored.description == "still the first life" && restored.revision == 2)
         let last = try #require(try store.perform(.history(ofPolicy: "web")).last)
         #expect(last.action == .restore && last.restoredRevision == 2 && last.life == lives[1])
+        // A change that began no life is not taken for one.
+        let notALife = try #require(try store.perform(.history(ofPolicy: "web")).first { $0.action == .modify }?.sequence)
+        #expect(throws: PolicyStoreError.unknownLife(.policy, name: "web", life: notALife, lives: lives)) {
+            try store.perform(.restorePolicy(named: "web", toRevision: 2, ofLife: notALife))
+        }
     }
 
     @Test func historyIsReadInPagesAfterASequence() throws {
@@ -256,6 +261,7 @@ import Testing
         }
         #expect(pages.map(\.count) == [10, 10, 5])
         #expect(pages.flatMap { $0 } == whole)
+        #expect(whole.allSatisfy { $0.life == whole[0].sequence }, "every page knows the life")
         // Past the end is an empty page, not "not found"; a name never known is not found.
         #expect(try store.perform(.history(ofPolicy: "web", after: whole[24].sequence)).isEmpty)
         #expect(throws: PolicyStoreError.notFound(.policy, name: "never")) { try store.perform(.history(ofPolicy: "never")) }

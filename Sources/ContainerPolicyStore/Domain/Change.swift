@@ -189,8 +189,8 @@ extension Change: Codable {
     }
 
     /// `sequence`, `changedDateTime`, `kind`, `name`, `life`, `action`, `revision`,
-    /// `actor`, the contents `before` and `after` (null when there is none), and `damage`
-    /// when there is any.
+    /// `restoredRevision`, `policy` (null when they do not apply), `actor`, the contents
+    /// `before` and `after` (null when there is none), and `damage` when there is any.
     public func encode(to encoder: any Encoder) throws {
         var container = encoder.container(keyedBy: CodingKeys.self)
         try container.encode(sequence, forKey: .sequence)

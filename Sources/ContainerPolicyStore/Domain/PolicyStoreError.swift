@@ -34,6 +34,8 @@ public enum PolicyStoreError: Error, Sendable, Hashable, CustomStringConvertible
     /// The revision is not in the history of the life `life` of the name (the sequence of the
     /// `create` that began it); `livesWithRevision` are the lives that have it.
     case unknownRevision(ObjectKind, name: String, revision: Int, life: Int, livesWithRevision: [Int])
+    /// The change `life` did not begin a life of the name; `lives` are the changes that did.
+    case unknownLife(ObjectKind, name: String, life: Int, lives: [Int])
     /// Restoring the policy to a revision needs a ruleset that no longer exists.
     case restoreNeedsRuleset(policy: String, revision: Int, ruleset: String)
     /// The request uses a part of the product that Amazon ECS policies do not have.
@@ -142,6 +144,9 @@ public enum PolicyStoreError: Error, Sendable, Hashable, CustomStringConvertible
             }
             let others = lives.map { "since change \($0)" }.joined(separator: ", ")
             return "the \(kind) \(quoted(name)) has no recorded revision \(revision) in \(which); its \(lives.count == 1 ? "life" : "lives") \(others) \(lives.count == 1 ? "has" : "have") one: name that life to restore it"
+        case .unknownLife(let kind, let name, let life, let lives):
+            let known = lives.isEmpty ? "the history holds no create of it" : "its lives began with the changes " + lives.map(String.init).joined(separator: ", ")
+            return "change \(life) did not begin a life of the \(kind) \(quoted(name)): \(known) (the life of each change in its history)"
         case .restoreNeedsRuleset(let policy, let revision, let ruleset):
             return "revision \(revision) of policy \(quoted(policy)) uses the ruleset \(quoted(ruleset)), which no longer exists: create it again first"
         case .unsupportedOnAmazonECS(let feature, let detail):

@@ -9,13 +9,10 @@ enum HistorySQL {
         , c.action, c.revision, c.before, c.after, c.actor, c.restored_revision, c.policy_name
         FROM changes AS c
         """
-    /// The life of a change: the latest `create` of its name at or before it.
-    static let select =
-        columnsBeforeLife
-        + """
-        (SELECT max(l.sequence) FROM changes AS l WHERE l.object_kind = c.object_kind AND l.object_name = c.object_name
-         AND l.action = 'create' AND l.sequence <= c.sequence)
-        """ + columnsAfterLife
+    /// Without the life, which `withLives` finds once per object of a page: a subquery per row
+    /// reads back over every change of the object since its create, so with 10,000 changes of
+    /// one policy a page of 256 cost a second.
+    static let select = columnsBeforeLife + "NULL" + columnsAfterLife
     static let pageOfName = NamedSQL(
         "a page of the history of a name",
         select + " WHERE c.object_kind = ? AND c.object_name = ? AND c.sequence > ? ORDER BY c.sequence LIMIT ?")
@@ -25,11 +22,7 @@ enum HistorySQL {
         select + " WHERE ((c.object_kind = 'policy' AND c.object_name = ?1) OR c.policy_name = ?1) AND c.sequence > ?2"
             + " ORDER BY c.sequence LIMIT ?3")
     static let every = NamedSQL("every change", select + " ORDER BY c.sequence", readsWholeTable: true)
-    /// `select` without the life, which a page of every change finds once per object instead
-    /// of once per row: the subquery reads back over every change of the object since its
-    /// create, so with 10,000 changes of one policy a page of 256 cost a second.
-    static let page = NamedSQL(
-        "a page of every change", columnsBeforeLife + "NULL" + columnsAfterLife + " WHERE c.sequence > ? ORDER BY c.sequence LIMIT ?")
+    static let page = NamedSQL("a page of every change", select + " WHERE c.sequence > ? ORDER BY c.sequence LIMIT ?")
     static let life = NamedSQL(
         "the life of an object at a change",
         "SELECT max(sequence) FROM changes WHERE object_kind = ? AND object_name = ? AND action = 'create' AND sequence <= ?")
@@ -69,8 +62,13 @@ enum HistorySQL {
         ORDER BY sequence DESC LIMIT 1
         """)
 
+    /// The creates that began each life of a name.
+    static let lives = NamedSQL(
+        "the lives of a name",
+        "SELECT sequence FROM changes WHERE object_kind = ? AND object_name = ? AND action = 'create' ORDER BY sequence")
+
     static let all = [
-        pageOfName, pageOfPolicy, every, page, life, lastSequence, record, currentLife, livesWithRevision, stateAtRevision,
+        pageOfName, pageOfPolicy, every, page, life, lastSequence, record, currentLife, livesWithRevision, stateAtRevision, lives,
     ]
 }
 
@@ -138,7 +136,23 @@ extension StoreTransaction {
         try Self.checkPageSize(limit)
         let changes = try read()
         if changes.isEmpty, after == 0, try !exists(kind, named: name) { throw PolicyStoreError.notFound(kind, name: name) }
-        return changes
+        return try withLives(changes)
+    }
+
+    /// The changes with their ``Change/life``: a create begins one; any other change takes its
+    /// object's latest create before it, looked up once per object of the page.
+    private func withLives(_ changes: [Change]) throws -> [Change] {
+        var lives: [String: Int?] = [:]
+        return try changes.map { change in
+            let object = change.kind.rawValue + "/" + asciiLowercased(change.name)
+            if change.action == .create { lives[object] = change.sequence }
+            if lives[object] == nil {
+                lives[object] = try connection.queryFirst(
+                    HistorySQL.life.sql, [SQLValue(change.kind.rawValue), SQLValue(change.name), SQLValue(change.sequence)]
+                ) { $0.isNull(0) ? nil : $0.int(0) }
+            }
+            return change.living(lives[object] ?? nil)
+        }
     }
 
     private func exists(_ kind: ObjectKind, named name: String) throws -> Bool {
@@ -156,22 +170,7 @@ extension StoreTransaction {
     public func changes(after sequence: Int, limit: Int = 100) throws(PolicyStoreError) -> [Change] {
         try Self.checkPageSize(limit)
         return try readOperation {
-            let rows = try connection.query(HistorySQL.page.sql, [SQLValue(sequence), SQLValue(limit)]) { row in
-                (change: Self.decodeChange(row), kind: row.text(2), action: row.text(5))
-            }
-            // The life of each object as of the page's rows: a create begins one; for the
-            // other rows, the object's latest create before the page, looked up once.
-            var lives: [String: Int?] = [:]
-            return try rows.map { row in
-                let object = row.kind + "/" + asciiLowercased(row.change.name)
-                if row.action == Change.Action.create.rawValue { lives[object] = row.change.sequence }
-                if lives[object] == nil {
-                    lives[object] = try connection.queryFirst(
-                        HistorySQL.life.sql,
-                        [SQLValue(row.kind), SQLValue(row.change.name), SQLValue(row.change.sequence)]) { $0.isNull(0) ? nil : $0.int(0) }
-                }
-                return row.change.living(lives[object] ?? nil)
-            }
+            try withLives(try connection.query(HistorySQL.page.sql, [SQLValue(sequence), SQLValue(limit)], Self.decodeChange))
         }
     }
 
@@ -181,7 +180,7 @@ extension StoreTransaction {
         try readOperation { try connection.queryFirst(HistorySQL.lastSequence.sql) { $0.int(0) } ?? 0 }
     }
 
-    /// Every recorded change, oldest first: for the integrity check.
+    /// Every recorded change, oldest first, without their lives: for the integrity check.
     func everyChange() throws -> [Change] {
         try connection.query(HistorySQL.every.sql, [], Self.decodeChange)
     }

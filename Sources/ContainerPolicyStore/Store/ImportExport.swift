@@ -200,7 +200,7 @@ extension StoreOperation {
         }
     }
 
-    /// ``StoreTransaction/export(to:)``: writes the export to a file, replacing it only once
+    /// ``StoreTransaction/export(to:progress:)``: writes the export to a file, replacing it only once
     /// the whole document is written.
     ///
     /// ```swift

@@ -20,6 +20,10 @@ extension StoreTransaction {
             if let expectedRevision, expectedRevision != current.revision {
                 throw PolicyStoreError.revisionConflict(.policy, name: current.name, expected: expectedRevision, actual: current.revision)
             }
+            if let life {
+                let lives = try connection.query(HistorySQL.lives.sql, [SQLValue(ObjectKind.policy.rawValue), SQLValue(current.name)]) { $0.int(0) }
+                guard lives.contains(life) else { throw PolicyStoreError.unknownLife(.policy, name: current.name, life: life, lives: lives) }
+            }
             let start = try life ?? currentLife(ofPolicy: current.name)
             guard
                 let state = try connection.queryFirst(
