@@ -2,7 +2,7 @@ import ContainerPolicyStore
 
 /// What a push would do to Vision One to make it match the store, as
 /// ``SyncPlanner/plan(local:remote:records:endpoint:prune:force:)`` computes it: the steps in
-/// the order they are applied, each shaped as a step of the store's ``ImportPlan``; the
+/// the order they are applied, each shaped as a step of the store's `ImportPlan`; the
 /// conflicts that refuse the push; what is reported and left alone; and the bookkeeping a push
 /// writes to the store before its first request.
 ///

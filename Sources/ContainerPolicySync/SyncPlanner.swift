@@ -23,7 +23,7 @@ public struct RemoteState: Sendable, Hashable {
 ///   keyed by rule ID, linked rulesets by name; list order never matters. A modify step
 ///   carries exactly that diff.
 /// - Three versions tell who changed what: the store's content, Vision One's, and the one
-///   both had at the last sync (the ``SyncRecord``). Changed in the store only: a step.
+///   both had at the last sync (the `SyncRecord`). Changed in the store only: a step.
 ///   Changed in Vision One only (its `updatedDateTime` moved and its content differs from the
 ///   one synced): left as it is there and reported. Changed on both sides, or never synced:
 ///   a ``SyncPlan/Conflict``. `force` plans the step anyway.
@@ -37,7 +37,7 @@ public struct RemoteState: Sendable, Hashable {
 /// print(plan)
 /// ```
 public enum SyncPlanner {
-    /// The plan for `local` against `remote`. Throws ``PolicyStoreError/invalidDocument(_:)``
+    /// The plan for `local` against `remote`. Throws `PolicyStoreError.invalidDocument`
     /// when `local` breaks the product's rules (a store's export never does).
     public static func plan(
         local: PolicyDocument, remote: RemoteState, records: [SyncRecord], endpoint: String, prune: Bool = false,

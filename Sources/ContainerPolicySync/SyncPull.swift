@@ -105,7 +105,7 @@ public struct PullProblem: Sendable, Hashable, CustomStringConvertible {
     public let remoteID: String?
     /// Where in the object, in the API's field names (`rules[0].id`); empty for the object.
     public let field: String
-    /// The offending value as an import shows it (``DocumentProblem/value``), when there is one.
+    /// The offending value as an import shows it (`DocumentProblem.value`), when there is one.
     public let value: String?
     /// What is wrong and what to do, as an import says it.
     public let message: String

@@ -4,7 +4,7 @@ import ContainerPolicyStore
 /// it step by step (each step's record written to the store as soon as the step is done, so
 /// a push cut short resumes by planning again), and pull the tenant's state into the store in
 /// one transaction. The store remembers each object's last sync per endpoint
-/// (``SyncRecord``), which is how a plan tells a change made here from one made there.
+/// (`SyncRecord`), which is how a plan tells a change made here from one made there.
 ///
 /// ```swift
 /// let sync = VisionOneSync(store: store, client: client)
