@@ -75,11 +75,17 @@ struct RemoteCommand: PolicyctlCommand {
         var force = false
         @Flag(help: "Print the plan carried out as JSON instead of text.")
         var json = false
+        @Option(
+            name: .customLong("policy-platform"),
+            help: ArgumentHelp(
+                "The 'platform' sent with each policy created (default: none); the API reference does not say the Amazon ECS value.",
+                valueName: "value"))
+        var policyPlatform: String?
 
         func run() throws {
             let store = try database.existingStore()
             defer { store.close() }
-            let sync = VisionOneSync(store: store, client: try remote.client())
+            let sync = VisionOneSync(store: store, client: try remote.client(policyPlatform: policyPlatform))
             let (prune, force, json) = (prune, force, json)
             let plan = try remoteOperation { () async throws(SyncError) in try await sync.plan(prune: prune, force: force) }
             if !json { try printLines(plan.steps.map(\.description) + plan.conflicts.map(\.description) + plan.findings.map(\.description)) }

@@ -28,21 +28,14 @@ struct RemoteOptions: ParsableArguments {
 
     @Option(
         name: .customLong("token-file"),
-        help: ArgumentHelp("The file that holds the API token (default: $\(tokenFileVariable)).", valueName: "file"),
+        help: ArgumentHelp("The file that holds the API token, or - for standard input (default: $\(tokenFileVariable)).", valueName: "file"),
         completion: .file())
     var tokenFile: String?
 
     @Option(
         name: .customLong("timeout"),
-        help: ArgumentHelp("Seconds to wait for each answer before giving up on it (default: 60, the server's own limit).", valueName: "seconds"))
+        help: ArgumentHelp("Seconds to wait for each answer before giving up on it; the server's own limit is 60.", valueName: "seconds"))
     var timeout = 60
-
-    @Option(
-        name: .customLong("policy-platform"),
-        help: ArgumentHelp(
-            "The 'platform' a push sends when it creates a policy (default: none). The API reference does not say the Amazon ECS value.",
-            valueName: "value"))
-    var policyPlatform: String?
 
     func validate() throws {
         if endpoint != nil, region != nil {
@@ -53,8 +46,9 @@ struct RemoteOptions: ParsableArguments {
         }
     }
 
-    /// A client of the endpoint with the token of the token file.
-    func client() throws(ExitCode) -> VisionOneClient {
+    /// A client of the endpoint with the token of the token file; `policyPlatform` is sent
+    /// when it creates a policy.
+    func client(policyPlatform: String? = nil) throws(ExitCode) -> VisionOneClient {
         let url = try endpointURL()
         let token = try readToken()
         var configuration = VisionOneClient.Configuration(requestTimeout: .seconds(timeout), policyPlatform: policyPlatform)

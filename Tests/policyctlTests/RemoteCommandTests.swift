@@ -57,7 +57,9 @@ import Testing
     @Test func aChangeIsPushedAsAPatchOfExactlyTheChangedFields() async throws {
         try workspace.succeed("demo")
         try await withEmulator { server in
-            #expect(try await remote.remote("push", server).status == 0)
+            #expect(try await remote.remote("push", server, "--policy-platform", "ecs").status == 0)
+            let posts = await server.emulator.log.filter { $0.method == "POST" }
+            #expect(posts.map { $0.json?["platform"]?.string } == [nil, nil, "ecs", "ecs"])
             try workspace.succeed("--db", RemoteWorkspace.demo, "policy", "modify", "web.prod", "--xdr", "off")
             let plan = try await remote.remote("plan", server)
             #expect(lines(plan.stdout).first == "~ modify policy web.prod: xdrEnabled off")
