@@ -86,12 +86,12 @@ public struct VisionOneClient: Sendable {
     /// A client of the server at `baseURL`. Plain `http` is refused but to the loopback
     /// address: the token must not cross a network in clear text.
     public init(baseURL: URL, token: BearerToken, configuration: Configuration = Configuration()) throws(VisionOneError) {
-        // Checked first, and the URL not shown: a password in it may be the token itself.
+        // Checked first, and the URL not shown: a password or a query in it may be the token.
         guard baseURL.user == nil, baseURL.password == nil else {
             throw VisionOneError(.invalidRequest(reason: "the endpoint has a user name or password in it (not shown here); give the token in the token file, and the endpoint as https://api.<region>.xdr.trendmicro.com"))
         }
         guard baseURL.query == nil, baseURL.fragment == nil else {
-            throw VisionOneError(.invalidRequest(reason: "the endpoint \(baseURL.absoluteString) has a query or fragment; give the base URL only, e.g. https://api.xdr.trendmicro.com"))
+            throw VisionOneError(.invalidRequest(reason: "the endpoint has a query or fragment (not shown here, as it may hold a key); give the base URL only, e.g. https://api.xdr.trendmicro.com"))
         }
         guard let scheme = baseURL.scheme?.lowercased(), let host = baseURL.host, !host.isEmpty else {
             throw VisionOneError(.invalidRequest(reason: "the endpoint \(baseURL.absoluteString) is not an absolute URL; write https://api.<region>.xdr.trendmicro.com"))
