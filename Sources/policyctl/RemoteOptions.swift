@@ -64,8 +64,8 @@ struct RemoteOptions: ParsableArguments {
                 """)
         }
         guard let url = URL(string: text), url.scheme != nil, url.host != nil else {
-            // Not shown when it may hold credentials (user:password@host).
-            let shown = text.contains("@") ? "" : " \(quotedName(text))"
+            // Not shown when it may hold credentials (user:password@host, ?key=...).
+            let shown = text.contains(where: { "@?#".contains($0) }) ? "" : " \(quotedName(text))"
             throw refuse("""
                 the endpoint\(shown) is not a URL: write https://api.<region>.xdr.trendmicro.com (your region's), or give --region CODE
                 """)
