@@ -92,6 +92,7 @@ struct ImportCommand: PolicyctlCommand {
             plan = try database.create { store in
                 try store.write { tx in
                     try tx.importDocument(document, prune: prune, expectedPlan: expectedPlan?.text) { step in
+                        // `create` first tries a new database's import in memory: show only the real one.
                         if store.path != ":memory:" { progress.show(step) }
                     }
                 }
