@@ -6,6 +6,7 @@ let package = Package(
     platforms: [.macOS(.v15)],
     products: [
         .library(name: "ContainerPolicyStore", targets: ["ContainerPolicyStore"]),
+        .library(name: "ContainerPolicySync", targets: ["ContainerPolicySync"]),
         .executable(name: "policyctl", targets: ["policyctl"]),
     ],
     dependencies: [
@@ -13,6 +14,13 @@ let package = Package(
         // `swift package generate-documentation --target ContainerPolicyStore`: the DocC
         // reference. A command plugin only; no target depends on it.
         .package(url: "https://github.com/swiftlang/swift-docc-plugin", from: "1.5.0"),
+        // Test-only: the Vision One emulator (Tests/VisionOneEmulator, compiled into the two
+        // test targets that start it). SwiftPM does not resolve a dependency's test-only
+        // packages, so users of the libraries never fetch or build these.
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
+        .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.14.0"),
+        .package(url: "https://github.com/apple/swift-http-types", from: "1.8.0"),
     ],
     targets: [
         .systemLibrary(
@@ -31,10 +39,15 @@ let package = Package(
             name: "ContainerPolicyStore",
             dependencies: ["SQLiteCore"]
         ),
+        .target(
+            name: "ContainerPolicySync",
+            dependencies: ["ContainerPolicyStore"]
+        ),
         .executableTarget(
             name: "policyctl",
             dependencies: [
                 "ContainerPolicyStore",
+                "ContainerPolicySync",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -47,8 +60,26 @@ let package = Package(
             dependencies: ["ContainerPolicyStore", "SQLiteCore"]
         ),
         .testTarget(
+            name: "ContainerPolicySyncTests",
+            dependencies: [
+                "ContainerPolicySync",
+                "ContainerPolicyStore",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+            ]
+        ),
+        .testTarget(
             name: "policyctlTests",
-            dependencies: ["policyctl", "ContainerPolicyStore"]
+            dependencies: [
+                "policyctl",
+                "ContainerPolicyStore",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+            ]
         ),
         .testTarget(
             name: "ReliabilityTests",

@@ -7,9 +7,10 @@ import Foundation
 /// sparse file). Reading stops one byte past `limit`, so an endless or huge input costs at
 /// most that much memory; a failure is refused with its true reason.
 enum InputFile {
-    /// `document` names what is read, for the message when it is over `limit`.
-    static func read(_ path: String, limit: Int, document: String = "policy document") throws(ExitCode) -> Data {
-        let shown = path == "-" ? "standard input" : terminalSafe(path)
+    /// `document` names what is read, for the message when it is over `limit`; `shownAs`
+    /// names the file in messages instead of its path.
+    static func read(_ path: String, limit: Int, document: String = "policy document", shownAs: String? = nil) throws(ExitCode) -> Data {
+        let shown = shownAs ?? (path == "-" ? "standard input" : terminalSafe(path))
         let descriptor: Int32
         if path == "-" {
             descriptor = 0

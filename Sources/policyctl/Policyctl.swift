@@ -11,8 +11,8 @@ struct Policyctl: PolicyctlCommand {
         abstract: "Keep Container Security policies for Amazon ECS clusters in a SQLite file.",
         discussion: """
             The database is --db PATH, else $POLICYCTL_DB, else ./policies.sqlite. Only \
-            'policy create', 'ruleset create', 'rules import', 'import' (without --dry-run) and \
-            'demo' create a missing file. The history records every change as made by --actor NAME, else your \
+            'policy create', 'ruleset create', 'rules import', 'import' and 'remote pull' (without \
+            --dry-run) and 'demo' create a missing file. The history records every change as made by --actor NAME, else your \
             user name.
 
             Exit codes: 0 success, 1 refused (the database is left unchanged) or 'check' found \
@@ -24,6 +24,7 @@ struct Policyctl: PolicyctlCommand {
         subcommands: [
             DemoCommand.self, PolicyCommand.self, RulesetCommand.self, RulesCommand.self, ClusterCommand.self,
             StoreHistoryCommand.self, ExportCommand.self, ImportCommand.self, CheckCommand.self, GraphCommand.self,
+            RemoteCommand.self,
         ])
 
     // Declared here as well as in each subcommand so that `--db` and `--actor` may come before the

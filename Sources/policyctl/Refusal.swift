@@ -1,5 +1,6 @@
 import ArgumentParser
 import ContainerPolicyStore
+import ContainerPolicySync
 import Foundation
 
 /// Runs library operations. When the library refuses one (it throws `PolicyStoreError`,
@@ -28,12 +29,13 @@ private func printRefusal(_ message: String) -> ExitCode {
     return ExitCode(1)
 }
 
-/// How a refusal reads on stderr: one `error:` line, except for a refused policy document or
-/// managed-rule list, whose problems are listed one per line under it (each with its JSON
-/// path), so that a file with many problems stays readable, and a changed plan, shown whole.
+/// How a refusal reads on stderr: one `error:` line, except for a refused policy document,
+/// managed-rule list or pull, whose problems are listed one per line under it (each with its
+/// JSON path or remote object), so that a file with many problems stays readable, and a
+/// changed plan, shown whole.
 func refusalMessage(_ error: any Error) -> String {
     switch error {
-    case PolicyStoreError.invalidDocument, PolicyStoreError.invalidCatalogue, PolicyStoreError.planChanged:
+    case PolicyStoreError.invalidDocument, PolicyStoreError.invalidCatalogue, PolicyStoreError.planChanged, SyncError.pullRefused:
         return String(describing: error).split(separator: "\n", omittingEmptySubsequences: false)
             .map { terminalSafe(String($0)) }.enumerated()
             .map { $0 == 0 ? "error: " + $1 : $1 }.joined(separator: "\n")

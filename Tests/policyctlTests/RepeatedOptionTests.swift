@@ -39,8 +39,9 @@ import Testing
     static func values(of option: String) -> (String, String) {
         switch option {
         case "--xdr": ("on", "off")
-        case "--revision", "--expect-revision", "--life", "--from": ("1", "2")
+        case "--revision", "--expect-revision", "--life", "--from", "--timeout": ("1", "2")
         case "--format": ("mermaid", "dot")
+        case "--region": ("us", "eu")
         case "--expect-plan": (String(repeating: "a", count: 64), String(repeating: "b", count: 64))
         default: ("a.sqlite", "b.sqlite")
         }

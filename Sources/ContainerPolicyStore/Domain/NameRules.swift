@@ -102,6 +102,20 @@ public enum DescriptionRules {
     }
 }
 
+extension NameRules {
+    /// A name as the store compares names: ASCII letters in lower case, every other character
+    /// as it is, as the schema's NOCASE collation has it. Two names are the same name exactly
+    /// when their keys are equal: for matching names kept outside the store (another system's
+    /// objects) the way the store matches its own.
+    ///
+    /// ```swift
+    /// NameRules.key("Web.Prod") == NameRules.key("web.prod")   // true
+    /// ```
+    public static func key(_ name: String) -> String {
+        asciiLowercased(name)
+    }
+}
+
 /// Names compare ignoring ASCII case only, as SQLite's NOCASE collation does.
 func sameName(_ left: String, _ right: String) -> Bool {
     left.utf8.elementsEqual(right.utf8) { asciiLowercased($0) == asciiLowercased($1) }

@@ -61,6 +61,9 @@ public enum PolicyStoreError: Error, Sendable, Hashable, CustomStringConvertible
     case damagedData(ObjectKind, name: String, [StoredDamage])
     /// A policy document (JSON) that cannot be imported; every problem, each with its path.
     case invalidDocument([DocumentProblem])
+    /// A record of a sync with a remote tenant holds a value the store cannot keep (see
+    /// ``SyncRecord/problem()``); nothing was written.
+    case invalidSyncRecord(ObjectKind, name: String, field: SyncRecord.Field, value: String, problem: String)
     /// An import given the fingerprint of an approved plan, when the plan is now another (the
     /// store or the document changed since): nothing was written; `plan` is the plan now.
     case planChanged(expected: String, plan: ImportPlan)
@@ -184,6 +187,8 @@ public enum PolicyStoreError: Error, Sendable, Hashable, CustomStringConvertible
             let count = problems.count == 1 ? "1 problem" : "\(problems.count) problems"
             return "the document has \(count); fix \(problems.count == 1 ? "it" : "them") and try again:\n"
                 + problems.map { "  \($0)" }.joined(separator: "\n")
+        case .invalidSyncRecord(let kind, let name, let field, let value, let problem):
+            return "cannot record the sync of \(kind) \(quoted(name)): its \(field.rawValue) \(quoted(value)) \(problem)"
         case .cannotWriteFile(let path, let reason):
             return "cannot write \(path) (\(reason)): check the folder exists and can be written"
         case .invalidPageSize(let size):

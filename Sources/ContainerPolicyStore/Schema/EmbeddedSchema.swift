@@ -27,6 +27,7 @@ CREATE INDEX ruleset_rules_by_rule ON ruleset_rules (rule_id, ruleset_id)
         SchemaObject(type: "index", name: "sqlite_autoindex_clusters_1", sql: nil),
         SchemaObject(type: "index", name: "sqlite_autoindex_policies_1", sql: nil),
         SchemaObject(type: "index", name: "sqlite_autoindex_rulesets_1", sql: nil),
+        SchemaObject(type: "index", name: "sqlite_autoindex_sync_state_2", sql: nil),
         SchemaObject(type: "table", name: "changes", sql: #"""
 CREATE TABLE "changes" (
     sequence          INTEGER PRIMARY KEY CONSTRAINT change_sequence_positive CHECK (sequence > 0),
@@ -202,6 +203,53 @@ CREATE TABLE schema_migrations (
     checksum   TEXT NOT NULL CHECK (length(checksum) = 64),
     applied_at TEXT NOT NULL
 ) STRICT
+"""#),
+        SchemaObject(type: "table", name: "sync_state", sql: #"""
+CREATE TABLE sync_state (
+    -- The API's base URL as the client normalizes it: http(s), printable ASCII, no space.
+    endpoint          TEXT NOT NULL
+                      CONSTRAINT sync_state_endpoint_rules CHECK (
+                          length(CAST(endpoint AS BLOB)) BETWEEN 8 AND 2048
+                          AND (endpoint GLOB 'https://?*' OR endpoint GLOB 'http://?*')
+                          AND endpoint NOT GLOB '*[^!-~]*'),
+    object_kind       TEXT NOT NULL
+                      CONSTRAINT sync_state_kind CHECK (object_kind IN ('policy', 'ruleset')),
+    -- The name as the store spells it; the product's name rules, as for policies and rulesets.
+    object_name       TEXT NOT NULL COLLATE NOCASE
+                      CONSTRAINT sync_state_name_rules CHECK (
+                          length(CAST(object_name AS BLOB)) BETWEEN 1 AND 64
+                          AND length(object_name) = length(CAST(object_name AS BLOB))
+                          AND object_name NOT GLOB '*[^A-Za-z0-9_.]*'),
+    -- The id Vision One gave the object (the last segment of the create's Location).
+    remote_id         TEXT NOT NULL
+                      CONSTRAINT sync_state_remote_id_rules CHECK (
+                          length(CAST(remote_id AS BLOB)) BETWEEN 1 AND 256
+                          AND remote_id NOT GLOB '*[^!-~]*'),
+    -- The remote updatedDateTime as the server wrote it (compared as text, never parsed);
+    -- NULL when the server sent none.
+    remote_updated_at TEXT
+                      CONSTRAINT sync_state_remote_updated_at_rules CHECK (
+                          remote_updated_at IS NULL
+                          OR (length(CAST(remote_updated_at AS BLOB)) BETWEEN 1 AND 64
+                              AND remote_updated_at NOT GLOB '*[^!-~]*')),
+    -- The content both sides had, as the history writes a state: compact JSON that begins
+    -- with the object's name, then a policy's runtime or a ruleset's rules. (JSON functions
+    -- may not be used in a schema while trusted_schema is OFF: the shape is checked by GLOB.)
+    content           TEXT NOT NULL
+                      CONSTRAINT sync_state_content_state CHECK (
+                          length(CAST(content AS BLOB)) <= 4194304
+                          AND instr(CAST(content AS BLOB), x'00') = 0
+                          AND content GLOB '{"name":"' || object_name || '",*}'
+                          AND ((object_kind = 'policy' AND content GLOB '*,"runtime":{"rulesets":[[]*]}}')
+                               OR (object_kind = 'ruleset' AND content GLOB '*,"rules":[[]*]}'))),
+    synced_at         TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ', 'now'))
+                      CONSTRAINT sync_state_synced_at_format CHECK (
+                          length(CAST(synced_at AS BLOB)) = 24
+                          AND synced_at GLOB '[0-9][0-9][0-9][0-9]-[01][0-9]-[0-3][0-9]T[0-2][0-9]:[0-5][0-9]:[0-6][0-9].[0-9][0-9][0-9]Z'),
+    PRIMARY KEY (endpoint, object_kind, object_name),
+    -- A remote object is synced under one name: the product's names never change.
+    CONSTRAINT sync_state_one_row_per_remote_object UNIQUE (endpoint, object_kind, remote_id)
+) STRICT, WITHOUT ROWID
 """#),
         SchemaObject(type: "table", name: "write_context", sql: #"""
 CREATE TABLE write_context (

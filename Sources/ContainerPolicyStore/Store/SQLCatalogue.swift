@@ -18,7 +18,7 @@ struct NamedSQL: Sendable {
 }
 
 enum SQLCatalogue {
-    static let all: [NamedSQL] = PolicySQL.all + RulesetSQL.all + ClusterSQL.all + HistorySQL.all + ManagedRuleSQL.all
+    static let all: [NamedSQL] = PolicySQL.all + RulesetSQL.all + ClusterSQL.all + HistorySQL.all + ManagedRuleSQL.all + SyncStateSQL.all
     /// The moment a statement runs, in the schema's timestamp format.
     static let currentTimestamp = "strftime('%Y-%m-%dT%H:%M:%fZ', 'now')"
 }
