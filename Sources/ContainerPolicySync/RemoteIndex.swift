@@ -27,7 +27,7 @@ struct RemoteIndex<Object> {
                 continue
             }
             ambiguous.insert(key)
-            let names = group.map { quotedName($0[keyPath: name]) + " (id " + escaped($0[keyPath: id]) + ")" }.sorted()
+            let names = group.map { quoted($0[keyPath: name]) + " (id " + escaped($0[keyPath: id]) + ")" }.sorted()
             findings.append(SyncPlan.Finding(
                 kind: kind, name: group[0][keyPath: name], remoteID: nil, issue: .ambiguousRemoteName,
                 detail: "\(group.count) objects in Vision One have this name ignoring letter case: \(names.joined(separator: ", ")); none is touched until all but one are renamed or deleted in the console"))

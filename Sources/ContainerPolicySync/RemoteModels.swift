@@ -128,7 +128,7 @@ struct RemoteRule: Sendable, Hashable, Codable {
             guard let known = Mitigation(rawValue: text) else {
                 throw DecodingError.dataCorruptedError(
                     forKey: AnyKey("mitigation"), in: container,
-                    debugDescription: "\(quotedName(text)) is not a mitigation the product has (log, isolate, terminate)")
+                    debugDescription: "\(quoted(text)) is not a mitigation the product has (log, isolate, terminate)")
             }
             mitigation = known
         }

@@ -208,7 +208,7 @@ public struct SyncPlan: Sendable, Hashable, Encodable, CustomStringConvertible {
         }
 
         public var description: String {
-            "? \(kind) \(quotedName(name))\(remoteID.map { " (id \(escaped($0)))" } ?? ""): \(detail)"
+            "? \(kind) \(quoted(name))\(remoteID.map { " (id \(escaped($0)))" } ?? ""): \(detail)"
         }
 
         private enum Key: String, CodingKey { case kind, name, remoteId, issue, detail }

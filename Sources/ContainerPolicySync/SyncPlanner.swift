@@ -55,7 +55,7 @@ public enum SyncPlanner {
             for (link, name) in policy.rulesets.enumerated() where !rulesets.contains(NameRules.key(name)) {
                 problems.append(DocumentProblem(
                     path: "policies[\(index)].runtime.rulesets[\(link)].name",
-                    message: "the ruleset \(quotedName(name)) is not in the document; add it to the document's rulesets"))
+                    message: "the ruleset \(quoted(name)) is not in the document; add it to the document's rulesets"))
             }
         }
         if !problems.isEmpty { throw .invalidDocument(problems) }
@@ -147,7 +147,7 @@ private struct Planner {
             guard unavailable.isEmpty else {
                 findings.append(SyncPlan.Finding(
                     kind: .policy, name: entry.name, remoteID: policyIndex.unique[key]?.id, issue: .linkUnavailable,
-                    detail: "links \(unavailable.map(quotedName).joined(separator: ", ")), which will not exist in Vision One as the store has it (see that ruleset's finding or conflict); the policy is not pushed until that is resolved"))
+                    detail: "links \(unavailable.map(quoted).joined(separator: ", ")), which will not exist in Vision One as the store has it (see that ruleset's finding or conflict); the policy is not pushed until that is resolved"))
                 continue
             }
             var content = entry.content
@@ -181,7 +181,7 @@ private struct Planner {
                 reportRemoteOnly(.policy, name: remote.name, id: remote.id)
                 continue
             }
-            let assigned = state.clusters.filter { $0.policyID == remote.id }.map { quotedName($0.name ?? $0.id) }
+            let assigned = state.clusters.filter { $0.policyID == remote.id }.map { quoted($0.name ?? $0.id) }
             guard assigned.isEmpty else {
                 findings.append(SyncPlan.Finding(
                     kind: .policy, name: remote.name, remoteID: remote.id, issue: .deletionBlocked,
@@ -207,7 +207,7 @@ private struct Planner {
                 let one = users.count == 1
                 findings.append(SyncPlan.Finding(
                     kind: .ruleset, name: remote.name, remoteID: remote.id, issue: .deletionBlocked,
-                    detail: "prune would delete it, but \(one ? "the policy" : "the policies") \(users.map(quotedName).joined(separator: ", ")), left as \(one ? "it is" : "they are"), still \(one ? "links" : "link") it"))
+                    detail: "prune would delete it, but \(one ? "the policy" : "the policies") \(users.map(quoted).joined(separator: ", ")), left as \(one ? "it is" : "they are"), still \(one ? "links" : "link") it"))
                 continue
             }
             if let step = delete(.ruleset, name: remote.name, id: remote.id, updated: remote.lastModified, remote: .ruleset(remote.content)) {
@@ -219,7 +219,7 @@ private struct Planner {
             for link in policy.rulesetLinks where rulesetNamesByID[link.id] == nil {
                 findings.append(SyncPlan.Finding(
                     kind: .policy, name: policy.name, remoteID: policy.id, issue: .unknownRulesetLink,
-                    detail: "links the ruleset id \(quotedName(link.id))\(link.name.map { " (\(quotedName($0)))" } ?? ""), which no listed ruleset has; the link is not compared"))
+                    detail: "links the ruleset id \(quoted(link.id))\(link.name.map { " (\(quoted($0)))" } ?? ""), which no listed ruleset has; the link is not compared"))
             }
         }
 
@@ -330,7 +330,7 @@ private struct Planner {
     private mutating func reportLetterCase(_ kind: ObjectKind, local: String, remote: String, id: String) {
         findings.append(SyncPlan.Finding(
             kind: kind, name: local, remoteID: id, issue: .letterCaseDiffers,
-            detail: "Vision One has it as \(quotedName(remote)); names never change, not even in letter case, so it is not touched: make the names the same on both sides"))
+            detail: "Vision One has it as \(quoted(remote)); names never change, not even in letter case, so it is not touched: make the names the same on both sides"))
     }
 
     private mutating func reportRemoteOnly(_ kind: ObjectKind, name: String, id: String) {

@@ -50,8 +50,8 @@ public struct SyncPull: Sendable, Hashable {
             guard missing.isEmpty else {
                 let described = missing.map { link in
                     listed.contains(link.id)
-                        ? "the ruleset id \(quotedName(link.id)), which is left out (see its finding)"
-                        : "the ruleset id \(quotedName(link.id)), which no listed ruleset has"
+                        ? "the ruleset id \(quoted(link.id)), which is left out (see its finding)"
+                        : "the ruleset id \(quoted(link.id)), which no listed ruleset has"
                 }
                 findings.append(SyncPlan.Finding(
                     kind: .policy, name: policy.name, remoteID: policy.id, issue: .linkUnavailable,
@@ -121,7 +121,7 @@ public struct PullProblem: Sendable, Hashable, CustomStringConvertible {
 
     public var description: String {
         var object = ""
-        if let kind, let name { object = "\(kind) \(quotedName(name))" + (remoteID.map { " (id \(escaped($0)))" } ?? "") }
+        if let kind, let name { object = "\(kind) \(quoted(name))" + (remoteID.map { " (id \(escaped($0)))" } ?? "") }
         let place = [object, field].filter { !$0.isEmpty }.joined(separator: ", ") + (value.map { " " + $0 } ?? "")
         return (place.isEmpty ? "" : place + ": ") + message
     }

@@ -92,13 +92,13 @@ public enum SyncError: Error, Sendable, Hashable, CustomStringConvertible {
         case .otherEndpoint(let plan, let client):
             return "the plan is for \(plan), not \(client): plan again against the endpoint to push to"
         case .stepFailed(let step, _, let error):
-            return "cannot \(verb(step)) \(step.kind) \(quotedName(step.name)): \(error)"
+            return "cannot \(verb(step)) \(step.kind) \(quoted(step.name)): \(error)"
         case .changedSincePlan(let step, _, let planned, let found):
-            return "the \(step.kind) \(quotedName(step.name)) changed in Vision One after the plan was made (updated \(found.map(escaped) ?? "unknown"), the plan saw \(planned.map(escaped) ?? "unknown")): plan again"
+            return "the \(step.kind) \(quoted(step.name)) changed in Vision One after the plan was made (updated \(found.map(escaped) ?? "unknown"), the plan saw \(planned.map(escaped) ?? "unknown")): plan again"
         case .missingRulesetID(let step, _, let ruleset):
-            return "cannot \(verb(step)) policy \(quotedName(step.name)): the ruleset \(quotedName(ruleset)) has no id in Vision One; plan again"
+            return "cannot \(verb(step)) policy \(quoted(step.name)): the ruleset \(quoted(ruleset)) has no id in Vision One; plan again"
         case .recordNotSaved(let step, _, let error):
-            return "the \(step.kind) \(quotedName(step.name)) was pushed, but its record could not be written to the store (\(error)); plan again, which finds it"
+            return "the \(step.kind) \(quoted(step.name)) was pushed, but its record could not be written to the store (\(error)); plan again, which finds it"
         }
     }
 

@@ -243,7 +243,7 @@ public struct VisionOneClient: Sendable {
         guard !id.isEmpty, let segment = id.addingPercentEncoding(withAllowedCharacters: unreserved),
               let url = URL(string: baseURL.absoluteString + path + "/" + segment)
         else {
-            throw VisionOneError(.invalidRequest(reason: "\(quotedName(id)) is not an object id"), path: path)
+            throw VisionOneError(.invalidRequest(reason: "\(quoted(id)) is not an object id"), path: path)
         }
         return url
     }
@@ -274,7 +274,7 @@ public struct VisionOneClient: Sendable {
             items += page.items
             guard let link = page.nextLink, !link.isEmpty else { return items }
             guard let linked = URL(string: link, relativeTo: next)?.absoluteURL, sameOrigin(linked, baseURL) else {
-                throw failure(.invalidResponse(reason: "nextLink \(quotedName(String(link.prefix(200)))) points away from \(baseURL.absoluteString); it is not followed, so the token goes nowhere else"), request, answer)
+                throw failure(.invalidResponse(reason: "nextLink \(quoted(String(link.prefix(200)))) points away from \(baseURL.absoluteString); it is not followed, so the token goes nowhere else"), request, answer)
             }
             guard seen.insert(linked.absoluteString).inserted else {
                 throw failure(.invalidResponse(reason: "nextLink repeats a page already read"), request, answer)

@@ -1,3 +1,5 @@
+import ContainerPolicyStore
+
 /// Why a call to Vision One failed: what kind of failure (``kind``, the part to switch on),
 /// the request (``method``, ``path``), the object when known, the HTTP status and the
 /// `x-trace-id` the server answered with, which Trend Micro support asks for. The
@@ -95,7 +97,7 @@ public struct VisionOneError: Error, Sendable, Hashable, CustomStringConvertible
     public var description: String {
         var parts: [String] = []
         if !method.isEmpty { parts.append("\(method) \(path)") }
-        if let objectKind, let objectName { parts.append("\(objectKind) \(quotedName(objectName))") }
+        if let objectKind, let objectName { parts.append("\(objectKind) \(quoted(objectName))") }
         var text = parts.joined(separator: " for ")
         if !text.isEmpty { text += ": " }
         if let status { text += "HTTP \(status): " }
@@ -150,26 +152,6 @@ public struct VisionOneError: Error, Sendable, Hashable, CustomStringConvertible
             return "cancelled"
         }
     }
-}
-
-/// A name as it can be shown in a message whatever it holds: quoted, with control and format
-/// characters (a hostile remote name could move the cursor) written as `\u{…}`.
-func quotedName(_ text: String) -> String {
-    "\"" + escaped(text) + "\""
-}
-
-func escaped(_ text: String) -> String {
-    var result = ""
-    for scalar in text.unicodeScalars {
-        switch scalar.properties.generalCategory {
-        case .control, .format, .lineSeparator, .paragraphSeparator, .surrogate, .privateUse, .unassigned:
-            result += "\\u{" + String(scalar.value, radix: 16, uppercase: true) + "}"
-        default:
-            if scalar == "\"" || scalar == "\\" { result += "\\" }
-            result.unicodeScalars.append(scalar)
-        }
-    }
-    return result
 }
 
 /// Server text, cut to `limit` characters and escaped, for a message.

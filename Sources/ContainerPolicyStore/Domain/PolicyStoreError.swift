@@ -285,9 +285,16 @@ extension UnsupportedFeature {
 
 /// A name as it can be shown in a message, whatever it contains: in double quotes, with every
 /// control, format (bidi overrides) and line or paragraph separator written as `\u{…}`, so no
-/// message can move a terminal's cursor or reorder what it shows.
-func quoted(_ text: String) -> String {
-    var result = "\""
+/// message can move a terminal's cursor or reorder what it shows. The Vision One sync quotes
+/// remote names with it too.
+package func quoted(_ text: String) -> String {
+    "\"" + escaped(text) + "\""
+}
+
+/// `text` with the characters ``quoted(_:)`` escapes written as `\u{…}`, and `"` and `\`
+/// behind a backslash, without the quotes: for an id or a server's text in a message.
+package func escaped(_ text: String) -> String {
+    var result = ""
     for scalar in text.unicodeScalars {
         switch scalar.properties.generalCategory {
         case .control, .format, .lineSeparator, .paragraphSeparator, .surrogate, .privateUse, .unassigned:
@@ -297,7 +304,7 @@ func quoted(_ text: String) -> String {
             result.unicodeScalars.append(scalar)
         }
     }
-    return result + "\""
+    return result
 }
 
 private func describe(_ character: Character) -> String {
