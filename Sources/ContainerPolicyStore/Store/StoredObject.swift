@@ -2,8 +2,7 @@ import SQLiteCore
 
 /// What the store's operations need of a kind of object, so that one implementation of
 /// modify and duplicate serves policies and rulesets alike.
-protocol StoredObject: Sendable {
-    associatedtype Content: ObjectContent
+protocol StoredObject: PolicyStoreObject, Sendable {
     static var kind: ObjectKind { get }
     /// What a duplicate's default name appends: `Policy`, `Copy`.
     static var copySuffix: String { get }
@@ -11,12 +10,6 @@ protocol StoredObject: Sendable {
     static var copy: NamedSQL { get }
     /// Copies the rows that belong to an object (copy id, source id): links, rules.
     static var copyParts: NamedSQL { get }
-
-    var id: Int { get }
-    var name: String { get }
-    var revision: Int { get }
-    var content: Content { get }
-    var damage: [StoredDamage] { get }
 
     /// The object a `RETURNING` row describes, with the content written.
     init(written row: Row, name: String, content: Content)
