@@ -51,16 +51,23 @@ extension FieldValue: Codable {
     }
 }
 
+/// Where a content type keeps one of its scalar fields, and so what it holds: text, held to
+/// the product's description rules (``DescriptionRules``), or an on/off switch.
+public enum FieldPath<Content>: Sendable {
+    case text(WritableKeyPath<Content, String> & Sendable)
+    case flag(WritableKeyPath<Content, Bool> & Sendable)
+}
+
 /// A content type whose scalar fields are listed by a `Field` enum: the one place that names
 /// them, for storage, documents, diffs and display.
 public protocol ObjectContent: Sendable, Hashable, Codable {
     associatedtype Field: RawRepresentable, CaseIterable, Sendable, Hashable, Codable where Field.RawValue == String
 
-    /// The value of a scalar field.
-    subscript(field: Field) -> FieldValue { get set }
+    /// The kind of object whose content this is.
+    static var kind: ObjectKind { get }
 
-    /// The problem of `value` for `field` as a sentence, or nil when it can be stored.
-    static func problem(of value: FieldValue, for field: Field) -> String?
+    /// Where `field` is kept: the one switch over the fields a content type writes.
+    static func path(of field: Field) -> FieldPath<Self>
 
     /// Throws the precise error of the first rule the content breaks, for an object named
     /// `name`.
@@ -71,6 +78,38 @@ public protocol ObjectContent: Sendable, Hashable, Codable {
 }
 
 extension ObjectContent {
+    /// The value of a scalar field.
+    public subscript(field: Field) -> FieldValue {
+        get {
+            switch Self.path(of: field) {
+            case .text(let path): return .text(self[keyPath: path])
+            case .flag(let path): return .flag(self[keyPath: path])
+            }
+        }
+        set {
+            switch (Self.path(of: field), newValue) {
+            case (.text(let path), .text(let text)): self[keyPath: path] = text
+            case (.flag(let path), .flag(let flag)): self[keyPath: path] = flag
+            default: preconditionFailure("\(field) does not hold \(newValue)")
+            }
+        }
+    }
+
+    /// The problem of `value` for `field` as a sentence, or nil when it can be stored.
+    public static func problem(of value: FieldValue, for field: Field) -> String? {
+        guard case .text(let text) = value, case .text = path(of: field) else { return nil }
+        return DescriptionRules.problem(in: text)?.explanation
+    }
+
+    /// Throws the error of the first text field that breaks the description rules.
+    func validateFields(name: String) throws(PolicyStoreError) {
+        for field in Field.allCases {
+            if case .text(let path) = Self.path(of: field) {
+                try DescriptionRules.validate(self[keyPath: path], kind: Self.kind, name: name)
+            }
+        }
+    }
+
     /// The scalar fields whose values differ, in the order the fields are declared.
     func fieldChanges(to new: Self) -> [FieldChange<Field>] {
         Field.allCases.compactMap { field in

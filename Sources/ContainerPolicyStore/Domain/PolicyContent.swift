@@ -42,31 +42,17 @@ public struct PolicyContent: ObjectContent {
         case xdrEnabled
     }
 
-    public subscript(field: Field) -> FieldValue {
-        get {
-            switch field {
-            case .description: return .text(description)
-            case .xdrEnabled: return .flag(xdrEnabled)
-            }
-        }
-        set {
-            switch (field, newValue) {
-            case (.description, .text(let text)): description = text
-            case (.xdrEnabled, .flag(let flag)): xdrEnabled = flag
-            default: preconditionFailure("\(field) does not hold \(newValue)")
-            }
-        }
-    }
+    public static var kind: ObjectKind { .policy }
 
-    public static func problem(of value: FieldValue, for field: Field) -> String? {
-        switch (field, value) {
-        case (.description, .text(let text)): return DescriptionRules.problem(in: text)?.explanation
-        default: return nil
+    public static func path(of field: Field) -> FieldPath<PolicyContent> {
+        switch field {
+        case .description: return .text(\.description)
+        case .xdrEnabled: return .flag(\.xdrEnabled)
         }
     }
 
     public func validate(name: String) throws(PolicyStoreError) {
-        try DescriptionRules.validate(description, kind: .policy, name: name)
+        try validateFields(name: name)
     }
 
     /// How this content becomes `new`: the fields that differ and the rulesets linked and

@@ -25,30 +25,17 @@ public struct RulesetContent: ObjectContent {
         case description
     }
 
-    public subscript(field: Field) -> FieldValue {
-        get {
-            switch field {
-            case .description: return .text(description)
-            }
-        }
-        set {
-            switch (field, newValue) {
-            case (.description, .text(let text)): description = text
-            default: preconditionFailure("\(field) does not hold \(newValue)")
-            }
-        }
-    }
+    public static var kind: ObjectKind { .ruleset }
 
-    public static func problem(of value: FieldValue, for field: Field) -> String? {
-        switch (field, value) {
-        case (.description, .text(let text)): return DescriptionRules.problem(in: text)?.explanation
-        default: return nil
+    public static func path(of field: Field) -> FieldPath<RulesetContent> {
+        switch field {
+        case .description: return .text(\.description)
         }
     }
 
     /// The description's rules; each rule ID `TM-` and 8 digits, and at most once.
     public func validate(name: String) throws(PolicyStoreError) {
-        try DescriptionRules.validate(description, kind: .ruleset, name: name)
+        try validateFields(name: name)
         var seen = Set<String>()
         for rule in rules {
             guard RuleReference.isValidID(rule.id) else { throw .invalidRule(ruleset: name, ruleID: rule.id, .malformedID) }
