@@ -118,16 +118,6 @@ extension ObjectContent {
     }
 }
 
-/// A field's JSON member name: its raw value, which is the product API's name.
-struct FieldKey: CodingKey {
-    let stringValue: String
-    var intValue: Int? { nil }
-
-    init(_ name: String) { stringValue = name }
-    init?(stringValue: String) { self.stringValue = stringValue }
-    init?(intValue: Int) { nil }
-}
-
 extension ObjectContent {
     /// Every scalar field as a JSON member, in the order of `Field`.
     var fieldMembers: [(key: String, value: JSONValue)] {

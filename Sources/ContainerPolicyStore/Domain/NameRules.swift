@@ -131,3 +131,9 @@ func asciiLowercased(_ text: String) -> String {
 func asciiLowercased(_ byte: UInt8) -> UInt8 {
     (0x41...0x5A).contains(byte) ? byte + 0x20 : byte
 }
+
+/// How long a page of a listing may be: `1...maximumSize` rows; callers read it as
+/// `StoreTransaction.maximumPageSize`.
+enum PageRules {
+    static let maximumSize = 10_000
+}

@@ -69,7 +69,7 @@ public enum PolicyStoreError: Error, Sendable, Hashable, CustomStringConvertible
     case planChanged(expected: String, plan: ImportPlan)
     /// A file the store was asked to write (an export) could not be written.
     case cannotWriteFile(path: String, reason: String)
-    /// A page size outside `1...StoreTransaction.maximumPageSize`.
+    /// A page size outside `1...PageRules.maximumSize`.
     case invalidPageSize(Int)
     /// A ``StoreTransaction`` was used after the closure it was handed to had returned. It
     /// did not touch the database.
@@ -192,7 +192,7 @@ public enum PolicyStoreError: Error, Sendable, Hashable, CustomStringConvertible
         case .cannotWriteFile(let path, let reason):
             return "cannot write \(path) (\(reason)): check the folder exists and can be written"
         case .invalidPageSize(let size):
-            return "a page holds 1 to \(StoreTransaction.maximumPageSize) items, not \(size)"
+            return "a page holds 1 to \(PageRules.maximumSize) items, not \(size)"
         case .transactionEnded:
             return "a transaction was used after its read or write closure had returned: do all of its work inside the closure"
         case .transactionRolledBack:

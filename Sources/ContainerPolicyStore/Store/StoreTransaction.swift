@@ -25,7 +25,7 @@ public struct StoreTransaction: ~Copyable {
     let scope: TransactionScope
 
     /// Most rows a single page of a listing returns.
-    public static let maximumPageSize = 10_000
+    public static let maximumPageSize = PageRules.maximumSize
 
     var connection: Connection { scope.connection }
 

@@ -1,5 +1,3 @@
-import SQLiteCore
-
 /// What an import does, or would do in a dry run: one step per object that changes, each
 /// with what changes, and how many stay as they are. Its ``fingerprint`` names exactly these
 /// steps against exactly these revisions, so that a plan approved in review is applied only
@@ -102,16 +100,6 @@ public struct ImportPlan: Sendable, Hashable, Codable, CustomStringConvertible {
 
     public var description: String {
         (steps.map(\.description) + ["\(unchanged) unchanged"]).joined(separator: "\n")
-    }
-
-    /// 64 hexadecimal digits naming the steps, each with the revision it was planned against:
-    /// the SHA-256 of their compact JSON. Two plans have the same fingerprint exactly when they
-    /// make the same changes to the same revisions of the same objects.
-    public var fingerprint: String {
-        var writer = JSONWriter(escapesForTerminals: false)
-        writer.raw("ContainerPolicyStore import plan 1\n")
-        writer.compactValue(ProductJSON.tree(steps))
-        return SHA256.hex(String(decoding: writer.bytes, as: UTF8.self))
     }
 
     private enum CodingKeys: String, CodingKey { case steps, unchanged, applied, fingerprint }
