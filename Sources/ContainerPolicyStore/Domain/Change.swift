@@ -135,6 +135,24 @@ public enum RecordedContent: Sendable, Hashable {
     }
 }
 
+/// A content type as a case of ``RecordedContent`` and its changes as a case of
+/// ``ContentChanges``: what code written once for both kinds (duplicate, the import plan)
+/// needs to record or plan one.
+protocol RecordableContent: ObjectContent {
+    var recorded: RecordedContent { get }
+    func contentChanges(to new: Self) -> ContentChanges
+}
+
+extension PolicyContent: RecordableContent {
+    var recorded: RecordedContent { .policy(self) }
+    func contentChanges(to new: PolicyContent) -> ContentChanges { .policy(changes(to: new)) }
+}
+
+extension RulesetContent: RecordableContent {
+    var recorded: RecordedContent { .ruleset(self) }
+    func contentChanges(to new: RulesetContent) -> ContentChanges { .ruleset(changes(to: new)) }
+}
+
 /// How a policy's or a ruleset's content changes.
 public enum ContentChanges: Sendable, Hashable {
     case policy(PolicyChanges)

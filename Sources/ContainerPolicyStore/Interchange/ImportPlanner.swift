@@ -12,7 +12,7 @@ struct StoreState {
 
 /// An import as a pure function: a document and the store's state give a plan, or every
 /// problem that stands in its way. Nothing here reads or writes a store.
-struct ImportPlanner {
+enum ImportPlanner {
     /// One step with what writing it needs.
     enum Write {
         case createRuleset(PolicyDocument.RulesetEntry)
@@ -31,81 +31,106 @@ struct ImportPlanner {
     }
 
     static func plan(_ document: PolicyDocument, against state: StoreState, prune: Bool) throws(PolicyStoreError) -> Outcome {
-        var problems = document.validationProblems()
-        var steps: [ImportPlan.Step] = []
-        var writes: [Write] = []
-        var unchanged = 0
+        var draft = Draft(problems: document.validationProblems())
         let documentRulesets = Set(document.rulesets.map { asciiLowercased($0.name) })
-
-        func compare(_ kind: ObjectKind, _ name: String, existingName: String?, at path: String, changes: ContentChanges?) -> Bool {
-            if let existingName, existingName != name {
-                problems.append(renameProblem(kind, name, existing: existingName, at: path))
-                return false
-            }
-            if changes?.isEmpty == true { unchanged += 1 }
-            return changes?.isEmpty != true
-        }
-        for (index, entry) in document.rulesets.enumerated() {
-            let existing = state.ruleset(named: entry.name)
-            let changes = existing.map { ContentChanges.ruleset($0.content.changes(to: entry.content)) }
-            guard compare(.ruleset, entry.name, existingName: existing?.name, at: "rulesets[\(index)].name", changes: changes) else { continue }
-            if let existing, let changes {
-                steps.append(ImportPlan.Step(kind: .ruleset, name: existing.name, action: .modify(changes), revision: existing.revision))
-                writes.append(.updateRuleset(existing, to: entry.content))
-            } else {
-                steps.append(ImportPlan.Step(kind: .ruleset, name: entry.name, action: .create(.ruleset(entry.content))))
-                writes.append(.createRuleset(entry))
-            }
-        }
+        draft.plan(document.rulesets, existing: state.rulesets)
         for (index, entry) in document.policies.enumerated() {
             for (linkIndex, name) in entry.rulesets.enumerated() where !documentRulesets.contains(asciiLowercased(name)) {
                 let path = "policies[\(index)].runtime.rulesets[\(linkIndex)].name"
                 if prune {
-                    problems.append(DocumentProblem(
+                    draft.problems.append(DocumentProblem(
                         path: path, offendingText: name,
                         message: "the ruleset is not in the document, and pruning would delete it; add it to the document's rulesets"))
                 } else if state.ruleset(named: name) == nil {
-                    problems.append(DocumentProblem(
+                    draft.problems.append(DocumentProblem(
                         path: path, offendingText: name,
                         message: "there is no ruleset of that name in the document or the store; add it to the document's rulesets"))
                 }
             }
-            let existing = state.policy(named: entry.name)
-            let changes = existing.map { ContentChanges.policy($0.content.changes(to: entry.content)) }
-            guard compare(.policy, entry.name, existingName: existing?.name, at: "policies[\(index)].name", changes: changes) else { continue }
-            if let existing, let changes {
-                steps.append(ImportPlan.Step(kind: .policy, name: existing.name, action: .modify(changes), revision: existing.revision))
-                writes.append(.updatePolicy(existing, to: entry.content))
-            } else {
-                steps.append(ImportPlan.Step(kind: .policy, name: entry.name, action: .create(.policy(entry.content))))
-                writes.append(.createPolicy(entry))
-            }
         }
+        draft.plan(document.policies, existing: state.policies)
         if prune {
             let documentPolicies = Set(document.policies.map { asciiLowercased($0.name) })
-            for policy in state.policies.values.sorted(by: { nameOrderPrecedes($0.name, $1.name) })
-            where !documentPolicies.contains(asciiLowercased(policy.name)) {
-                if let clusters = state.clusters[asciiLowercased(policy.name)], !clusters.isEmpty {
-                    problems.append(DocumentProblem(
-                        path: "policies",
-                        message: "pruning would delete the policy \(quoted(policy.name)), which is assigned to \(clusters.joined(separator: ", ")); keep it in the document, or remove it from those clusters first"))
-                }
-                steps.append(ImportPlan.Step(kind: .policy, name: policy.name, action: .delete, revision: policy.revision))
-                writes.append(.deletePolicy(policy))
+            for (key, clusters) in state.clusters.sorted(by: { nameOrderPrecedes($0.key, $1.key) })
+            where !clusters.isEmpty && !documentPolicies.contains(key) {
+                let name = state.policies[key]?.name ?? key
+                draft.problems.append(DocumentProblem(
+                    path: "policies",
+                    message: "pruning would delete the policy \(quoted(name)), which is assigned to \(clusters.joined(separator: ", ")); keep it in the document, or remove it from those clusters first"))
             }
-            for ruleset in state.rulesets.values.sorted(by: { nameOrderPrecedes($0.name, $1.name) })
-            where !documentRulesets.contains(asciiLowercased(ruleset.name)) {
-                steps.append(ImportPlan.Step(kind: .ruleset, name: ruleset.name, action: .delete, revision: ruleset.revision))
-                writes.append(.deleteRuleset(ruleset))
-            }
+            draft.prune(state.policies, keeping: documentPolicies)
+            draft.prune(state.rulesets, keeping: documentRulesets)
         }
-        guard problems.isEmpty else { throw .invalidDocument(DocumentProblem.inDocumentOrder(problems)) }
-        return Outcome(steps: steps, writes: writes, unchanged: unchanged)
+        guard draft.problems.isEmpty else { throw .invalidDocument(DocumentProblem.inDocumentOrder(draft.problems)) }
+        return Outcome(steps: draft.steps, writes: draft.writes, unchanged: draft.unchanged)
     }
 
-    private static func renameProblem(_ kind: ObjectKind, _ name: String, existing: String, at path: String) -> DocumentProblem {
+    /// A plan as it is made: the steps, their writes and the problems so far.
+    private struct Draft {
+        var problems: [DocumentProblem]
+        var steps: [ImportPlan.Step] = []
+        var writes: [Write] = []
+        var unchanged = 0
+
+        /// A step for each entry that is new or differs from the object of its name.
+        mutating func plan<Object: PlannedObject>(_ entries: [DocumentEntry<Object.Content>], existing: [String: Object]) {
+            let kind = Object.Content.kind
+            for (index, entry) in entries.enumerated() {
+                guard let current = existing[asciiLowercased(entry.name)] else {
+                    steps.append(ImportPlan.Step(kind: kind, name: entry.name, action: .create(entry.content.recorded)))
+                    writes.append(Object.create(entry))
+                    continue
+                }
+                guard current.name == entry.name else {
+                    problems.append(renameProblem(kind, entry.name, existing: current.name, at: "\(Object.section)[\(index)].name"))
+                    continue
+                }
+                let changes = current.content.contentChanges(to: entry.content)
+                guard !changes.isEmpty else {
+                    unchanged += 1
+                    continue
+                }
+                steps.append(ImportPlan.Step(kind: kind, name: current.name, action: .modify(changes), revision: current.revision))
+                writes.append(Object.update(current, to: entry.content))
+            }
+        }
+
+        /// A delete step for each object whose name is not `keeping`, in name order.
+        mutating func prune<Object: PlannedObject>(_ existing: [String: Object], keeping: Set<String>) {
+            for object in existing.values.sorted(by: { nameOrderPrecedes($0.name, $1.name) }) where !keeping.contains(asciiLowercased(object.name)) {
+                steps.append(ImportPlan.Step(kind: Object.Content.kind, name: object.name, action: .delete, revision: object.revision))
+                writes.append(Object.delete(object))
+            }
+        }
+    }
+
+    fileprivate static func renameProblem(_ kind: ObjectKind, _ name: String, existing: String, at path: String) -> DocumentProblem {
         DocumentProblem(
             path: path, offendingText: name,
             message: "the \(kind) exists as \(quoted(existing)), and names cannot change, not even in letter case; write \(quoted(existing))")
     }
+}
+
+/// What the planner needs of a kind of object: where its entries are in a document, and the
+/// writes that carry out its steps.
+protocol PlannedObject: PolicyStoreObject where Content: RecordableContent {
+    /// The document's member that lists them: `rulesets`, `policies`.
+    static var section: String { get }
+    static func create(_ entry: DocumentEntry<Content>) -> ImportPlanner.Write
+    static func update(_ object: Self, to content: Content) -> ImportPlanner.Write
+    static func delete(_ object: Self) -> ImportPlanner.Write
+}
+
+extension Ruleset: PlannedObject {
+    static var section: String { "rulesets" }
+    static func create(_ entry: DocumentEntry<RulesetContent>) -> ImportPlanner.Write { .createRuleset(entry) }
+    static func update(_ object: Ruleset, to content: RulesetContent) -> ImportPlanner.Write { .updateRuleset(object, to: content) }
+    static func delete(_ object: Ruleset) -> ImportPlanner.Write { .deleteRuleset(object) }
+}
+
+extension Policy: PlannedObject {
+    static var section: String { "policies" }
+    static func create(_ entry: DocumentEntry<PolicyContent>) -> ImportPlanner.Write { .createPolicy(entry) }
+    static func update(_ object: Policy, to content: PolicyContent) -> ImportPlanner.Write { .updatePolicy(object, to: content) }
+    static func delete(_ object: Policy) -> ImportPlanner.Write { .deletePolicy(object) }
 }

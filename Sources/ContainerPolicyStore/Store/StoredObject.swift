@@ -2,8 +2,7 @@ import SQLiteCore
 
 /// What the store's operations need of a kind of object, so that one implementation of
 /// modify and duplicate serves policies and rulesets alike.
-protocol StoredObject: PolicyStoreObject, Sendable {
-    static var kind: ObjectKind { get }
+protocol StoredObject: PolicyStoreObject, Sendable where Content: RecordableContent {
     /// What a duplicate's default name appends: `Policy`, `Copy`.
     static var copySuffix: String { get }
     /// Copies a row (name, source id), `RETURNING` what `init(written:)` reads.
@@ -13,7 +12,6 @@ protocol StoredObject: PolicyStoreObject, Sendable {
 
     /// The object a `RETURNING` row describes, with the content written.
     init(written row: Row, name: String, content: Content)
-    static func recorded(_ content: Content) -> RecordedContent
     static func existing(named name: String, in tx: borrowing StoreTransaction) throws -> Self
     /// Writes `content` over `current` and records it when anything differs.
     static func update(_ current: Self, to content: Content, in tx: borrowing StoreTransaction) throws -> Self
@@ -28,7 +26,7 @@ extension StoreTransaction {
         try callerWriteOperation {
             let current = try Object.existing(named: name, in: self)
             if let expectedRevision, expectedRevision != current.revision {
-                throw PolicyStoreError.revisionConflict(Object.kind, name: current.name, expected: expectedRevision, actual: current.revision)
+                throw PolicyStoreError.revisionConflict(Object.Content.kind, name: current.name, expected: expectedRevision, actual: current.revision)
             }
             var changed = current.content
             do {
@@ -64,22 +62,21 @@ extension StoreTransaction {
     func duplicateObject<Object: StoredObject>(_: Object.Type, named name: String, as newName: String?) throws(PolicyStoreError) -> Object {
         try writeOperation {
             let source = try Object.existing(named: name, in: self)
-            guard source.damage.isEmpty else { throw PolicyStoreError.damagedData(Object.kind, name: source.name, source.damage) }
+            guard source.damage.isEmpty else { throw PolicyStoreError.damagedData(Object.Content.kind, name: source.name, source.damage) }
             let copyName = newName ?? source.name + Object.copySuffix
-            try NameRules.validate(copyName, kind: Object.kind)
-            try checkNameIsFree(copyName, kind: Object.kind)
+            try NameRules.validate(copyName, kind: Object.Content.kind)
+            try checkNameIsFree(copyName, kind: Object.Content.kind)
             let copy = try connection.queryFirst(Object.copy.sql, [SQLValue(copyName), SQLValue(source.id)]) {
                 Object(written: $0, name: copyName, content: source.content)
             }!
             try connection.run(Object.copyParts.sql, [SQLValue(copy.id), SQLValue(source.id)])
-            try record(Object.kind, name: copyName, action: .create, revision: 1, before: nil, after: Object.recorded(source.content))
+            try record(Object.Content.kind, name: copyName, action: .create, revision: 1, before: nil, after: source.content.recorded)
             return copy
         }
     }
 }
 
 extension Policy: StoredObject {
-    static var kind: ObjectKind { .policy }
     static var copySuffix: String { "Policy" }
     static var copy: NamedSQL { PolicySQL.copy }
     static var copyParts: NamedSQL { PolicySQL.copyLinks }
@@ -94,8 +91,6 @@ extension Policy: StoredObject {
             rulesetsUpdatedAt: row.timestamp(4, location: "policies.rulesets_updated_at", damage: &damage))
     }
 
-    static func recorded(_ content: PolicyContent) -> RecordedContent { .policy(content) }
-
     static func existing(named name: String, in tx: borrowing StoreTransaction) throws -> Policy {
         try tx.existingPolicy(name)
     }
@@ -106,7 +101,6 @@ extension Policy: StoredObject {
 }
 
 extension Ruleset: StoredObject {
-    static var kind: ObjectKind { .ruleset }
     static var copySuffix: String { "Copy" }
     static var copy: NamedSQL { RulesetSQL.copy }
     static var copyParts: NamedSQL { RulesetSQL.copyRules }
@@ -119,8 +113,6 @@ extension Ruleset: StoredObject {
             createdAt: row.timestamp(2, location: "rulesets.created_at", damage: &damage),
             updatedAt: row.timestamp(3, location: "rulesets.updated_at", damage: &damage))
     }
-
-    static func recorded(_ content: RulesetContent) -> RecordedContent { .ruleset(content) }
 
     static func existing(named name: String, in tx: borrowing StoreTransaction) throws -> Ruleset {
         try tx.existingRuleset(name)
