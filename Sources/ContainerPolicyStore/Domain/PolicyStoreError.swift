@@ -294,15 +294,22 @@ package func quoted(_ text: String) -> String {
 /// `text` with the characters ``quoted(_:)`` escapes written as `\u{…}`, and `"` and `\`
 /// behind a backslash, without the quotes: for an id or a server's text in a message.
 package func escaped(_ text: String) -> String {
-    var result = ""
-    for scalar in text.unicodeScalars {
+    replacingScalars(in: text) { scalar in
         switch scalar.properties.generalCategory {
         case .control, .format, .lineSeparator, .paragraphSeparator, .surrogate, .privateUse, .unassigned:
-            result += "\\u{" + String(scalar.value, radix: 16, uppercase: true) + "}"
+            return "\\u{" + String(scalar.value, radix: 16, uppercase: true) + "}"
         default:
-            if scalar == "\"" || scalar == "\\" { result += "\\" }
-            result.unicodeScalars.append(scalar)
+            return scalar == "\"" || scalar == "\\" ? "\\" + String(scalar) : nil
         }
+    }
+}
+
+/// `text` with each scalar for which `replacement` gives a text written as that text, and
+/// the others as they are: the one walk of every escaping the library writes.
+func replacingScalars(in text: String, _ replacement: (Unicode.Scalar) -> String?) -> String {
+    var result = ""
+    for scalar in text.unicodeScalars {
+        if let replaced = replacement(scalar) { result += replaced } else { result.unicodeScalars.append(scalar) }
     }
     return result
 }

@@ -23,16 +23,12 @@ enum MermaidWriter {
     }
 
     static func escaped(_ text: String) -> String {
-        var result = ""
-        for scalar in text.unicodeScalars {
+        replacingScalars(in: text) { scalar in
             switch scalar {
-            case "a"..."z", "A"..."Z", "0"..."9", " ", ".", ":", "/", "_", "-", ",", "(", ")":
-                result.unicodeScalars.append(scalar)
-            default:
-                result += "#\(scalar.value);"
+            case "a"..."z", "A"..."Z", "0"..."9", " ", ".", ":", "/", "_", "-", ",", "(", ")": return nil
+            default: return "#\(scalar.value);"
             }
         }
-        return result
     }
 
     private static func shape(_ kind: GraphLayout.Kind) -> (String, String) {
@@ -92,17 +88,15 @@ enum DOTWriter {
     }
 
     static func escaped(_ text: String) -> String {
-        var result = ""
-        for scalar in text.unicodeScalars {
+        replacingScalars(in: text) { scalar in
             switch scalar {
-            case "\"": result += "\\\""
-            case "\\": result += "\\\\"
+            case "\"": return "\\\""
+            case "\\": return "\\\\"
             case _ where [.control, .format, .lineSeparator, .paragraphSeparator].contains(scalar.properties.generalCategory):
-                result += "\\\\u{" + String(scalar.value, radix: 16, uppercase: true) + "}"
-            default: result.unicodeScalars.append(scalar)
+                return "\\\\u{" + String(scalar.value, radix: 16, uppercase: true) + "}"
+            default: return nil
             }
         }
-        return result
     }
 
     private static func attributes(_ kind: GraphLayout.Kind) -> String {

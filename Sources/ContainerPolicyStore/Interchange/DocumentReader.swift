@@ -95,23 +95,18 @@ struct DocumentReader {
         _ value: JSONValue, at path: String, kind: ObjectKind, otherFields: [String],
         _ member: (inout Self, inout Content, String, JSONValue, String) -> Bool
     ) -> DocumentEntry<Content>? {
-        guard let members = object(value, at: path) else { return nil }
         var entry = DocumentEntry(name: "", content: Content.empty)
-        var hasName = false
-        for (key, value) in members {
-            let fieldPath = memberPath(path, key)
+        let isObject = readObject(value, at: path, requiring: "name", missing: "missing: every \(kind) needs a name") { reader, key, value, fieldPath in
             if let field = Content.Field(rawValue: key) {
-                read(value, into: &entry.content, field, at: fieldPath)
+                reader.read(value, into: &entry.content, field, at: fieldPath)
             } else if key == "name" {
-                hasName = true
-                entry.name = string(value, at: fieldPath) ?? ""
-            } else if !member(&self, &entry.content, key, value, fieldPath), !PolicyDocument.readOnlyFields.contains(key) {
+                entry.name = reader.string(value, at: fieldPath) ?? ""
+            } else if !member(&reader, &entry.content, key, value, fieldPath), !PolicyDocument.readOnlyFields.contains(key) {
                 let names = ["name"] + Content.Field.allCases.map(\.rawValue) + otherFields
-                problem(fieldPath, "unknown field; a \(kind) has \(Self.fieldList(names))")
+                reader.problem(fieldPath, "unknown field; a \(kind) has \(Self.fieldList(names))")
             }
         }
-        if !hasName { problem(path + ".name", "missing: every \(kind) needs a name") }
-        return entry
+        return isObject ? entry : nil
     }
 
     private mutating func ruleset(_ value: JSONValue, at path: String) -> PolicyDocument.RulesetEntry? {
@@ -133,28 +128,23 @@ struct DocumentReader {
     }
 
     private mutating func rule(_ value: JSONValue, at path: String) -> RuleReference? {
-        guard let members = object(value, at: path) else { return nil }
         var rule = RuleReference(id: "")
-        var hasID = false
-        for (key, value) in members {
-            let fieldPath = memberPath(path, key)
+        let isObject = readObject(value, at: path, requiring: "id", missing: "missing: every rule needs an id") { reader, key, value, fieldPath in
             switch key {
             case "id":
-                hasID = true
-                rule.id = string(value, at: fieldPath) ?? ""
+                rule.id = reader.string(value, at: fieldPath) ?? ""
             case "mitigation":
-                guard let text = string(value, at: fieldPath) else { break }
+                guard let text = reader.string(value, at: fieldPath) else { break }
                 if let mitigation = Mitigation(rawValue: text) {
                     rule.mitigation = mitigation
                 } else {
-                    problem(fieldPath, "is not a mitigation: use log, isolate or terminate", offending: value)
+                    reader.problem(fieldPath, "is not a mitigation: use log, isolate or terminate", offending: value)
                 }
             default:
-                problem(fieldPath, "unknown field; a rule has id and mitigation")
+                reader.problem(fieldPath, "unknown field; a rule has id and mitigation")
             }
         }
-        if !hasID { problem(path + ".id", "missing: every rule needs an id") }
-        return rule
+        return isObject ? rule : nil
     }
 
     private mutating func policy(_ value: JSONValue, at path: String) -> PolicyDocument.PolicyEntry? {
@@ -215,19 +205,16 @@ struct DocumentReader {
             }
             for (index, element) in array(value, at: fieldPath).enumerated() {
                 let elementPath = "\(fieldPath)[\(index)]"
-                var hasName = false
-                for (field, fieldValue) in object(element, at: elementPath) ?? [] {
+                readObject(element, at: elementPath, requiring: "name", missing: "missing: name the ruleset") { reader, field, fieldValue, fieldPath in
                     switch field {
                     case "name":
-                        hasName = true
-                        names.append(string(fieldValue, at: elementPath + ".name") ?? "")
+                        names.append(reader.string(fieldValue, at: fieldPath) ?? "")
                     case "id":
                         break  // The product's ruleset id; rulesets are matched by name.
                     default:
-                        problem(memberPath(elementPath, field), "unknown field; a ruleset reference has only name")
+                        reader.problem(fieldPath, "unknown field; a ruleset reference has only name")
                     }
                 }
-                if !hasName, case .object = element { problem(elementPath + ".name", "missing: name the ruleset") }
             }
         }
         return names
@@ -235,6 +222,18 @@ struct DocumentReader {
 
     // MARK: Values
 
+    /// Reads each member of an object through `read` (with the member's path), then reports
+    /// `required` when the object has no such member. False when `value` is not an object.
+    @discardableResult
+    private mutating func readObject(
+        _ value: JSONValue, at path: String, requiring required: String, missing: String,
+        _ read: (inout Self, String, JSONValue, String) -> Void
+    ) -> Bool {
+        guard let members = object(value, at: path) else { return false }
+        for (key, value) in members { read(&self, key, value, memberPath(path, key)) }
+        if !members.contains(where: { $0.key == required }) { problem(path + "." + required, missing) }
+        return true
+    }
 
     private mutating func object(_ value: JSONValue, at path: String) -> [(key: String, value: JSONValue)]? {
         guard case .object(let members) = value else {

@@ -20,24 +20,22 @@ struct DocumentJSONWriter {
 
     init() {
         writer.raw("{")
-        writer.newline(indent: 1)
-        writer.raw("\"rulesets\": ")
-    }
-
-    mutating func ruleset(_ ruleset: PolicyDocument.RulesetEntry) {
-        entry(ProductJSON.tree(ruleset))
+        openList("rulesets")
     }
 
     /// Closes the rulesets and opens the policies.
     mutating func beginPolicies() {
         endList()
         writer.raw(",")
-        writer.newline(indent: 1)
-        writer.raw("\"policies\": ")
+        openList("policies")
     }
 
-    mutating func policy(_ policy: PolicyDocument.PolicyEntry) {
-        entry(ProductJSON.tree(policy))
+    /// Writes an entry to the list that is open.
+    mutating func entry<Content>(_ entry: DocumentEntry<Content>) {
+        writer.raw(entriesInList == 0 ? "[" : ",")
+        writer.newline(indent: 2)
+        writer.value(ProductJSON.tree(entry), indent: 2)
+        entriesInList += 1
     }
 
     /// Closes the policies and the document.
@@ -53,11 +51,9 @@ struct DocumentJSONWriter {
         return writer.bytes
     }
 
-    private mutating func entry(_ value: JSONValue) {
-        writer.raw(entriesInList == 0 ? "[" : ",")
-        writer.newline(indent: 2)
-        writer.value(value, indent: 2)
-        entriesInList += 1
+    private mutating func openList(_ member: String) {
+        writer.newline(indent: 1)
+        writer.raw("\"\(member)\": ")
     }
 
     private mutating func endList() {

@@ -23,22 +23,19 @@ extension StoreTransaction {
             progress(StoreProgress(done: done, total: total))
         }
         var json = DocumentJSONWriter()
-        try connection.forEachRow(RulesetSQL.every.sql) { row in
-            let ruleset = Self.decodeRuleset(row)
-            guard ruleset.damage.isEmpty else { throw PolicyStoreError.damagedData(.ruleset, name: ruleset.name, ruleset.damage) }
-            json.ruleset(PolicyDocument.RulesetEntry(name: ruleset.name, content: ruleset.content))
-            if json.pendingByteCount >= pageSize { try write(Data(json.takeBytes())) }
-            advance()
+        func writeEntries<Object: StoredObject>(_ sql: NamedSQL, _ decode: (Row) -> Object) throws {
+            try connection.forEachRow(sql.sql) { row in
+                let object = decode(row)
+                guard object.damage.isEmpty else { throw PolicyStoreError.damagedData(Object.Content.kind, name: object.name, object.damage) }
+                json.entry(DocumentEntry(name: object.name, content: object.content))
+                if json.pendingByteCount >= pageSize { try write(Data(json.takeBytes())) }
+                advance()
+            }
         }
+        try writeEntries(RulesetSQL.every, Self.decodeRuleset)
         let rulesets = json.entriesInList
         json.beginPolicies()
-        try connection.forEachRow(PolicySQL.every.sql) { row in
-            let policy = Self.decodePolicy(row)
-            guard policy.damage.isEmpty else { throw PolicyStoreError.damagedData(.policy, name: policy.name, policy.damage) }
-            json.policy(PolicyDocument.PolicyEntry(name: policy.name, content: policy.content))
-            if json.pendingByteCount >= pageSize { try write(Data(json.takeBytes())) }
-            advance()
-        }
+        try writeEntries(PolicySQL.every, Self.decodePolicy)
         let policies = json.entriesInList
         json.end()
         try write(Data(json.takeBytes()))
