@@ -70,7 +70,7 @@ extension StoreTransaction {
             IntegrityFinding(check: .schema, message: "\($0): \(Self.schemaAdvice($0.change))")
         }
         do {
-            try connection.forEachRow("PRAGMA integrity_check") { row in
+            try connection.forEachRow(CheckSQL.integrity.sql) { row in
                 let line = row.text(0)
                 if line != "ok" { findings.append(IntegrityFinding(check: .integrity, message: line)) }
             }
@@ -80,7 +80,7 @@ extension StoreTransaction {
             findings.append(IntegrityFinding(check: .integrity, message: error.message))
             return findings
         }
-        findings += try connection.query("PRAGMA foreign_key_check") { row in
+        findings += try connection.query(CheckSQL.foreignKeys.sql) { row in
             IntegrityFinding(
                 check: .foreignKeys,
                 message: "\(row.text(0)) row \(row.optionalText(1) ?? "?") points at a missing row of \(row.text(2))")
@@ -105,7 +105,7 @@ extension StoreTransaction {
         }
         // Outside a write of the library the row must not exist: the triggers would take its
         // actor for everyone else's changes.
-        if let actor = try connection.queryFirst("SELECT actor FROM write_context", [], { $0.text(0) }) {
+        if let actor = try connection.queryFirst(CheckSQL.leftoverWriteContext.sql, [], { $0.text(0) }) {
             findings.append(IntegrityFinding(
                 check: .domain,
                 message: "write_context holds a row (actor \(quoted(actor))) outside a write: delete it with DELETE FROM write_context"))

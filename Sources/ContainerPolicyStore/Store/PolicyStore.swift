@@ -48,7 +48,7 @@ public final class PolicyStore: Sendable {
                     if try Self.prepare(connection, options: options) { chmod(path, 0o600) }
                 },
                 isWAL: { connection in
-                    try connection.queryFirst("PRAGMA journal_mode") { $0.text(0).lowercased() } == "wal"
+                    try connection.queryFirst(TransactionSQL.journalMode.sql) { $0.text(0).lowercased() } == "wal"
                 })
             if options.synchronous == .full { try database.makeSynchronousFull() }
         } catch {
@@ -274,8 +274,8 @@ public final class PolicyStore: Sendable {
                 // A reader connection is read-only already; the writer, reading for a private
                 // in-memory database or a rollback journal, is made so for the transaction.
                 let sharesTheWriter = database.readers == nil
-                if sharesTheWriter { try connection.run("PRAGMA query_only = ON") }
-                defer { if sharesTheWriter { try? connection.run("PRAGMA query_only = OFF") } }
+                if sharesTheWriter { try connection.run(TransactionSQL.readOnly.sql) }
+                defer { if sharesTheWriter { try? connection.run(TransactionSQL.readWrite.sql) } }
                 return try body(transaction)
             }
         case .write:
@@ -284,11 +284,9 @@ public final class PolicyStore: Sendable {
             let result = try connection.transaction(.immediate) {
                 // Tells the history's triggers who writes, and that the store records its
                 // own operations. REPLACE also clears a row someone left behind.
-                try connection.run(
-                    "INSERT OR REPLACE INTO write_context (id, actor, recorded_by_library) VALUES (1, ?, 1)",
-                    [SQLValue(actor)])
+                try connection.run(TransactionSQL.setWriteContext.sql, [SQLValue(actor)])
                 let result = try body(transaction)
-                try connection.run("DELETE FROM write_context")
+                try connection.run(TransactionSQL.clearWriteContext.sql)
                 // The last moment a cancelled task can still roll the transaction back; from
                 // here it commits, and a cancellation that comes later is too late.
                 if cancellation?.detach() == true { throw PolicyStoreError.cancelled }

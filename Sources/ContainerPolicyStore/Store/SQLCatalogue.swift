@@ -18,9 +18,34 @@ struct NamedSQL: Sendable {
 }
 
 enum SQLCatalogue {
-    static let all: [NamedSQL] = PolicySQL.all + RulesetSQL.all + ClusterSQL.all + HistorySQL.all + ManagedRuleSQL.all + SyncStateSQL.all
+    static let all: [NamedSQL] =
+        PolicySQL.all + RulesetSQL.all + ClusterSQL.all + HistorySQL.all + ManagedRuleSQL.all + SyncStateSQL.all + TransactionSQL.all
+        + CheckSQL.all
     /// The moment a statement runs, in the schema's timestamp format.
     static let currentTimestamp = "strftime('%Y-%m-%dT%H:%M:%fZ', 'now')"
+}
+
+/// What every transaction of the store runs around the caller's work: the writer's
+/// `write_context` row, which tells the history's triggers who writes and that the library
+/// records its own changes, and the read-only switch of a read on the writer.
+enum TransactionSQL {
+    static let setWriteContext = NamedSQL(
+        "tell the history's triggers who writes", "INSERT OR REPLACE INTO write_context (id, actor, recorded_by_library) VALUES (1, ?, 1)")
+    static let clearWriteContext = NamedSQL("clear who writes", "DELETE FROM write_context")
+    static let readOnly = NamedSQL("make a read on the writer read-only", "PRAGMA query_only = ON")
+    static let readWrite = NamedSQL("let the writer write again", "PRAGMA query_only = OFF")
+    static let journalMode = NamedSQL("the journal mode", "PRAGMA journal_mode")
+
+    static let all = [setWriteContext, clearWriteContext, readOnly, readWrite, journalMode]
+}
+
+/// What `check` reads besides the tables' own statements.
+enum CheckSQL {
+    static let integrity = NamedSQL("SQLite's integrity check", "PRAGMA integrity_check", readsWholeTable: true)
+    static let foreignKeys = NamedSQL("rows whose foreign key points at nothing", "PRAGMA foreign_key_check", readsWholeTable: true)
+    static let leftoverWriteContext = NamedSQL("a write_context row left outside a write", "SELECT actor FROM write_context")
+
+    static let all = [integrity, foreignKeys, leftoverWriteContext]
 }
 
 /// The column of a content field: its product name in snake case (`xdrEnabled` is
