@@ -274,8 +274,8 @@ public final class PolicyStore: Sendable {
                 // A reader connection is read-only already; the writer, reading for a private
                 // in-memory database or a rollback journal, is made so for the transaction.
                 let sharesTheWriter = database.readers == nil
-                if sharesTheWriter { try connection.run(TransactionSQL.readOnly.sql) }
-                defer { if sharesTheWriter { try? connection.run(TransactionSQL.readWrite.sql) } }
+                if sharesTheWriter { try connection.run(TransactionSQL.beginQueryOnly.sql) }
+                defer { if sharesTheWriter { try? connection.run(TransactionSQL.endQueryOnly.sql) } }
                 return try body(transaction)
             }
         case .write:

@@ -32,11 +32,11 @@ enum TransactionSQL {
     static let setWriteContext = NamedSQL(
         "tell the history's triggers who writes", "INSERT OR REPLACE INTO write_context (id, actor, recorded_by_library) VALUES (1, ?, 1)")
     static let clearWriteContext = NamedSQL("clear who writes", "DELETE FROM write_context")
-    static let readOnly = NamedSQL("make a read on the writer read-only", "PRAGMA query_only = ON")
-    static let readWrite = NamedSQL("let the writer write again", "PRAGMA query_only = OFF")
+    static let beginQueryOnly = NamedSQL("make a read on the writer read-only", "PRAGMA query_only = ON")
+    static let endQueryOnly = NamedSQL("let the writer write again", "PRAGMA query_only = OFF")
     static let journalMode = NamedSQL("the journal mode", "PRAGMA journal_mode")
 
-    static let all = [setWriteContext, clearWriteContext, readOnly, readWrite, journalMode]
+    static let all = [setWriteContext, clearWriteContext, beginQueryOnly, endQueryOnly, journalMode]
 }
 
 /// What `check` reads besides the tables' own statements.
