@@ -2,24 +2,25 @@ import ContainerPolicyStore
 
 /// The remote objects of one kind with names the store could hold, by name key, and the
 /// findings about the others: names that break the rules, and names several objects share.
-struct RemoteIndex<Object> {
+struct RemoteIndex<Object: RemoteObject> {
     /// Exactly one remote object has this name (ignoring case).
     private(set) var unique: [String: Object] = [:]
     /// Name keys that several remote objects share.
     private(set) var ambiguous: Set<String> = []
     private(set) var findings: [SyncPlan.Finding] = []
 
-    init(_ objects: [Object], kind: ObjectKind, name: KeyPath<Object, String>, id: KeyPath<Object, String>) {
+    init(_ objects: [Object]) {
+        let kind = Object.kind
         var groups: [String: [Object]] = [:]
         for object in objects {
-            if let problem = NameRules.problem(in: object[keyPath: name]) {
-                let refusal = PolicyStoreError.invalidName(kind, name: object[keyPath: name], problem)
+            if let problem = NameRules.problem(in: object.name) {
+                let refusal = PolicyStoreError.invalidName(kind, name: object.name, problem)
                 findings.append(SyncPlan.Finding(
-                    kind: kind, name: object[keyPath: name], remoteID: object[keyPath: id], issue: .invalidRemoteName,
+                    kind: kind, name: object.name, remoteID: object.id, issue: .invalidRemoteName,
                     detail: "\(refusal): the store cannot hold it, so it is left untouched (rename it in the console to manage it here)"))
                 continue
             }
-            groups[NameRules.key(object[keyPath: name]), default: []].append(object)
+            groups[NameRules.key(object.name), default: []].append(object)
         }
         for (key, group) in groups {
             if group.count == 1 {
@@ -27,9 +28,9 @@ struct RemoteIndex<Object> {
                 continue
             }
             ambiguous.insert(key)
-            let names = group.map { quoted($0[keyPath: name]) + " (id " + escaped($0[keyPath: id]) + ")" }.sorted()
+            let names = group.map { quoted($0.name) + " (id " + escaped($0.id) + ")" }.sorted()
             findings.append(SyncPlan.Finding(
-                kind: kind, name: group[0][keyPath: name], remoteID: nil, issue: .ambiguousRemoteName,
+                kind: kind, name: group[0].name, remoteID: nil, issue: .ambiguousRemoteName,
                 detail: "\(group.count) objects in Vision One have this name ignoring letter case: \(names.joined(separator: ", ")); none is touched until all but one are renamed or deleted in the console"))
         }
     }

@@ -22,6 +22,23 @@ public enum RemoteObjectKind: String, Sendable, Hashable, Codable, CaseIterable,
     }
 }
 
+/// A policy or a ruleset as Vision One holds it: the server's id, the name, the times the
+/// server gave, and the store's content, whose fields read as the object's own
+/// (`policy.xdrEnabled`).
+public protocol RemoteObject: ContentBearing, Identifiable, Sendable, Hashable where ID == String {
+    /// The kind of the store's object it is synced with.
+    static var kind: ObjectKind { get }
+    /// Fixed at creation.
+    var name: String { get }
+    var createdDateTime: String? { get }
+    var updatedDateTime: String? { get }
+}
+
+extension RemoteObject {
+    /// The timestamp a sync remembers: `updatedDateTime`, else `createdDateTime`.
+    public var lastModified: String? { updatedDateTime ?? createdDateTime }
+}
+
 // The decoders below read what the store models into the store's own content types
 // (`RulesetContent`, `PolicyContent`), by the fields' API names; they are strict about those
 // fields (a missing `id` or `name`, a mitigation the product does not have, a wrong type: the
@@ -33,8 +50,9 @@ public enum RemoteObjectKind: String, Sendable, Hashable, Codable, CaseIterable,
 /// ```swift
 /// for ruleset in try await client.listRulesets() { print(ruleset.name, ruleset.rules.map(\.id)) }
 /// ```
-@dynamicMemberLookup
-public struct RemoteRuleset: Sendable, Hashable, Decodable, Identifiable {
+public struct RemoteRuleset: RemoteObject, Decodable {
+    public static let kind = ObjectKind.ruleset
+
     /// The server's id, read from `Location` when the ruleset was created.
     public var id: String
     /// Fixed at creation.
@@ -68,12 +86,6 @@ public struct RemoteRuleset: Sendable, Hashable, Decodable, Identifiable {
         self.createdDateTime = createdDateTime
         self.updatedDateTime = updatedDateTime
         self.additionalFields = additionalFields
-    }
-
-    /// A field of the content, as if it were the ruleset's own.
-    public subscript<Value>(dynamicMember field: WritableKeyPath<RulesetContent, Value>) -> Value {
-        get { content[keyPath: field] }
-        set { content[keyPath: field] = newValue }
     }
 
     static let modelled = contentKeys(RulesetContent.self)
@@ -173,8 +185,9 @@ public struct RemoteRulesetReference: Sendable, Hashable, Codable {
 /// let policy = try await client.policy(id: id)
 /// print(policy.name, policy.xdrEnabled, policy.rulesetLinks.map(\.id))
 /// ```
-@dynamicMemberLookup
-public struct RemotePolicy: Sendable, Hashable, Decodable, Identifiable {
+public struct RemotePolicy: RemoteObject, Decodable {
+    public static let kind = ObjectKind.policy
+
     public var id: String
     /// Fixed at creation.
     public var name: String
@@ -218,12 +231,6 @@ public struct RemotePolicy: Sendable, Hashable, Decodable, Identifiable {
         self.updatedDateTime = updatedDateTime
         self.rulesetsUpdatedDateTime = rulesetsUpdatedDateTime
         self.additionalFields = additionalFields
-    }
-
-    /// A field of the content, as if it were the policy's own.
-    public subscript<Value>(dynamicMember field: WritableKeyPath<PolicyContent, Value>) -> Value {
-        get { content[keyPath: field] }
-        set { content[keyPath: field] = newValue }
     }
 
     static let modelled = contentKeys(PolicyContent.self).union([
@@ -357,14 +364,4 @@ extension ObjectContent {
         }
         return content
     }
-}
-
-extension RemotePolicy {
-    /// The timestamp a sync remembers: `updatedDateTime`, else `createdDateTime`.
-    public var lastModified: String? { updatedDateTime ?? createdDateTime }
-}
-
-extension RemoteRuleset {
-    /// The timestamp a sync remembers: `updatedDateTime`, else `createdDateTime`.
-    public var lastModified: String? { updatedDateTime ?? createdDateTime }
 }

@@ -145,19 +145,11 @@ public struct SyncPlan: Sendable, Hashable, Encodable, CustomStringConvertible {
             return "! conflict \(kind) \(name): \(what); \(outcome)"
         }
 
-        private enum Key: String, CodingKey {
-            case kind, name, remoteId, action, reason, syncedUpdatedDateTime, remoteUpdatedDateTime
-        }
-
         public func encode(to encoder: any Encoder) throws {
-            var container = encoder.container(keyedBy: Key.self)
-            try container.encode(kind, forKey: .kind)
-            try container.encode(name, forKey: .name)
-            try container.encode(remoteID, forKey: .remoteId)
-            try container.encode(action, forKey: .action)
-            try container.encode(reason, forKey: .reason)
-            try container.encode(syncedUpdatedDateTime, forKey: .syncedUpdatedDateTime)
-            try container.encode(remoteUpdatedDateTime, forKey: .remoteUpdatedDateTime)
+            try encoder.encodeMembers([
+                "kind": kind, "name": name, "remoteId": remoteID, "action": action, "reason": reason,
+                "syncedUpdatedDateTime": syncedUpdatedDateTime, "remoteUpdatedDateTime": remoteUpdatedDateTime,
+            ])
         }
     }
 
@@ -211,15 +203,8 @@ public struct SyncPlan: Sendable, Hashable, Encodable, CustomStringConvertible {
             "? \(kind) \(quoted(name))\(remoteID.map { " (id \(escaped($0)))" } ?? ""): \(detail)"
         }
 
-        private enum Key: String, CodingKey { case kind, name, remoteId, issue, detail }
-
         public func encode(to encoder: any Encoder) throws {
-            var container = encoder.container(keyedBy: Key.self)
-            try container.encode(kind, forKey: .kind)
-            try container.encode(name, forKey: .name)
-            try container.encode(remoteID, forKey: .remoteId)
-            try container.encode(issue, forKey: .issue)
-            try container.encode(detail, forKey: .detail)
+            try encoder.encodeMembers(["kind": kind, "name": name, "remoteId": remoteID, "issue": issue, "detail": detail])
         }
     }
 
@@ -284,17 +269,21 @@ public struct SyncPlan: Sendable, Hashable, Encodable, CustomStringConvertible {
             .joined(separator: "\n")
     }
 
-    private enum Key: String, CodingKey { case endpoint, steps, conflicts, findings, unchanged, applied }
-
     /// `endpoint`, then an import plan's `steps`, `unchanged` and `applied`, then `conflicts`
     /// and `findings`.
     public func encode(to encoder: any Encoder) throws {
-        var container = encoder.container(keyedBy: Key.self)
-        try container.encode(endpoint, forKey: .endpoint)
-        try container.encode(steps, forKey: .steps)
-        try container.encode(unchanged, forKey: .unchanged)
-        try container.encode(applied, forKey: .applied)
-        try container.encode(conflicts, forKey: .conflicts)
-        try container.encode(findings, forKey: .findings)
+        try encoder.encodeMembers([
+            "endpoint": endpoint, "steps": steps, "unchanged": unchanged, "applied": applied, "conflicts": conflicts,
+            "findings": findings,
+        ])
+    }
+}
+
+extension Encoder {
+    /// The members in this order, each under its key, a nil one as `null` rather than left
+    /// out: every report of a kind has the same members.
+    fileprivate func encodeMembers(_ members: KeyValuePairs<String, any Encodable>) throws {
+        var container = self.container(keyedBy: AnyKey.self)
+        for (key, value) in members { try container.encode(value, forKey: AnyKey(key)) }
     }
 }

@@ -95,8 +95,8 @@ private struct Planner {
     }
 
     mutating func plan(local: PolicyDocument, remote state: RemoteState) -> SyncPlan {
-        let rulesetIndex = RemoteIndex(state.rulesets, kind: .ruleset, name: \.name, id: \.id)
-        let policyIndex = RemoteIndex(state.policies, kind: .policy, name: \.name, id: \.id)
+        let rulesetIndex = RemoteIndex(state.rulesets)
+        let policyIndex = RemoteIndex(state.policies)
         findings += rulesetIndex.findings + policyIndex.findings
         let rulesetNamesByID = Dictionary(state.rulesets.map { ($0.id, $0.name) }, uniquingKeysWith: { first, _ in first })
         for ruleset in rulesetIndex.unique.values where !ruleset.kubernetesOnlyParts.isEmpty {

@@ -21,8 +21,8 @@ public struct SyncPull: Sendable, Hashable {
     public let records: [SyncRecord]
 
     public init(remote: RemoteState, endpoint: String) {
-        let rulesetIndex = RemoteIndex(remote.rulesets, kind: .ruleset, name: \.name, id: \.id)
-        let policyIndex = RemoteIndex(remote.policies, kind: .policy, name: \.name, id: \.id)
+        let rulesetIndex = RemoteIndex(remote.rulesets)
+        let policyIndex = RemoteIndex(remote.policies)
         var findings = rulesetIndex.findings + policyIndex.findings
         let outcome = "they are not stored, and stay as they are in Vision One"
 

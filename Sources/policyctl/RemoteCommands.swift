@@ -27,23 +27,19 @@ struct RemoteCommand: PolicyctlCommand {
                 '!' is a conflict, '?' what is reported and left alone.
                 """)
 
-        @OptionGroup var database: DatabaseOption
-        @OptionGroup var remote: RemoteOptions
-        @Flag(help: "Also delete in Vision One the policies and rulesets that the database does not have.")
-        var prune = false
+        @OptionGroup var planning: PlanOptions
         @Flag(help: "Plan the steps that conflicts would hold back (they overwrite changes made in Vision One).")
         var force = false
         @Flag(help: "Print the plan as JSON: the steps as 'import --json' prints them, then conflicts and findings.")
         var json = false
 
         func run() throws {
-            let store = try database.readingStore()
+            let store = try planning.database.readingStore()
             // Closed here rather than when released: the task that used it may still hold it
             // as the process exits, and a store never closed leaves its -wal and -shm behind.
             defer { store.close() }
-            let sync = VisionOneSync(store: store, client: try remote.client())
-            let (prune, force) = (prune, force)
-            let plan = try remoteOperation { () async throws(SyncError) in try await sync.plan(prune: prune, force: force) }
+            let sync = VisionOneSync(store: store, client: try planning.remote.client())
+            let plan = try planning.plan(sync, force: force)
             if json { return try StandardOutput.write(ProductJSON.data(plan)) }
             try printLines(plan.description)
             let endpoint = terminalSafe(sync.endpoint)
@@ -67,10 +63,7 @@ struct RemoteCommand: PolicyctlCommand {
                 other error stops the push, naming the object, the status and the x-trace-id.
                 """)
 
-        @OptionGroup var database: DatabaseOption
-        @OptionGroup var remote: RemoteOptions
-        @Flag(help: "Also delete in Vision One the policies and rulesets that the database does not have.")
-        var prune = false
+        @OptionGroup var planning: PlanOptions
         @Flag(help: "Go ahead over conflicts, overwriting or deleting what was changed in Vision One.")
         var force = false
         @Flag(help: "Print the plan carried out as JSON instead of text.")
@@ -83,11 +76,11 @@ struct RemoteCommand: PolicyctlCommand {
         var policyPlatform: String?
 
         func run() throws {
-            let store = try database.existingStore()
+            let store = try planning.database.existingStore()
             defer { store.close() }
-            let sync = VisionOneSync(store: store, client: try remote.client(policyPlatform: policyPlatform))
-            let (prune, force, json) = (prune, force, json)
-            let plan = try remoteOperation { () async throws(SyncError) in try await sync.plan(prune: prune, force: force) }
+            let sync = VisionOneSync(store: store, client: try planning.remote.client(policyPlatform: policyPlatform))
+            let json = json
+            let plan = try planning.plan(sync, force: force)
             if !json { try printLines(plan.steps.map(\.description) + plan.conflicts.map(\.description) + plan.findings.map(\.description)) }
             if plan.isRefused, json { try StandardOutput.write(ProductJSON.data(plan)) }
             let done = try remoteOperation { () async throws(SyncError) in
@@ -150,6 +143,21 @@ struct RemoteCommand: PolicyctlCommand {
                 try StandardOutput.line("Dry run: nothing was written to \(path); run without --dry-run to apply this plan.")
             }
         }
+    }
+}
+
+/// What `remote plan` and `remote push` make a plan from: the database, the tenant, and
+/// whether to prune. Each command says what its own `--force` does.
+struct PlanOptions: ParsableArguments {
+    @OptionGroup var database: DatabaseOption
+    @OptionGroup var remote: RemoteOptions
+    @Flag(help: "Also delete in Vision One the policies and rulesets that the database does not have.")
+    var prune = false
+
+    /// The plan of `sync` with these options; with `force`, its steps go ahead over conflicts.
+    func plan(_ sync: VisionOneSync, force: Bool) throws(ExitCode) -> SyncPlan {
+        let prune = prune
+        return try remoteOperation { () async throws(SyncError) in try await sync.plan(prune: prune, force: force) }
     }
 }
 
