@@ -1,3 +1,5 @@
+import ContainerPolicyStore
+
 /// A JSON value kept as the server sent it: the fields of the product's API this library does
 /// not model (a policy's `malwareScan`, a managed rule's MITRE ATT&CK mapping) travel in these,
 /// so nothing the server said is lost and a future field does not break decoding.
@@ -53,17 +55,7 @@ public enum RawJSON: Sendable, Hashable, Codable {
     }
 }
 
-/// Any key, for reading the fields a type does not know and writing them back.
-struct AnyKey: CodingKey, Hashable {
-    let stringValue: String
-    var intValue: Int? { nil }
-
-    init(_ string: String) { stringValue = string }
-    init?(stringValue: String) { self.stringValue = stringValue }
-    init?(intValue: Int) { nil }
-}
-
-extension KeyedDecodingContainer where Key == AnyKey {
+extension KeyedDecodingContainer where Key == FieldKey {
     /// Every member whose key is not in `known`, as raw JSON.
     func additionalFields(excluding known: Set<String>) throws -> [String: RawJSON] {
         var fields: [String: RawJSON] = [:]
@@ -75,19 +67,19 @@ extension KeyedDecodingContainer where Key == AnyKey {
 
     /// A string that may be absent or null (the API sends both for "no description").
     func optionalString(_ key: String) throws -> String? {
-        try decodeIfPresent(String.self, forKey: AnyKey(key))
+        try decodeIfPresent(String.self, forKey: FieldKey(key))
     }
 
     func requiredString(_ key: String) throws -> String {
-        try decode(String.self, forKey: AnyKey(key))
+        try decode(String.self, forKey: FieldKey(key))
     }
 }
 
-extension KeyedEncodingContainer where Key == AnyKey {
+extension KeyedEncodingContainer where Key == FieldKey {
     /// Writes the unmodelled fields back, never over a modelled one.
     mutating func encodeAdditional(_ fields: [String: RawJSON], excluding known: Set<String>) throws {
         for (key, value) in fields where !known.contains(key) {
-            try encode(value, forKey: AnyKey(key))
+            try encode(value, forKey: FieldKey(key))
         }
     }
 }

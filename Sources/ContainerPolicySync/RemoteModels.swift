@@ -92,13 +92,13 @@ public struct RemoteRuleset: RemoteObject, Decodable {
         .union(["id", "name", "labelMatchingCondition", "labels", "rules", "createdDateTime", "updatedDateTime"])
 
     public init(from decoder: any Decoder) throws {
-        let container = try decoder.container(keyedBy: AnyKey.self)
+        let container = try decoder.container(keyedBy: FieldKey.self)
         id = try container.requiredString("id")
         name = try container.requiredString("name")
         content = try RulesetContent.remoteFields(from: container)
         var seen: Set<String> = []
         var fields: [String: [String: RawJSON]] = [:]
-        let rules = try container.decodeIfPresent([RemoteRule].self, forKey: AnyKey("rules")) ?? []
+        let rules = try container.decodeIfPresent([RemoteRule].self, forKey: FieldKey("rules")) ?? []
         for rule in rules where seen.insert(rule.reference.id).inserted {
             content.rules.append(rule.reference)
             if !rule.otherFields.isEmpty { fields[rule.reference.id] = rule.otherFields }
@@ -106,7 +106,7 @@ public struct RemoteRuleset: RemoteObject, Decodable {
         content.rules.sort { $0.id < $1.id }
         ruleFields = fields
         labelMatchingCondition = try container.optionalString("labelMatchingCondition") ?? "any"
-        labels = try container.decodeIfPresent([RemoteLabel].self, forKey: AnyKey("labels")) ?? []
+        labels = try container.decodeIfPresent([RemoteLabel].self, forKey: FieldKey("labels")) ?? []
         createdDateTime = try container.optionalString("createdDateTime")
         updatedDateTime = try container.optionalString("updatedDateTime")
         additionalFields = try container.additionalFields(excluding: Self.modelled)
@@ -133,13 +133,13 @@ struct RemoteRule: Sendable, Hashable, Codable {
     }
 
     init(from decoder: any Decoder) throws {
-        let container = try decoder.container(keyedBy: AnyKey.self)
+        let container = try decoder.container(keyedBy: FieldKey.self)
         let id = try container.requiredString("id")
         var mitigation = Mitigation.log
         if let text = try container.optionalString("mitigation") {
             guard let known = Mitigation(rawValue: text) else {
                 throw DecodingError.dataCorruptedError(
-                    forKey: AnyKey("mitigation"), in: container,
+                    forKey: FieldKey("mitigation"), in: container,
                     debugDescription: "\(quoted(text)) is not a mitigation the product has (log, isolate, terminate)")
             }
             mitigation = known
@@ -149,9 +149,9 @@ struct RemoteRule: Sendable, Hashable, Codable {
     }
 
     func encode(to encoder: any Encoder) throws {
-        var container = encoder.container(keyedBy: AnyKey.self)
-        try container.encode(reference.id, forKey: AnyKey("id"))
-        try container.encode(reference.mitigation.rawValue, forKey: AnyKey("mitigation"))
+        var container = encoder.container(keyedBy: FieldKey.self)
+        try container.encode(reference.id, forKey: FieldKey("id"))
+        try container.encode(reference.mitigation.rawValue, forKey: FieldKey("mitigation"))
         try container.encodeAdditional(otherFields, excluding: ["id", "mitigation"])
     }
 }
@@ -248,19 +248,19 @@ public struct RemotePolicy: RemoteObject, Decodable {
     }
 
     public init(from decoder: any Decoder) throws {
-        let container = try decoder.container(keyedBy: AnyKey.self)
+        let container = try decoder.container(keyedBy: FieldKey.self)
         id = try container.requiredString("id")
         name = try container.requiredString("name")
         content = try PolicyContent.remoteFields(from: container)
         platform = try container.optionalString("platform")
-        let runtime = try container.decodeIfPresent(Runtime.self, forKey: AnyKey("runtime"))
+        let runtime = try container.decodeIfPresent(Runtime.self, forKey: FieldKey("runtime"))
         rulesetLinks = runtime?.rulesets ?? []
         content.rulesets = rulesetLinks.compactMap(\.name)
         customRuleset = runtime?.customRuleset
-        let defaults = try container.decodeIfPresent(Default.self, forKey: AnyKey("default"))
+        let defaults = try container.decodeIfPresent(Default.self, forKey: FieldKey("default"))
         deploymentRules = defaults?.rules ?? []
         exceptions = defaults?.exceptions ?? []
-        namespaced = try container.decodeIfPresent([RawJSON].self, forKey: AnyKey("namespaced")) ?? []
+        namespaced = try container.decodeIfPresent([RawJSON].self, forKey: FieldKey("namespaced")) ?? []
         createdDateTime = try container.optionalString("createdDateTime")
         updatedDateTime = try container.optionalString("updatedDateTime")
         rulesetsUpdatedDateTime = try container.optionalString("rulesetsUpdatedDateTime")
@@ -296,7 +296,7 @@ public struct RemoteManagedRule: Sendable, Hashable, Decodable, Identifiable {
     }
 
     public init(from decoder: any Decoder) throws {
-        let container = try decoder.container(keyedBy: AnyKey.self)
+        let container = try decoder.container(keyedBy: FieldKey.self)
         id = try container.requiredString("id")
         name = try container.optionalString("name")
         description = try container.optionalString("description")
@@ -329,14 +329,14 @@ public struct RemoteECSCluster: Sendable, Hashable, Decodable, Identifiable {
     }
 
     public init(from decoder: any Decoder) throws {
-        let container = try decoder.container(keyedBy: AnyKey.self)
+        let container = try decoder.container(keyedBy: FieldKey.self)
         id = try container.requiredString("id")
         name = try container.optionalString("name")
         description = try container.optionalString("description")
         // An unassigned cluster may say so with null or with "".
         policyID = try container.optionalString("policyId").flatMap { $0.isEmpty ? nil : $0 }
-        runtimeSecurityEnabled = try container.decodeIfPresent(Bool.self, forKey: AnyKey("runtimeSecurityEnabled"))
-        vulnerabilityScanEnabled = try container.decodeIfPresent(Bool.self, forKey: AnyKey("vulnerabilityScanEnabled"))
+        runtimeSecurityEnabled = try container.decodeIfPresent(Bool.self, forKey: FieldKey("runtimeSecurityEnabled"))
+        vulnerabilityScanEnabled = try container.decodeIfPresent(Bool.self, forKey: FieldKey("vulnerabilityScanEnabled"))
         additionalFields = try container.additionalFields(excluding: [
             "id", "name", "description", "policyId", "runtimeSecurityEnabled", "vulnerabilityScanEnabled",
         ])
@@ -352,10 +352,10 @@ extension ObjectContent {
     /// The content's scalar fields read from an API object by their API names (the names
     /// `Field` gives them); absent or null ones keep their defaults. The rest of the content
     /// is the caller's to read.
-    static func remoteFields(from container: KeyedDecodingContainer<AnyKey>) throws -> Self {
+    static func remoteFields(from container: KeyedDecodingContainer<FieldKey>) throws -> Self {
         var content = Self.empty
         for field in Field.allCases {
-            let key = AnyKey(field.rawValue)
+            let key = FieldKey(field.rawValue)
             guard container.contains(key), try !container.decodeNil(forKey: key) else { continue }
             switch content[field] {
             case .text: content[field] = .text(try container.decode(String.self, forKey: key))

@@ -17,10 +17,10 @@ public struct NewRuleset: Sendable, Hashable, Encodable {
     }
 
     public func encode(to encoder: any Encoder) throws {
-        var container = encoder.container(keyedBy: AnyKey.self)
-        try container.encode(name, forKey: AnyKey("name"))
+        var container = encoder.container(keyedBy: FieldKey.self)
+        try container.encode(name, forKey: FieldKey("name"))
         try container.encodeFields(of: content)
-        try container.encode(content.rules.map { RemoteRule(reference: $0) }, forKey: AnyKey("rules"))
+        try container.encode(content.rules.map { RemoteRule(reference: $0) }, forKey: FieldKey("rules"))
     }
 }
 
@@ -68,11 +68,11 @@ public struct PolicyPatch: Sendable, Hashable, Encodable {
     }
 
     public func encode(to encoder: any Encoder) throws {
-        var container = encoder.container(keyedBy: AnyKey.self)
+        var container = encoder.container(keyedBy: FieldKey.self)
         try container.encodeFields(fields)
         if let rulesets {
-            var runtime = container.nestedContainer(keyedBy: AnyKey.self, forKey: AnyKey("runtime"))
-            try runtime.encode(rulesets, forKey: AnyKey("rulesets"))
+            var runtime = container.nestedContainer(keyedBy: FieldKey.self, forKey: FieldKey("runtime"))
+            try runtime.encode(rulesets, forKey: FieldKey("rulesets"))
         }
     }
 }
@@ -107,10 +107,10 @@ public struct RulesetPatch: Sendable, Hashable, Encodable {
     }
 
     public func encode(to encoder: any Encoder) throws {
-        var container = encoder.container(keyedBy: AnyKey.self)
+        var container = encoder.container(keyedBy: FieldKey.self)
         try container.encodeFields(fields)
         if let rules {
-            try container.encode(rules.map { RemoteRule(reference: $0, otherFields: ruleFields[$0.id] ?? [:]) }, forKey: AnyKey("rules"))
+            try container.encode(rules.map { RemoteRule(reference: $0, otherFields: ruleFields[$0.id] ?? [:]) }, forKey: FieldKey("rules"))
         }
     }
 }
@@ -147,25 +147,25 @@ struct PolicyCreateBody: Encodable {
     let platform: String?
 
     func encode(to encoder: any Encoder) throws {
-        var container = encoder.container(keyedBy: AnyKey.self)
-        try container.encode(policy.name, forKey: AnyKey("name"))
+        var container = encoder.container(keyedBy: FieldKey.self)
+        try container.encode(policy.name, forKey: FieldKey("name"))
         try container.encodeFields(of: policy.content)
-        try container.encodeIfPresent(platform, forKey: AnyKey("platform"))
-        var defaults = container.nestedContainer(keyedBy: AnyKey.self, forKey: AnyKey("default"))
-        try defaults.encode([RawJSON](), forKey: AnyKey("rules"))
-        try defaults.encode([RawJSON](), forKey: AnyKey("exceptions"))
-        var runtime = container.nestedContainer(keyedBy: AnyKey.self, forKey: AnyKey("runtime"))
-        try runtime.encode(policy.rulesets, forKey: AnyKey("rulesets"))
+        try container.encodeIfPresent(platform, forKey: FieldKey("platform"))
+        var defaults = container.nestedContainer(keyedBy: FieldKey.self, forKey: FieldKey("default"))
+        try defaults.encode([RawJSON](), forKey: FieldKey("rules"))
+        try defaults.encode([RawJSON](), forKey: FieldKey("exceptions"))
+        var runtime = container.nestedContainer(keyedBy: FieldKey.self, forKey: FieldKey("runtime"))
+        try runtime.encode(policy.rulesets, forKey: FieldKey("rulesets"))
     }
 }
 
-extension KeyedEncodingContainer where Key == AnyKey {
+extension KeyedEncodingContainer where Key == FieldKey {
     /// Each field's value under its API name.
     mutating func encodeFields<Field: RawRepresentable>(_ values: [Field: FieldValue]) throws where Field.RawValue == String {
         for (field, value) in values {
             switch value {
-            case .text(let text): try encode(text, forKey: AnyKey(field.rawValue))
-            case .flag(let flag): try encode(flag, forKey: AnyKey(field.rawValue))
+            case .text(let text): try encode(text, forKey: FieldKey(field.rawValue))
+            case .flag(let flag): try encode(flag, forKey: FieldKey(field.rawValue))
             }
         }
     }

@@ -278,12 +278,3 @@ public struct SyncPlan: Sendable, Hashable, Encodable, CustomStringConvertible {
         ])
     }
 }
-
-extension Encoder {
-    /// The members in this order, each under its key, a nil one as `null` rather than left
-    /// out: every report of a kind has the same members.
-    fileprivate func encodeMembers(_ members: KeyValuePairs<String, any Encodable>) throws {
-        var container = self.container(keyedBy: AnyKey.self)
-        for (key, value) in members { try container.encode(value, forKey: AnyKey(key)) }
-    }
-}

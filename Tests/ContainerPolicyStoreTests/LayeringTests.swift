@@ -22,7 +22,7 @@ import Testing
         "JSON": [],
         "Domain": ["CoreTypes.swift", "PolicyStoreError.swift"],
         "Graph": [],
-        "Interchange": ["ImportPlanFingerprint.swift"],
+        "Interchange": ["ImportPlanJSON.swift"],
     ]
 
     struct SourceFile {

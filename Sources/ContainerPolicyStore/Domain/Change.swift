@@ -210,20 +210,12 @@ extension Change: Codable {
     /// `restoredRevision`, `policy` (null when they do not apply), `actor`, the contents
     /// `before` and `after` (null when there is none), and `damage` when there is any.
     public func encode(to encoder: any Encoder) throws {
-        var container = encoder.container(keyedBy: CodingKeys.self)
-        try container.encode(sequence, forKey: .sequence)
-        try container.encode(Timestamp.text(from: changedAt), forKey: .changedDateTime)
-        try container.encode(kind, forKey: .kind)
-        try container.encode(name, forKey: .name)
-        try container.encode(life, forKey: .life)
-        try container.encode(action, forKey: .action)
-        try container.encode(revision, forKey: .revision)
-        try container.encode(restoredRevision, forKey: .restoredRevision)
-        try container.encode(policy, forKey: .policy)
-        try container.encode(actor, forKey: .actor)
-        try container.encode(before, forKey: .before)
-        try container.encode(after, forKey: .after)
-        if !damage.isEmpty { try container.encode(damage, forKey: .damage) }
+        try encoder.encodeMembers([
+            "sequence": sequence, "changedDateTime": Timestamp.text(from: changedAt), "kind": kind, "name": name, "life": life,
+            "action": action, "revision": revision, "restoredRevision": restoredRevision, "policy": policy, "actor": actor,
+            "before": before, "after": after,
+        ])
+        if !damage.isEmpty { try encoder.encodeMembers(["damage": damage]) }
     }
 
     public init(from decoder: any Decoder) throws {

@@ -9,7 +9,7 @@
 /// - delete ruleset old
 /// 12 unchanged
 /// ```
-public struct ImportPlan: Sendable, Hashable, Codable, CustomStringConvertible {
+public struct ImportPlan: Sendable, Hashable, CustomStringConvertible {
     /// One change to one object.
     public struct Step: Sendable, Hashable, Codable, CustomStringConvertible {
         /// What the step does to the object.
@@ -100,24 +100,5 @@ public struct ImportPlan: Sendable, Hashable, Codable, CustomStringConvertible {
 
     public var description: String {
         (steps.map(\.description) + ["\(unchanged) unchanged"]).joined(separator: "\n")
-    }
-
-    private enum CodingKeys: String, CodingKey { case steps, unchanged, applied, fingerprint }
-
-    /// `{"steps", "unchanged", "applied", "fingerprint"}`.
-    public func encode(to encoder: any Encoder) throws {
-        var container = encoder.container(keyedBy: CodingKeys.self)
-        try container.encode(steps, forKey: .steps)
-        try container.encode(unchanged, forKey: .unchanged)
-        try container.encode(applied, forKey: .applied)
-        try container.encode(fingerprint, forKey: .fingerprint)
-    }
-
-    /// The fingerprint is not read: it follows from the steps.
-    public init(from decoder: any Decoder) throws {
-        let container = try decoder.container(keyedBy: CodingKeys.self)
-        self.init(
-            steps: try container.decode([Step].self, forKey: .steps), unchanged: try container.decode(Int.self, forKey: .unchanged),
-            applied: try container.decode(Bool.self, forKey: .applied))
     }
 }
