@@ -7,8 +7,6 @@ enum XDRSetting: String, CaseIterable, ExpressibleByArgument {
     case off
 
     var isEnabled: Bool { self == .on }
-
-    init(_ enabled: Bool) { self = enabled ? .on : .off }
 }
 
 /// Reads a `--rule` / `--add-rule` value, `ID[:MITIGATION]` (`TM-00000001:terminate`; the

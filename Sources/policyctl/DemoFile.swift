@@ -81,7 +81,7 @@ enum DemoFile {
             let stored = try file.perform(.policy(named: policy.name))
             let history = try file.perform(.history(ofPolicy: policy.name))
             let sampleHistory = try sample.perform(.history(ofPolicy: policy.name))
-            let same = stored.map { ($0.description, $0.xdrEnabled, $0.rulesets) == (policy.description, policy.xdrEnabled, policy.rulesets) }
+            let same = stored.map { $0.content == policy.content }
             if same != true || recorded(history) != recorded(sampleHistory) {
                 return "changes to the policy \(policy.name) that the demo did not make"
             }
@@ -90,7 +90,7 @@ enum DemoFile {
             let stored = try file.perform(.ruleset(named: ruleset.name))
             let history = try file.perform(.history(ofRuleset: ruleset.name))
             let sampleHistory = try sample.perform(.history(ofRuleset: ruleset.name))
-            let same = stored.map { ($0.description, $0.rules) == (ruleset.description, ruleset.rules) }
+            let same = stored.map { $0.content == ruleset.content }
             if same != true || recorded(history) != recorded(sampleHistory) {
                 return "changes to the ruleset \(ruleset.name) that the demo did not make"
             }

@@ -56,14 +56,14 @@ enum Report {
     }
 }
 
-/// The policy list as the console shows it: each name with its description under it, the
-/// XDR Telemetry setting and the rulesets.
+/// The policy list as the console shows it: each name with its description under it, its
+/// other fields (the XDR Telemetry setting) and the rulesets.
 struct PolicyTable: ListOutput {
     func printPage(_ page: [Policy], first: Bool) throws(ExitCode) {
         try printTable(
-            page, header: first ? ["NAME", "XDR", "RULESETS"] : nil,
-            columns: { [$0.name + damagedMark($0.damage), XDRSetting($0.xdrEnabled).rawValue, listed($0.rulesets)] },
-            description: \.description)
+            page, header: first ? ["NAME"] + FieldText.headers(PolicyContent.self) + ["RULESETS"] : nil,
+            columns: { [$0.name + damagedMark($0.damage)] + FieldText.cells($0.content) + [listed($0.rulesets)] },
+            description: { FieldText.underTheName($0.content) })
     }
 
     func finish(empty: Bool) throws(ExitCode) {
@@ -71,13 +71,14 @@ struct PolicyTable: ListOutput {
     }
 }
 
-/// The ruleset list: each name with its description under it, and its rules.
+/// The ruleset list: each name with its description under it, its other fields, and its
+/// rules.
 struct RulesetTable: ListOutput {
     func printPage(_ page: [Ruleset], first: Bool) throws(ExitCode) {
         try printTable(
-            page, header: first ? ["NAME", "RULES"] : nil,
-            columns: { [$0.name + damagedMark($0.damage), listed($0.rules.map(ruleArgument))] },
-            description: \.description)
+            page, header: first ? ["NAME"] + FieldText.headers(RulesetContent.self) + ["RULES"] : nil,
+            columns: { [$0.name + damagedMark($0.damage)] + FieldText.cells($0.content) + [listed($0.rules.map(ruleArgument))] },
+            description: { FieldText.underTheName($0.content) })
     }
 
     func finish(empty: Bool) throws(ExitCode) {
@@ -101,10 +102,7 @@ struct ClusterTable: ListOutput {
 enum PolicyDetails {
     static func text(_ policy: Policy, clusters: [String], ruleNames: [String: String]?) -> String {
         let rules = ruleNames.map { names in [("Rules", lines(names.keys.sorted().map { "\($0)  \(names[$0] ?? "")" }))] } ?? []
-        return fields([
-            ("Policy", [policy.name]),
-            ("Description", descriptionLines(policy.description)),
-            ("XDR Telemetry", [XDRSetting(policy.xdrEnabled).rawValue]),
+        return fields([("Policy", [policy.name])] + FieldText.details(policy.content) + [
             ("Rulesets", [listed(policy.rulesets)]),
         ] + rules + [
             ("Clusters", lines(clusters)),
@@ -119,9 +117,7 @@ enum PolicyDetails {
 /// `ruleset show` without `--json`; with a catalogue (`ruleNames`), each rule with its name.
 enum RulesetDetails {
     static func text(_ ruleset: Ruleset, usedBy policies: [String], ruleNames: [String: String]?) -> String {
-        fields([
-            ("Ruleset", [ruleset.name]),
-            ("Description", descriptionLines(ruleset.description)),
+        fields([("Ruleset", [ruleset.name])] + FieldText.details(ruleset.content) + [
             ("Rules", lines(namedRules(ruleset.rules, ruleNames))),
             ("Used by", [listed(policies)]),
             ("Revision", [String(ruleset.revision)]),
@@ -150,7 +146,7 @@ enum ManagedRuleDetails {
         fields([
             ("Rule", [rule.id]),
             ("Name", [rule.name]),
-            ("Description", descriptionLines(rule.description)),
+            ("Description", textLines(rule.description)),
             ("Techniques", [listed(rule.techniques)]),
             ("Used by", [listed(rulesets)]),
             ("Imported", [rule.importedAt.map(Timestamp.text(from:)) ?? "-"]),
@@ -246,11 +242,6 @@ private func listed(_ names: [String]) -> String {
 /// Values one per line, for those too long to share one; `-` for none.
 private func lines(_ values: [String]) -> [String] {
     values.isEmpty ? ["-"] : values
-}
-
-/// A description in `show`: its own lines, each in the value column.
-private func descriptionLines(_ description: String) -> [String] {
-    description.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
 }
 
 /// Rows of left-aligned columns, each followed by its description (when there is one)
