@@ -64,8 +64,11 @@ extension DocumentProblem {
 
     /// A path made comparable: each step a field's rank or an index.
     private struct PathKey: Comparable {
-        /// The product's order of the fields of an entry; a field it does not have comes after.
-        static let fieldOrder = ["name", "description", "xdrEnabled", "runtime", "rulesets", "rules", "id", "mitigation"]
+        /// The product's order of the fields of an entry: the name, the content types' scalar
+        /// fields as they declare them, then the lists; a field it does not have comes after.
+        static let fieldOrder = uniqueNames(
+            ["name"] + PolicyContent.Field.allCases.map(\.rawValue) + RulesetContent.Field.allCases.map(\.rawValue)
+                + ["runtime", "rulesets", "rules", "id", "mitigation"])
         let steps: [Int]
 
         init(_ path: String, lists: [String]) {
