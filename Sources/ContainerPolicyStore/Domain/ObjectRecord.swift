@@ -89,7 +89,7 @@ public struct ObjectRecord: Sendable, Hashable {
 }
 
 extension ObjectRecord: Decodable {
-    /// Reads the members ``encode(to:content:times:)`` writes, all but the content.
+    /// Reads the members the record writes around the content, all but the content.
     public init(from decoder: any Decoder) throws {
         let container = try decoder.container(keyedBy: FieldKey.self)
         id = try container.decode(Int.self, forKey: FieldKey("id"))
