@@ -11,6 +11,7 @@ import Foundation
 @dynamicMemberLookup
 public protocol ContentBearing {
     associatedtype Content: ObjectContent
+    /// The editable part, whose fields read as the value's own.
     var content: Content { get set }
 }
 
@@ -25,6 +26,7 @@ extension ContentBearing {
 /// A policy or a ruleset as the store holds it: its ``ObjectRecord``, whose members read as
 /// its own (`policy.revision`), and its content, whose fields do too (`policy.description`).
 public protocol PolicyStoreObject: ContentBearing, Identifiable where ID == Int {
+    /// What the store keeps about the object beside its content.
     var record: ObjectRecord { get }
 }
 
@@ -56,13 +58,20 @@ extension PolicyStoreObject {
 /// print(policy.revision, policy.record.createdAt == policy.createdAt)   // 1 true
 /// ```
 public struct ObjectRecord: Sendable, Hashable {
+    /// ``PolicyStoreObject/id``.
     public let id: Int
+    /// ``PolicyStoreObject/name``.
     public let name: String
+    /// ``PolicyStoreObject/revision``.
     public let revision: Int
+    /// ``PolicyStoreObject/createdAt``.
     public let createdAt: Date
+    /// ``PolicyStoreObject/updatedAt``.
     public let updatedAt: Date
+    /// ``PolicyStoreObject/damage``.
     public let damage: [StoredDamage]
 
+    /// A record as the store holds it; the store makes these, callers rarely need to.
     public init(id: Int, name: String, revision: Int, createdAt: Date, updatedAt: Date, damage: [StoredDamage] = []) {
         self.id = id
         self.name = name
