@@ -103,20 +103,20 @@ struct DemoCommand: PolicyctlCommand {
         try step(3, "Add the rulesets to the policy's Runtime.")
         try command(["policy", "modify", policy.name] + rulesets.flatMap { ["--add-ruleset", $0.name] })
         let linked = try exitOnRefusal {
-            try store.perform(.modifyPolicy(named: policy.name) { edit in rulesets.forEach { edit.addRuleset($0.name) } })
+            try store.perform(.modify(Policy.self, named: policy.name) { edit in rulesets.forEach { edit.addRuleset($0.name) } })
         }
         try say(Report.modified(.policy, name: linked.name, revision: linked.revision))
 
         try step(4, "Duplicate the policy: the copy is named with 'Policy' appended.")
         try command(["policy", "duplicate", policy.name])
-        let copy = try exitOnRefusal { try store.perform(.duplicatePolicy(named: policy.name)) }
+        let copy = try exitOnRefusal { try store.perform(.duplicate(Policy.self, named: policy.name)) }
         try say(Report.duplicated(.policy, name: policy.name, copy: copy.name))
 
         try step(5, "Modify the copy: a new description, XDR Telemetry off, one ruleset fewer.")
         let dropped = rulesets[1].name
         try command(["policy", "modify", copy.name, "--description", copyDescription, "--xdr", "off", "--remove-ruleset", dropped])
         let modified = try exitOnRefusal {
-            try store.perform(.modifyPolicy(named: copy.name) { edit in
+            try store.perform(.modify(Policy.self, named: copy.name) { edit in
                 edit.description = copyDescription
                 edit.xdrEnabled = false
                 edit.removeRuleset(dropped)
@@ -128,7 +128,7 @@ struct DemoCommand: PolicyctlCommand {
         try command(["policy", "list"])
         if narrating {
             try printListing(PolicyTable(), name: \.name) { after, limit in
-                try store.perform(.policies(after: after, limit: limit))
+                try store.perform(.list(Policy.self, after: after, limit: limit))
             }
         }
 

@@ -67,18 +67,18 @@ enum DemoFile {
         if try file.perform(.managedRuleCount()) > 0 {
             return "a managed-rule catalogue, which the demo does not make"
         }
-        let samplePolicies = try sample.perform(.policies())
-        let sampleRulesets = try sample.perform(.rulesets())
+        let samplePolicies = try sample.perform(.list(Policy.self))
+        let sampleRulesets = try sample.perform(.list(Ruleset.self))
         if let stranger = try firstName(
-            notIn: Set(samplePolicies.map(\.name)), name: \Policy.name, nextPage: { try file.perform(.policies(after: $0, limit: $1)) }) {
+            notIn: Set(samplePolicies.map(\.name)), name: \Policy.name, nextPage: { try file.perform(.list(Policy.self, after: $0, limit: $1)) }) {
             return "the policy \(stranger), which the demo does not make"
         }
         if let stranger = try firstName(
-            notIn: Set(sampleRulesets.map(\.name)), name: \Ruleset.name, nextPage: { try file.perform(.rulesets(after: $0, limit: $1)) }) {
+            notIn: Set(sampleRulesets.map(\.name)), name: \Ruleset.name, nextPage: { try file.perform(.list(Ruleset.self, after: $0, limit: $1)) }) {
             return "the ruleset \(stranger), which the demo does not make"
         }
         for policy in samplePolicies {
-            let stored = try file.perform(.policy(named: policy.name))
+            let stored = try file.perform(.fetch(Policy.self, named: policy.name))
             let history = try file.perform(.history(ofPolicy: policy.name))
             let sampleHistory = try sample.perform(.history(ofPolicy: policy.name))
             let same = stored.map { $0.content == policy.content }
@@ -87,7 +87,7 @@ enum DemoFile {
             }
         }
         for ruleset in sampleRulesets {
-            let stored = try file.perform(.ruleset(named: ruleset.name))
+            let stored = try file.perform(.fetch(Ruleset.self, named: ruleset.name))
             let history = try file.perform(.history(ofRuleset: ruleset.name))
             let sampleHistory = try sample.perform(.history(ofRuleset: ruleset.name))
             let same = stored.map { $0.content == ruleset.content }

@@ -3,44 +3,64 @@ import ContainerPolicyStore
 
 /// A kind of object as policyctl's commands handle it: what `delete`, `list` and `history`
 /// need, so that one command serves policies and rulesets.
-protocol ListedObject: Encodable, Sendable {
-    static var kind: ObjectKind { get }
+protocol ListedObject: StoredObject, Encodable {
     /// `policies`, `rulesets`.
     static var plural: String { get }
     /// What `delete` says beyond "Delete a policy".
     static var deletion: String { get }
+    /// What `duplicate` copies, and how.
+    static var duplication: String { get }
+    /// What a copy's default name appends.
+    static var copySuffix: String { get }
     /// What a listing shows of each.
     static var listedFields: String { get }
     static func table() -> any ListOutput<Self>
-    static func page(after: String?, limit: Int) -> StoreOperation<[Self]>
-    static func delete(named name: String) -> StoreOperation<Void>
     static func history(of name: String, after: Int) -> StoreOperation<[Change]>
-    static func find(named name: String) -> StoreOperation<Self?>
-    var name: String { get }
+}
+
+extension ListedObject {
+    static var kind: ObjectKind { Content.kind }
 }
 
 extension Policy: ListedObject {
-    static var kind: ObjectKind { .policy }
     static var plural: String { "policies" }
     static var deletion: String { "; its rulesets stay. Refused while a cluster uses it." }
+    static var duplication: String { "its description, XDR setting and rulesets (linked, not copied)" }
+    static var copySuffix: String { "Policy" }
     static var listedFields: String { "description, XDR setting and rulesets" }
     static func table() -> any ListOutput<Policy> { PolicyTable() }
-    static func page(after: String?, limit: Int) -> StoreOperation<[Policy]> { .policies(after: after, limit: limit) }
-    static func delete(named name: String) -> StoreOperation<Void> { .deletePolicy(named: name) }
     static func history(of name: String, after: Int) -> StoreOperation<[Change]> { .history(ofPolicy: name, after: after, limit: listPageSize) }
-    static func find(named name: String) -> StoreOperation<Policy?> { .policy(named: name) }
 }
 
 extension Ruleset: ListedObject {
-    static var kind: ObjectKind { .ruleset }
     static var plural: String { "rulesets" }
     static var deletion: String { "; refused while a policy uses it." }
+    static var duplication: String { "its description and rules" }
+    static var copySuffix: String { "Copy" }
     static var listedFields: String { "description and rules" }
     static func table() -> any ListOutput<Ruleset> { RulesetTable() }
-    static func page(after: String?, limit: Int) -> StoreOperation<[Ruleset]> { .rulesets(after: after, limit: limit) }
-    static func delete(named name: String) -> StoreOperation<Void> { .deleteRuleset(named: name) }
     static func history(of name: String, after: Int) -> StoreOperation<[Change]> { .history(ofRuleset: name, after: after, limit: listPageSize) }
-    static func find(named name: String) -> StoreOperation<Ruleset?> { .ruleset(named: name) }
+}
+
+/// `policy duplicate`, `ruleset duplicate`.
+struct DuplicateCommand<Object: ListedObject>: PolicyctlCommand {
+    static var configuration: CommandConfiguration {
+        CommandConfiguration(commandName: "duplicate", abstract: "Copy a \(Object.kind): \(Object.duplication).")
+    }
+
+    @OptionGroup var database: DatabaseOption
+    @Argument(help: ArgumentHelp("The \(Object.kind) to copy."))
+    var name: String
+    @Option(
+        name: .customLong("as"),
+        help: ArgumentHelp("The copy's name (default: the name with '\(Object.copySuffix)' appended).", valueName: "name"))
+    var newName: String?
+
+    func run() throws {
+        let store = try database.existingStore()
+        let copy = try exitOnRefusal { try store.perform(.duplicate(Object.self, named: name, as: newName)) }
+        try StandardOutput.line(Report.duplicated(Object.kind, name: name, copy: copy.name))
+    }
 }
 
 /// `policy delete`, `ruleset delete`.
@@ -55,7 +75,7 @@ struct DeleteCommand<Object: ListedObject>: PolicyctlCommand {
 
     func run() throws {
         let store = try database.existingStore()
-        try exitOnRefusal { try store.perform(Object.delete(named: name)) }
+        try exitOnRefusal { try store.perform(.delete(Object.self, named: name)) }
         try StandardOutput.line(Report.deleted(Object.kind, name: name))
     }
 }
@@ -74,7 +94,7 @@ struct ListCommand<Object: ListedObject>: PolicyctlCommand {
     func run() throws {
         let store = try database.readingStore()
         let output: any ListOutput<Object> = json ? JSONList<Object>(key: Object.plural) : Object.table()
-        try printListing(output, name: \.name) { after, limit in try store.perform(Object.page(after: after, limit: limit)) }
+        try printListing(output, name: \.name) { after, limit in try store.perform(.list(Object.self, after: after, limit: limit)) }
     }
 }
 

@@ -7,7 +7,7 @@ struct PolicyCommand: PolicyctlCommand {
         commandName: "policy",
         abstract: "Create, duplicate, modify, delete, list and show policies; read their history and restore them.",
         subcommands: [
-            Create.self, Duplicate.self, Modify.self, DeleteCommand<Policy>.self, ListCommand<Policy>.self, Show.self, HistoryCommand<Policy>.self, Restore.self,
+            Create.self, DuplicateCommand<Policy>.self, Modify.self, DeleteCommand<Policy>.self, ListCommand<Policy>.self, Show.self, HistoryCommand<Policy>.self, Restore.self,
         ])
 
     struct Create: PolicyctlCommand {
@@ -29,25 +29,6 @@ struct PolicyCommand: PolicyctlCommand {
                 try store.perform(.createPolicy(named: name, description: description, xdrEnabled: xdr.isEnabled, rulesets: rulesets))
             }
             try StandardOutput.line(Report.created(.policy, name: policy.name))
-        }
-    }
-
-    struct Duplicate: PolicyctlCommand {
-        static let configuration = CommandConfiguration(
-            abstract: "Copy a policy: its description, XDR setting and rulesets (linked, not copied).")
-
-        @OptionGroup var database: DatabaseOption
-        @Argument(help: "The policy to copy.")
-        var name: String
-        @Option(
-            name: .customLong("as"),
-            help: ArgumentHelp("The copy's name (default: the name with 'Policy' appended).", valueName: "name"))
-        var newName: String?
-
-        func run() throws {
-            let store = try database.existingStore()
-            let copy = try exitOnRefusal { try store.perform(.duplicatePolicy(named: name, as: newName)) }
-            try StandardOutput.line(Report.duplicated(.policy, name: name, copy: copy.name))
         }
     }
 
@@ -80,9 +61,9 @@ struct PolicyCommand: PolicyctlCommand {
             let store = try database.existingStore()
             let (before, policy) = try exitOnRefusal {
                 try store.write { tx in
-                    let before = try tx.policy(named: name)
+                    let before = try tx.fetch(Policy.self, named: name)
                     var missing: [String] = []
-                    let policy = try tx.modifyPolicy(named: name, expectedRevision: expectedRevision) { edit in
+                    let policy = try tx.modify(Policy.self, named: name, expectedRevision: expectedRevision) { edit in
                         // The library's own matching of names says what is linked. A removal of
                         // what is not changes nothing here, so nothing is written, and is refused
                         // below.
@@ -126,7 +107,7 @@ struct PolicyCommand: PolicyctlCommand {
             let store = try database.readingStore()
             let (policy, clusters, ruleNames) = try exitOnRefusal {
                 try store.read { tx in
-                    guard let policy = try tx.policy(named: name) else { throw PolicyStoreError.notFound(.policy, name: name) }
+                    guard let policy = try tx.fetch(Policy.self, named: name) else { throw PolicyStoreError.notFound(.policy, name: name) }
                     return (policy, try tx.clusters(usingPolicy: policy.name), try tx.ruleNames(forPolicy: policy.name))
                 }
             }
@@ -162,7 +143,7 @@ struct PolicyCommand: PolicyctlCommand {
             let store = try database.existingStore()
             let (before, policy, clusters, ruleNames) = try exitOnRefusal {
                 try store.write { tx in
-                    let before = try tx.policy(named: name)
+                    let before = try tx.fetch(Policy.self, named: name)
                     let policy = try tx.restorePolicy(named: name, toRevision: revision, ofLife: life, expectedRevision: expectRevision)
                     return (before, policy, try tx.clusters(usingPolicy: policy.name), try tx.ruleNames(forPolicy: policy.name))
                 }

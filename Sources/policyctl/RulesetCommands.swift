@@ -6,7 +6,7 @@ struct RulesetCommand: PolicyctlCommand {
     static let configuration = CommandConfiguration(
         commandName: "ruleset",
         abstract: "Create, duplicate, modify, delete, list and show runtime rulesets; read their history.",
-        subcommands: [Create.self, Duplicate.self, Modify.self, DeleteCommand<Ruleset>.self, ListCommand<Ruleset>.self, Show.self, HistoryCommand<Ruleset>.self])
+        subcommands: [Create.self, DuplicateCommand<Ruleset>.self, Modify.self, DeleteCommand<Ruleset>.self, ListCommand<Ruleset>.self, Show.self, HistoryCommand<Ruleset>.self])
 
     static let ruleHelp = "mitigation: log (the default), isolate or terminate"
 
@@ -30,24 +30,6 @@ struct RulesetCommand: PolicyctlCommand {
                 try store.perform(.createRuleset(named: name, description: description, rules: rules))
             }
             try StandardOutput.line(Report.created(.ruleset, name: ruleset.name))
-        }
-    }
-
-    struct Duplicate: PolicyctlCommand {
-        static let configuration = CommandConfiguration(abstract: "Copy a ruleset's description and rules.")
-
-        @OptionGroup var database: DatabaseOption
-        @Argument(help: "The ruleset to copy.")
-        var name: String
-        @Option(
-            name: .customLong("as"),
-            help: ArgumentHelp("The copy's name (default: the name with 'Copy' appended).", valueName: "name"))
-        var newName: String?
-
-        func run() throws {
-            let store = try database.existingStore()
-            let copy = try exitOnRefusal { try store.perform(.duplicateRuleset(named: name, as: newName)) }
-            try StandardOutput.line(Report.duplicated(.ruleset, name: name, copy: copy.name))
         }
     }
 
@@ -80,9 +62,9 @@ struct RulesetCommand: PolicyctlCommand {
             let store = try database.existingStore()
             let (before, ruleset) = try exitOnRefusal {
                 try store.write { tx in
-                    let before = try tx.ruleset(named: name)
+                    let before = try tx.fetch(Ruleset.self, named: name)
                     var missing: [String] = []
-                    let ruleset = try tx.modifyRuleset(named: name, expectedRevision: expectedRevision) { edit in
+                    let ruleset = try tx.modify(Ruleset.self, named: name, expectedRevision: expectedRevision) { edit in
                         // A removal of a rule the ruleset does not have changes nothing here, so
                         // nothing is written, and is refused below.
                         missing = removedRuleIDs.filter { id in !edit.rules.contains { $0.id == id } }
@@ -120,7 +102,7 @@ struct RulesetCommand: PolicyctlCommand {
             let store = try database.readingStore()
             let (ruleset, ruleNames) = try exitOnRefusal {
                 try store.read { tx in
-                    guard let ruleset = try tx.ruleset(named: name) else { throw PolicyStoreError.notFound(.ruleset, name: name) }
+                    guard let ruleset = try tx.fetch(Ruleset.self, named: name) else { throw PolicyStoreError.notFound(.ruleset, name: name) }
                     return (ruleset, try tx.ruleNames(forRuleset: ruleset.name))
                 }
             }

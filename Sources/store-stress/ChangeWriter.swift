@@ -13,9 +13,9 @@ enum ChangeWriter {
         let count = try arguments.int("count", default: 100)
         let pause = try arguments.int("pause-ms", default: 0)
         let name = arguments.string("policy", default: "feed.writer")
-        if try store.perform(.policy(named: name)) == nil { try store.perform(.createPolicy(named: name)) }
+        if try store.perform(.fetch(Policy.self, named: name)) == nil { try store.perform(.createPolicy(named: name)) }
         for index in 0..<count {
-            try store.perform(.modifyPolicy(named: name) { $0.description = "change \(index)" })
+            try store.perform(.modify(Policy.self, named: name) { $0.description = "change \(index)" })
             if pause > 0 { Thread.sleep(forTimeInterval: Double(pause) / 1_000) }
         }
         Output.line("wrote \(count) changes, the last one sequence \(try store.perform(.lastChangeSequence()))")

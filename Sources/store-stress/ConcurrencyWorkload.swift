@@ -171,9 +171,9 @@ enum ConcurrencyWorkload {
             switch choice {
             case 0..<20:
                 attempt("read", allowed: []) {
-                    _ = try store.perform(.policy(named: churn))
-                    _ = try store.perform(.policies(after: listAfter, limit: 20))
-                    _ = try store.perform(.policyCount())
+                    _ = try store.perform(.fetch(Policy.self, named: churn))
+                    _ = try store.perform(.list(Policy.self, after: listAfter, limit: 20))
+                    _ = try store.perform(.count(Policy.self))
                 }
             case 20..<30:
                 let name = "u_\(prefix)_\(index)"
@@ -182,7 +182,7 @@ enum ConcurrencyWorkload {
                 }
             case 30..<35:
                 guard let victim = report.ownPolicies.randomElement(using: &random) else { return }
-                if attempt("deleteOwn", allowed: [], { try store.perform(.deletePolicy(named: victim)) }) {
+                if attempt("deleteOwn", allowed: [], { try store.perform(.delete(Policy.self, named: victim)) }) {
                     report.ownPolicies.removeAll { $0 == victim }
                 }
             case 35..<45:
@@ -190,12 +190,12 @@ enum ConcurrencyWorkload {
                     try store.perform(.createPolicy(named: churn, rulesets: [oneRuleset]))
                 }
             case 45..<53:
-                attempt("deleteChurn", allowed: ["notFound"]) { try store.perform(.deletePolicy(named: churn)) }
+                attempt("deleteChurn", allowed: ["notFound"]) { try store.perform(.delete(Policy.self, named: churn)) }
             case 53..<70:
                 let text = "edit \(prefix) \(index)"
                 attempt("modifyChurn", allowed: ["revisionConflict", "notFound"]) {
-                    guard let current = try store.perform(.policy(named: churn)) else { throw PolicyStoreError.notFound(.policy, name: churn) }
-                    try store.perform(.modifyPolicy(named: churn, expectedRevision: current.revision) {
+                    guard let current = try store.perform(.fetch(Policy.self, named: churn)) else { throw PolicyStoreError.notFound(.policy, name: churn) }
+                    try store.perform(.modify(Policy.self, named: churn, expectedRevision: current.revision) {
                         $0.description = text
                         $0.xdrEnabled.toggle()
                         if $0.rulesets.contains(oneRuleset) { $0.removeRuleset(oneRuleset) } else { $0.addRuleset(oneRuleset) }
@@ -204,12 +204,12 @@ enum ConcurrencyWorkload {
             case 70..<80:
                 let copy = "dup\(letter)_\(prefix)_\(index)"
                 let template = ConcurrencyWorkload.templates[letter]!.name
-                if attempt("duplicateTemplate", allowed: [], { try store.perform(.duplicatePolicy(named: template, as: copy)) }) {
+                if attempt("duplicateTemplate", allowed: [], { try store.perform(.duplicate(Policy.self, named: template, as: copy)) }) {
                     report.duplicates.append(copy)
                 }
             case 80..<88:
                 attempt("duplicateChurn", allowed: ["nameTaken", "notFound"]) {
-                    try store.perform(.duplicatePolicy(named: churn, as: target))
+                    try store.perform(.duplicate(Policy.self, named: churn, as: target))
                 }
             default:
                 // Several operations in one transaction racing the others.
@@ -218,8 +218,8 @@ enum ConcurrencyWorkload {
                 attempt("writeTransaction", allowed: ["nameTaken", "notFound"]) {
                     try store.write { tx in
                         try tx.createPolicy(named: name, rulesets: [linked])
-                        try tx.duplicatePolicy(named: name, as: churn)
-                        try tx.deletePolicy(named: name)
+                        try tx.duplicate(Policy.self, named: name, as: churn)
+                        try tx.delete(Policy.self, named: name)
                     }
                 }
             }
@@ -231,11 +231,11 @@ enum ConcurrencyWorkload {
             while true {
                 let started = DispatchTime.now().uptimeNanoseconds
                 do {
-                    guard let counter = try store.perform(.policy(named: "counter")), let value = Int(counter.description) else {
+                    guard let counter = try store.perform(.fetch(Policy.self, named: "counter")), let value = Int(counter.description) else {
                         report.unexpected.append("increment: the counter is missing or not a number")
                         return
                     }
-                    try store.perform(.modifyPolicy(named: "counter", expectedRevision: counter.revision) { $0.description = String(value + 1) })
+                    try store.perform(.modify(Policy.self, named: "counter", expectedRevision: counter.revision) { $0.description = String(value + 1) })
                     report.increments += 1
                     return
                 } catch .revisionConflict {

@@ -59,32 +59,32 @@ enum CrashWorkload {
         case .duplicatePolicy(let source, let copy, let explicitName):
             if unsafeDuplicate {
                 // Deliberately wrong: the copy exists for a while without its links.
-                guard let original = try store.perform(.policy(named: source)) else { throw PolicyStoreError.notFound(.policy, name: source) }
+                guard let original = try store.perform(.fetch(Policy.self, named: source)) else { throw PolicyStoreError.notFound(.policy, name: source) }
                 try store.perform(.createPolicy(named: copy, description: original.description, xdrEnabled: original.xdrEnabled))
                 usleep(40_000)
-                try store.perform(.modifyPolicy(named: copy) { $0.rulesets = original.rulesets })
+                try store.perform(.modify(Policy.self, named: copy) { $0.rulesets = original.rulesets })
                 return
             }
-            let made = try store.perform(.duplicatePolicy(named: source, as: explicitName ? copy : nil))
+            let made = try store.perform(.duplicate(Policy.self, named: source, as: explicitName ? copy : nil))
             guard made.name == copy else { throw WorkloadError("the copy of \(source) is named \(made.name), not \(copy)") }
         case .modifyPolicy(let spec):
             // Read, then modify with the revision read: the optimistic path a tool would take.
-            guard let current = try store.perform(.policy(named: spec.name)) else { throw PolicyStoreError.notFound(.policy, name: spec.name) }
-            try store.perform(.modifyPolicy(named: spec.name, expectedRevision: current.revision) {
+            guard let current = try store.perform(.fetch(Policy.self, named: spec.name)) else { throw PolicyStoreError.notFound(.policy, name: spec.name) }
+            try store.perform(.modify(Policy.self, named: spec.name, expectedRevision: current.revision) {
                 $0.description = spec.description
                 $0.xdrEnabled = spec.xdr
                 $0.rulesets = spec.rulesets
             })
         case .modifyRuleset(let spec):
-            guard let current = try store.perform(.ruleset(named: spec.name)) else { throw PolicyStoreError.notFound(.ruleset, name: spec.name) }
-            try store.perform(.modifyRuleset(named: spec.name, expectedRevision: current.revision) {
+            guard let current = try store.perform(.fetch(Ruleset.self, named: spec.name)) else { throw PolicyStoreError.notFound(.ruleset, name: spec.name) }
+            try store.perform(.modify(Ruleset.self, named: spec.name, expectedRevision: current.revision) {
                 $0.description = spec.description
                 $0.rules = rules(spec.rules)
             })
         case .deletePolicy(let name):
-            try store.perform(.deletePolicy(named: name))
+            try store.perform(.delete(Policy.self, named: name))
         case .deleteRuleset(let name):
-            try store.perform(.deleteRuleset(named: name))
+            try store.perform(.delete(Ruleset.self, named: name))
         case .importDocument(let rulesets, let policies):
             try store.perform(.importDocument(document(rulesets: rulesets, policies: policies)))
         case .batch(let operations):
@@ -102,22 +102,22 @@ enum CrashWorkload {
         case .createPolicy(let spec):
             try tx.createPolicy(named: spec.name, description: spec.description, xdrEnabled: spec.xdr, rulesets: spec.rulesets)
         case .duplicatePolicy(let source, let copy, let explicitName):
-            try tx.duplicatePolicy(named: source, as: explicitName ? copy : nil)
+            try tx.duplicate(Policy.self, named: source, as: explicitName ? copy : nil)
         case .modifyPolicy(let spec):
-            try tx.modifyPolicy(named: spec.name) {
+            try tx.modify(Policy.self, named: spec.name) {
                 $0.description = spec.description
                 $0.xdrEnabled = spec.xdr
                 $0.rulesets = spec.rulesets
             }
         case .modifyRuleset(let spec):
-            try tx.modifyRuleset(named: spec.name) {
+            try tx.modify(Ruleset.self, named: spec.name) {
                 $0.description = spec.description
                 $0.rules = rules(spec.rules)
             }
         case .deletePolicy(let name):
-            try tx.deletePolicy(named: name)
+            try tx.delete(Policy.self, named: name)
         case .deleteRuleset(let name):
-            try tx.deleteRuleset(named: name)
+            try tx.delete(Ruleset.self, named: name)
         case .importDocument(let rulesets, let policies):
             _ = try tx.importDocument(document(rulesets: rulesets, policies: policies))
         case .batch(let operations):

@@ -27,9 +27,9 @@ enum Probe {
             do {
                 switch action {
                 case "read":
-                    let count = try store.perform(.policyCount()) + store.perform(.rulesetCount())
-                    _ = try store.perform(.policies(limit: 1_000))
-                    _ = try store.perform(.rulesets(limit: 1_000))
+                    let count = try store.perform(.count(Policy.self)) + store.perform(.count(Ruleset.self))
+                    _ = try store.perform(.list(Policy.self, limit: 1_000))
+                    _ = try store.perform(.list(Ruleset.self, limit: 1_000))
                     emit(ProbeStep(action: action, ok: true, detail: "\(count) objects"))
                 case "write":
                     let suffix = String(UInt32.random(in: 0...UInt32.max), radix: 16)

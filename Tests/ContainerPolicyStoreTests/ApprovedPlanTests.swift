@@ -35,15 +35,15 @@ import Testing
         let approved = try store.perform(.importDocument(document, dryRun: true)).fingerprint
         let applied = try store.perform(.importDocument(document, expectedPlan: approved.uppercased()))
         #expect(applied.applied && applied.fingerprint == approved)
-        #expect(try store.perform(.policy(named: "web"))?.description == "Front end")
+        #expect(try store.perform(.fetch(Policy.self, named: "web"))?.description == "Front end")
     }
 
     /// A change that leaves the content as it was still moves the revision: the approved plan
     /// was made against the old one, and is refused.
     @Test func aPlanIsRefusedWhenAnObjectItTouchesChangedEvenBack() throws {
         let approved = try store.perform(.importDocument(document, dryRun: true))
-        try store.perform(.modifyPolicy(named: "web") { $0.xdrEnabled = false })
-        try store.perform(.modifyPolicy(named: "web") { $0.xdrEnabled = true })
+        try store.perform(.modify(Policy.self, named: "web") { $0.xdrEnabled = false })
+        try store.perform(.modify(Policy.self, named: "web") { $0.xdrEnabled = true })
         let before = try snapshot(store)
         let now = try store.perform(.importDocument(document, dryRun: true))
         #expect(now.description == approved.description, "the same steps")
@@ -71,7 +71,7 @@ import Testing
         var exported: [StoreProgress] = []
         let summary = try store.read { tx in try tx.export(progress: { exported.append($0) }) { _ in } }
         #expect(summary.policies == 51)
-        let total = try store.perform(.policyCount()) + store.perform(.rulesetCount())
+        let total = try store.perform(.count(Policy.self)) + store.perform(.count(Ruleset.self))
         #expect(exported == (1...total).map { StoreProgress(done: $0, total: total) })
     }
 }

@@ -30,7 +30,7 @@ import Testing
         #expect(try store.perform(.lastChangeSequence()) == 0)
         try store.perform(.createRuleset(named: "baseline"))
         try store.perform(.createPolicy(named: "web.prod", rulesets: ["baseline"]))
-        try store.perform(.modifyRuleset(named: "baseline") { $0.description = "every cluster" })
+        try store.perform(.modify(Ruleset.self, named: "baseline") { $0.description = "every cluster" })
         let all = try store.perform(.changes(after: 0, limit: 100))
         #expect(all.map(\.sequence) == [1, 2, 3])
         #expect(all.map(\.kind) == [.ruleset, .policy, .ruleset])
@@ -48,13 +48,13 @@ import Testing
         let store = try PolicyStore.inMemory()
         try store.perform(.createPolicy(named: "web.prod"))
         try store.perform(.createRuleset(named: "baseline"))
-        try store.perform(.modifyPolicy(named: "web.prod") { $0.description = "first life" })
-        try store.perform(.deletePolicy(named: "web.prod"))
+        try store.perform(.modify(Policy.self, named: "web.prod") { $0.description = "first life" })
+        try store.perform(.delete(Policy.self, named: "web.prod"))
         try store.perform(.createPolicy(named: "WEB.prod"))
-        try store.perform(.modifyPolicy(named: "web.prod") { $0.xdrEnabled = false })
+        try store.perform(.modify(Policy.self, named: "web.prod") { $0.xdrEnabled = false })
         try store.perform(.assignPolicy(named: "web.prod", toCluster: Self.web))
         try store.perform(.restorePolicy(named: "web.prod", toRevision: 1))
-        try store.perform(.modifyRuleset(named: "baseline") { $0.description = "every cluster" })
+        try store.perform(.modify(Ruleset.self, named: "baseline") { $0.description = "every cluster" })
         var paged: [Change] = []
         var page = try store.perform(.changes(after: 0, limit: pageSize))
         while let last = page.last {
@@ -85,7 +85,7 @@ import Testing
         let start = try await store.perform(.lastChangeSequence())
         let consumer = FeedConsumer(store.changes(after: start))
         try await store.perform(.assignPolicy(named: "web.prod", toCluster: Self.web))
-        try await store.perform(.modifyPolicy(named: "other") { $0.xdrEnabled = false })
+        try await store.perform(.modify(Policy.self, named: "other") { $0.xdrEnabled = false })
         try await store.perform(.assignPolicy(named: "other", toCluster: Self.web))
         try await inBackground {
             try shellEdit(path, """
@@ -93,7 +93,7 @@ import Testing
                 SELECT '\(Self.batch)', id, strftime('%Y-%m-%dT%H:%M:%fZ', 'now') FROM policies WHERE name = 'web.prod';
                 """)
         }
-        try await store.perform(.modifyPolicy(named: "web.prod") { $0.description = "front end" })
+        try await store.perform(.modify(Policy.self, named: "web.prod") { $0.description = "front end" })
         // The move from web.prod to other is two changes: an unassign and an assign.
         let delivered = try await consumer.waitFor(count: 6)
         #expect(delivered == (try recordedChanges(store, after: start)))
@@ -122,10 +122,10 @@ import Testing
         try await store.perform(.createPolicy(named: "web.prod"))
         let consumer = FeedConsumer(store.changes(after: 0))
         #expect(try await consumer.waitFor(count: 2).map(\.sequence) == [1, 2])
-        try await store.perform(.modifyPolicy(named: "web.prod") { $0.addRuleset("baseline") })
+        try await store.perform(.modify(Policy.self, named: "web.prod") { $0.addRuleset("baseline") })
         try await store.write { tx in
-            try tx.modifyPolicy(named: "web.prod") { $0.xdrEnabled = false }
-            try tx.deletePolicy(named: "web.prod")
+            try tx.modify(Policy.self, named: "web.prod") { $0.xdrEnabled = false }
+            try tx.delete(Policy.self, named: "web.prod")
         }
         let changes = try await consumer.waitFor(count: 5)
         #expect(changes.map(\.sequence) == [1, 2, 3, 4, 5])
@@ -185,7 +185,7 @@ import Testing
             }
         }
         for index in 0..<3_000 {
-            try await store.perform(.modifyPolicy(named: "local") { $0.description = "local \(index)" })
+            try await store.perform(.modify(Policy.self, named: "local") { $0.description = "local \(index)" })
         }
         _ = try await (otherProcess, shell)
         // Last, 3,000 changes in one commit: the consumer is behind them all when it lands.
@@ -229,7 +229,7 @@ import Testing
         let resumed = try await second.waitFor(count: 7)
         #expect(resumed == missed)
         #expect(resumed.first?.sequence == last + 1)
-        try await reopened.perform(.deletePolicy(named: "b"))
+        try await reopened.perform(.delete(Policy.self, named: "b"))
         #expect(try await second.waitFor(count: 8).last?.action == .delete)
         #expect(await second.stop() == nil)
     }
@@ -300,8 +300,8 @@ import Testing
         #expect(first.rulesets.map(\.name) == ["baseline"])
 
         // Neither touches web.prod: the next value is the link's.
-        try await store.perform(.modifyPolicy(named: "other") { $0.xdrEnabled = false })
-        try await store.perform(.modifyRuleset(named: "strict") { $0.description = "not linked yet" })
+        try await store.perform(.modify(Policy.self, named: "other") { $0.xdrEnabled = false })
+        try await store.perform(.modify(Ruleset.self, named: "strict") { $0.description = "not linked yet" })
         try await inBackground {
             try shellEdit(path, """
                 INSERT INTO policy_rulesets (policy_id, ruleset_id)
@@ -313,12 +313,12 @@ import Testing
         #expect(linked.rulesets.map(\.name) == ["baseline", "strict"])
         #expect(linked.rulesets.last?.description == "not linked yet")
 
-        try await store.perform(.modifyRuleset(named: "strict") { $0.rules = [RuleReference(id: "TM-00000002", mitigation: .isolate)] })
+        try await store.perform(.modify(Ruleset.self, named: "strict") { $0.rules = [RuleReference(id: "TM-00000002", mitigation: .isolate)] })
         let ruleChanged = try #require(try await values.next() ?? nil)
         #expect(ruleChanged.policy == linked.policy)
         #expect(ruleChanged.rulesets.last?.rules == [RuleReference(id: "TM-00000002", mitigation: .isolate)])
 
-        try await store.perform(.deletePolicy(named: "web.prod"))
+        try await store.perform(.delete(Policy.self, named: "web.prod"))
         let deleted = try #require(try await values.next())
         #expect(deleted == nil)
     }

@@ -81,13 +81,13 @@ import Testing
         try store.perform(.assignPolicy(named: "web", toCluster: other))
         let before = try snapshot(store)
         let error = #expect(throws: PolicyStoreError.policyAssigned(policy: "web", clusters: [other, arn].sorted())) {
-            try store.perform(.deletePolicy(named: "web"))
+            try store.perform(.delete(Policy.self, named: "web"))
         }
         #expect(error?.description.contains("remove the policy from all clusters before you can delete it") == true)
         #expect(try snapshot(store) == before)
         try store.perform(.unassignCluster(arn: arn))
         try store.perform(.unassignCluster(arn: other))
-        try store.perform(.deletePolicy(named: "web"))
+        try store.perform(.delete(Policy.self, named: "web"))
         try expectHealthy(store)
     }
 

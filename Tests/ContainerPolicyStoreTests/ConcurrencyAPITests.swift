@@ -40,7 +40,7 @@ import Testing
         #expect(consumed.output.contains("'tx' is borrowed and cannot be consumed"), "\(consumed.output)")
 
         // The same code without the leak compiles: the failures above are the leak's.
-        let borrowed = try typeCheck(leak.replacingOccurrences(of: "kept = tx", with: "_ = try tx.policyCount()"))
+        let borrowed = try typeCheck(leak.replacingOccurrences(of: "kept = tx", with: "_ = try tx.count(Policy.self)"))
         #expect(borrowed.status == 0, "\(borrowed.output)")
     }
 
@@ -61,12 +61,12 @@ import Testing
             for index in 0..<200 { try await store.perform(.createPolicy(named: "w\(index)")) }
         }
         for _ in 0..<200 {
-            #expect(throws: PolicyStoreError.transactionEnded) { try kept.policyCount() }
+            #expect(throws: PolicyStoreError.transactionEnded) { try kept.count(Policy.self) }
             #expect(throws: PolicyStoreError.transactionEnded) { try keptAsync.createPolicy(named: "leaked") }
         }
         try await writer.value
-        #expect(try await store.perform(.policyCount()) == 201)
-        #expect(try await store.perform(.policy(named: "leaked")) == nil)
+        #expect(try await store.perform(.count(Policy.self)) == 201)
+        #expect(try await store.perform(.fetch(Policy.self, named: "leaked")) == nil)
         try expectHealthy(store)
         let shell = try sqliteShell(path, "PRAGMA integrity_check;")
         #expect(shell.output == "ok\n")
@@ -99,8 +99,8 @@ import Testing
         #expect(stillHeld, "the cancelled task waited for the writer instead of giving up")
         // The writer is free again, and the cancelled write never ran.
         try await store.perform(.createPolicy(named: "after"))
-        #expect(try await store.perform(.policy(named: "holder")) != nil)
-        #expect(try await store.perform(.policy(named: "waiter")) == nil)
+        #expect(try await store.perform(.fetch(Policy.self, named: "holder")) != nil)
+        #expect(try await store.perform(.fetch(Policy.self, named: "waiter")) == nil)
     }
 
     @Test func aCancelledRunningWriteRollsBack() async throws {
@@ -128,8 +128,8 @@ import Testing
         task.cancel()
         cancelled.signal()
         await #expect(throws: CancellationError.self) { try await task.value }
-        #expect(try await store.perform(.policy(named: "first")) == nil)
-        #expect(try await store.perform(.policyCount()) == 1)
+        #expect(try await store.perform(.fetch(Policy.self, named: "first")) == nil)
+        #expect(try await store.perform(.count(Policy.self)) == 1)
         try expectHealthy(store)
     }
 
@@ -142,8 +142,8 @@ import Testing
         try await Task.sleep(for: .milliseconds(150))
         task.cancel()
         await #expect(throws: CancellationError.self) { try await task.value }
-        #expect(try await store.perform(.policyCount()) == 1)
-        #expect(try await store.perform(.ruleset(named: "imported")) == nil)
+        #expect(try await store.perform(.count(Policy.self)) == 1)
+        #expect(try await store.perform(.fetch(Ruleset.self, named: "imported")) == nil)
         try expectHealthy(store)
     }
 
@@ -172,7 +172,7 @@ import Testing
         for waiter in waiters { _ = try await waiter.value }
         let timedOut = holderReleasedOnTimeout.load(ordering: .acquiring)
         #expect(!timedOut, "the probe ran only after the writer let go")
-        #expect(try await store.perform(.policyCount()) == 17)
+        #expect(try await store.perform(.count(Policy.self)) == 17)
     }
 
     // MARK: Readers beside the writer
@@ -187,7 +187,7 @@ import Testing
         Thread {
             _ = try? store.write { tx in
                 try tx.createPolicy(named: "uncommitted")
-                try tx.modifyPolicy(named: "web") { $0.xdrEnabled = false }
+                try tx.modify(Policy.self, named: "web") { $0.xdrEnabled = false }
                 holding.signal()
                 if readsDone.wait(timeout: .now() + 300) == .timedOut {
                     releasedOnTimeout.store(true, ordering: .releasing)
@@ -196,9 +196,9 @@ import Testing
         }.start()
         holding.wait()
         let (count, web) = try await store.read { tx throws(PolicyStoreError) in
-            (try tx.policyCount(), try tx.policy(named: "web"))
+            (try tx.count(Policy.self), try tx.fetch(Policy.self, named: "web"))
         }
-        let asyncWeb = try await store.perform(.policy(named: "web"))
+        let asyncWeb = try await store.perform(.fetch(Policy.self, named: "web"))
         let writerStillHeld = !releasedOnTimeout.load(ordering: .acquiring)
         readsDone.signal()
         #expect(writerStillHeld, "the reads waited for the write")
@@ -209,7 +209,7 @@ import Testing
 
     @Test func readsOfOneTransactionSeeOneSnapshot() throws {
         let seen = try store.read { tx throws(PolicyStoreError) in
-            let before = try tx.policyCount()
+            let before = try tx.count(Policy.self)
             // A write from another thread commits between the two reads.
             let committed = DispatchSemaphore(value: 0)
             let store = store
@@ -218,11 +218,11 @@ import Testing
                 committed.signal()
             }.start()
             committed.wait()
-            return (before, try tx.policyCount())
+            return (before, try tx.count(Policy.self))
         }
         #expect(seen.0 == 1)
         #expect(seen.1 == 1)
-        #expect(try store.perform(.policyCount()) == 2)
+        #expect(try store.perform(.count(Policy.self)) == 2)
     }
 
     // MARK: One writer per file per process
@@ -235,7 +235,7 @@ import Testing
         }
         #expect(ContinuousClock.now - started < .seconds(4), "refused at once, not after the 5 s busy timeout")
         try second.perform(.createPolicy(named: "api"))
-        #expect(try store.perform(.policy(named: "api")) != nil)
+        #expect(try store.perform(.fetch(Policy.self, named: "api")) != nil)
     }
 
     @Test func theSharedWriterKeepsTheStrongestDurabilityAskedFor() throws {
@@ -277,7 +277,7 @@ import Testing
         var caught: (name: String, actual: Int)?
         do {
             try store.write { tx throws(PolicyStoreError) in
-                try tx.modifyPolicy(named: "web", expectedRevision: 7) { $0.xdrEnabled = false }
+                try tx.modify(Policy.self, named: "web", expectedRevision: 7) { $0.xdrEnabled = false }
             }
         } catch .revisionConflict(_, let name, _, let actual) {
             caught = (name, actual)
@@ -287,7 +287,7 @@ import Testing
         #expect(caught?.name == "web")
         #expect(caught?.actual == 1)
 
-        let count = try store.read { tx throws(PolicyStoreError) in try tx.policyCount() }
+        let count = try store.read { tx throws(PolicyStoreError) in try tx.count(Policy.self) }
         #expect(count == 1)
     }
 
@@ -299,7 +299,7 @@ import Testing
         #expect(throws: Stop()) { try store.read { tx in try tx.export { _ in throw Stop() } } }
         await #expect(throws: Stop()) { try await store.write { tx in try tx.createPolicy(named: "b"); throw Stop() } }
         await #expect(throws: Stop()) { try await store.read { tx in try tx.export { _ in throw Stop() } } }
-        #expect(try await store.perform(.policyCount()) == 1, "nothing of the failed writes was kept")
+        #expect(try await store.perform(.count(Policy.self)) == 1, "nothing of the failed writes was kept")
     }
 
     // MARK: Closing
@@ -307,12 +307,12 @@ import Testing
     @Test func closeIsIdempotentAndLaterCallsAreRefused() async throws {
         store.close()
         store.close()
-        #expect(throws: PolicyStoreError.storeClosed(path: path)) { try store.perform(.policyCount()) }
+        #expect(throws: PolicyStoreError.storeClosed(path: path)) { try store.perform(.count(Policy.self)) }
         #expect(throws: PolicyStoreError.storeClosed(path: path)) { try store.write { _ throws(PolicyStoreError) in } }
-        await #expect(throws: PolicyStoreError.storeClosed(path: path)) { try await store.perform(.policyCount()) }
+        await #expect(throws: PolicyStoreError.storeClosed(path: path)) { try await store.perform(.count(Policy.self)) }
         // The file's connections are closed: the writer checkpointed and removed the WAL.
         #expect(!FileManager.default.fileExists(atPath: path + "-wal"))
-        #expect(try await PolicyStore(path: path).perform(.policyCount()) == 1)
+        #expect(try await PolicyStore(path: path).perform(.count(Policy.self)) == 1)
     }
 
     @Test func aReleasedStoreClosesItsFile() throws {
@@ -323,7 +323,7 @@ import Testing
             #expect(FileManager.default.fileExists(atPath: other + "-wal"))
         }
         #expect(!FileManager.default.fileExists(atPath: other + "-wal"))
-        #expect(try PolicyStore(path: other).perform(.policy(named: "kept")) != nil)
+        #expect(try PolicyStore(path: other).perform(.fetch(Policy.self, named: "kept")) != nil)
     }
 
     @Test func closeWaitsForTheWriteRunningOnAnotherThread() throws {
@@ -342,7 +342,7 @@ import Testing
         store.close()
         let writeFinished = finished.load(ordering: .acquiring)
         #expect(writeFinished)
-        #expect(try PolicyStore(path: path).perform(.policy(named: "late")) != nil)
+        #expect(try PolicyStore(path: path).perform(.fetch(Policy.self, named: "late")) != nil)
     }
 
     // MARK: Helpers

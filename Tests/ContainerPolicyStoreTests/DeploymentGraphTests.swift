@@ -34,8 +34,8 @@ import Testing
         let store = try Self.sampleStore()
         let graph = try store.perform(.deploymentGraph())
         #expect(graph.clusters == (try store.perform(.clusters())))
-        #expect(graph.policies == (try store.perform(.policies())))
-        #expect(graph.rulesets == (try store.perform(.rulesets())))
+        #expect(graph.policies == (try store.perform(.list(Policy.self))))
+        #expect(graph.rulesets == (try store.perform(.list(Ruleset.self))))
         #expect(graph.clusters.map(\.arn) == [Self.api, Self.idle, Self.web])
         #expect(graph.clusters.map(\.policy) == ["api", nil, "web.prod"])
         #expect(graph.policies.map(\.name) == ["api", "spare", "web.prod"])
@@ -85,8 +85,8 @@ import Testing
                     }
                     try store.write { tx in
                         try tx.unassignCluster(arn: arn)
-                        try tx.deletePolicy(named: "p\(round)")
-                        try tx.deleteRuleset(named: "r\(round)")
+                        try tx.delete(Policy.self, named: "p\(round)")
+                        try tx.delete(Ruleset.self, named: "r\(round)")
                     }
                 }
                 round += 1

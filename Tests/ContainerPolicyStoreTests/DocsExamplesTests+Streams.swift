@@ -32,7 +32,7 @@ extension DocsExamplesTests {
         } catch {
             print("error: \(error)")
         }
-        #expect(try store.perform(.policy(named: "web.prod"))?.xdrEnabled == false, "the approved plan was applied")
+        #expect(try store.perform(.fetch(Policy.self, named: "web.prod"))?.xdrEnabled == false, "the approved plan was applied")
         #expect(throws: PolicyStoreError.self) { try store.perform(.importDocument(document, expectedPlan: preview.fingerprint)) }
 
         do {
@@ -61,10 +61,10 @@ extension DocsExamplesTests {
         print(imported.steps.count, summary.policies)  // 2000 2001
         #expect(imported.steps.count == 2_000 && summary.policies == 2_001)
 
-        let json = ProductJSON.data(try store.perform(.policy(named: "web.prod")))
+        let json = ProductJSON.data(try store.perform(.fetch(Policy.self, named: "web.prod")))
         let decoded = try JSONDecoder().decode(Policy.self, from: json)
         print(decoded.name)  // web.prod
-        #expect(decoded == (try store.perform(.policy(named: "web.prod"))))
+        #expect(decoded == (try store.perform(.fetch(Policy.self, named: "web.prod"))))
     }
 
     @Test func watchTheStore() async throws {
@@ -78,7 +78,7 @@ extension DocsExamplesTests {
                 print("XDR Telemetry turned off for \(change.name) by \(change.actor.isEmpty ? "someone in the shell" : change.actor)")
             }
         }
-        try await store.perform(.modifyPolicy(named: "web.prod") { $0.xdrEnabled = false })
+        try await store.perform(.modify(Policy.self, named: "web.prod") { $0.xdrEnabled = false })
         let turnedOff = try await store.changes(after: start).first { _ in true }
         #expect(turnedOff?.before?.policy?.xdrEnabled == true && turnedOff?.after?.policy?.xdrEnabled == false)
         alerts.cancel()
@@ -86,7 +86,7 @@ extension DocsExamplesTests {
 
         let deleting = Task {
             try await Task.sleep(for: .milliseconds(50))
-            try await store.perform(.deletePolicy(named: "web.prod"))
+            try await store.perform(.delete(Policy.self, named: "web.prod"))
         }
         for try await current in store.observe(policyNamed: "web.prod") {
             guard let current else { print("web.prod is gone"); break }
@@ -117,7 +117,7 @@ extension DocsExamplesTests {
                 print(change.sequence, change.kind, change.name, change.action)  // a cluster's assign and unassign too
             }
         }
-        try await store.perform(.modifyPolicy(named: "other") { $0.xdrEnabled = false })
+        try await store.perform(.modify(Policy.self, named: "other") { $0.xdrEnabled = false })
         try await store.perform(.assignPolicy(named: "web.prod", toCluster: "arn:aws:ecs:us-east-1:123456789012:cluster/web"))
         let first = try await store.changes(after: start).first { $0.belongs(to: .policy, named: "web.prod") }
         #expect(first?.kind == .cluster && first?.action == .assign && first?.policy == "web.prod")
@@ -155,7 +155,7 @@ extension DocsExamplesTests {
         print(try store.perform(.ruleNames(forRuleset: "shells")) ?? [:])  // ["TM-00000023": "(T1059)Redirect ..."]
 
         do {
-            try store.perform(.modifyRuleset(named: "shells") { $0.rules.append(RuleReference(id: "TM-00000024")) })
+            try store.perform(.modify(Ruleset.self, named: "shells") { $0.rules.append(RuleReference(id: "TM-00000024")) })
         } catch .unknownManagedRule(_, let id, let closest) {
             print("\(id) is not a managed rule; did you mean \(closest.joined(separator: " or "))?")
         } catch {
@@ -163,7 +163,7 @@ extension DocsExamplesTests {
         }
         #expect(result.description == "10 managed rules: 10 added, 0 changed, 0 removed, 0 unchanged")
         #expect(rule?.techniques == ["T1059"])
-        #expect(try store.perform(.ruleset(named: "shells"))?.rules.count == 1)
+        #expect(try store.perform(.fetch(Ruleset.self, named: "shells"))?.rules.count == 1)
     }
 
     /// The ```swift blocks of every Markdown file in Docs/, of the README and of the DocC

@@ -16,13 +16,13 @@ import Testing
 
     @Test func openAStore() throws {
         let store = try PolicyStore(path: databasePath)
-        print(try store.perform(.policyCount()))
+        print(try store.perform(.count(Policy.self)))
 
         var options = StoreOptions()
         options.busyTimeout = .seconds(10)
         options.createIfMissing = false
         let existing = try PolicyStore(path: databasePath, options: options)
-        #expect(try existing.perform(.policyCount()) == 0)
+        #expect(try existing.perform(.count(Policy.self)) == 0)
     }
 
     @Test func theWholeTour() throws {
@@ -50,14 +50,14 @@ import Testing
         #expect(changes.description == "xdrEnabled off, rulesets +strict")
         #expect(changes.fields.map(\.field) == [.xdrEnabled] && changes.addedRulesets == ["strict"])
 
-        let copy = try store.perform(.duplicatePolicy(named: "web.prod"))
+        let copy = try store.perform(.duplicate(Policy.self, named: "web.prod"))
         print(copy.name)  // web.prodPolicy
-        let staging = try store.perform(.duplicatePolicy(named: "web.prod", as: "web.staging"))
+        let staging = try store.perform(.duplicate(Policy.self, named: "web.prod", as: "web.staging"))
         #expect(copy.name == "web.prodPolicy")
         #expect(staging.rulesets == ["baseline"])
 
-        let current = try store.perform(.policy(named: "web.staging"))!
-        let updated = try store.perform(.modifyPolicy(named: "web.staging", expectedRevision: current.revision) { policy in
+        let current = try store.perform(.fetch(Policy.self, named: "web.staging"))!
+        let updated = try store.perform(.modify(Policy.self, named: "web.staging", expectedRevision: current.revision) { policy in
             policy.description = "Staging clusters"
             policy.xdrEnabled = false
             policy.removeRuleset("baseline")
@@ -68,7 +68,7 @@ import Testing
         struct AlreadyDescribed: Error { let description: String }
         do {
             try store.write { tx in
-                try tx.modifyPolicy(named: "web.staging") { policy in
+                try tx.modify(Policy.self, named: "web.staging") { policy in
                     guard policy.description.isEmpty else { throw AlreadyDescribed(description: policy.description) }
                     policy.description = "Staging clusters, described by a script"
                 }
@@ -76,10 +76,10 @@ import Testing
         } catch let error as AlreadyDescribed {
             print("left as it was: \(error.description)")  // left as it was: Staging clusters
         }
-        #expect(try store.perform(.policy(named: "web.staging")) == updated, "the closure's error wrote nothing")
+        #expect(try store.perform(.fetch(Policy.self, named: "web.staging")) == updated, "the closure's error wrote nothing")
         #expect(throws: AlreadyDescribed.self) {
             try store.write { tx in
-                try tx.modifyPolicy(named: "web.staging") { _ in throw AlreadyDescribed(description: "") }
+                try tx.modify(Policy.self, named: "web.staging") { _ in throw AlreadyDescribed(description: "") }
             }
         }
 
@@ -96,14 +96,14 @@ import Testing
 
         try store.write { tx in
             try tx.createRuleset(named: "strict", rules: [RuleReference(id: "TM-00000003", mitigation: .isolate)])
-            try tx.modifyPolicy(named: "web.prod") { $0.addRuleset("strict") }
+            try tx.modify(Policy.self, named: "web.prod") { $0.addRuleset("strict") }
         }
-        #expect(try store.perform(.policy(named: "web.prod"))?.rulesets == ["baseline", "strict"])
+        #expect(try store.perform(.fetch(Policy.self, named: "web.prod"))?.rulesets == ["baseline", "strict"])
 
         let revisionShownToTheUser = 1
         do {
             try store.write { tx throws(PolicyStoreError) in
-                try tx.modifyPolicy(named: "web.prod", expectedRevision: revisionShownToTheUser) { $0.xdrEnabled = false }
+                try tx.modify(Policy.self, named: "web.prod", expectedRevision: revisionShownToTheUser) { $0.xdrEnabled = false }
                 try tx.createRuleset(named: "audit")
             }
         } catch .revisionConflict(_, let name, let expected, let actual) {
@@ -111,14 +111,14 @@ import Testing
         } catch {
             print("error: \(error)")
         }
-        #expect(try store.perform(.ruleset(named: "audit")) == nil, "the conflict rolled the whole write back")
+        #expect(try store.perform(.fetch(Ruleset.self, named: "audit")) == nil, "the conflict rolled the whole write back")
 
-        var page = try store.perform(.policies(limit: 50))
+        var page = try store.perform(.list(Policy.self, limit: 50))
         while let last = page.last {
             for policy in page {
                 print(policy.name, policy.rulesets)
             }
-            page = try store.perform(.policies(after: last.name, limit: 50))
+            page = try store.perform(.list(Policy.self, after: last.name, limit: 50))
         }
 
         for finding in try store.perform(.checkIntegrity()) {
@@ -148,7 +148,7 @@ import Testing
         #expect(throws: PolicyStoreError.self) {
             try store.perform(.importDocument(try PolicyDocument(json: exported), prune: true, expectedPlan: approved))
         }
-        #expect(try store.perform(.ruleset(named: "changed.since")) != nil, "the refused import wrote nothing")
+        #expect(try store.perform(.fetch(Ruleset.self, named: "changed.since")) != nil, "the refused import wrote nothing")
     }
 
     @Test func historyAndClusters() throws {
@@ -157,7 +157,7 @@ import Testing
         let store = try PolicyStore(path: databasePath, options: options)
         try store.perform(.createRuleset(named: "baseline"))
         try store.perform(.createPolicy(named: "web.prod", description: "first", rulesets: ["baseline"]))
-        try store.perform(.modifyPolicy(named: "web.prod") { $0.description = "second" })
+        try store.perform(.modify(Policy.self, named: "web.prod") { $0.description = "second" })
 
         for change in try store.perform(.history(ofPolicy: "web.prod")) {
             print(change.sequence, change.revision, change.action, change.actor)
@@ -190,7 +190,7 @@ import Testing
         #expect(throws: PolicyStoreError.notFound(.policy, name: "web.never")) { try store.perform(.history(ofPolicy: "web.never")) }
         #expect(try store.perform(.history(ofPolicy: "web.prod", limit: 2)).count == 2)
 
-        let beforeRestore = try store.perform(.policy(named: "web.prod"))!
+        let beforeRestore = try store.perform(.fetch(Policy.self, named: "web.prod"))!
         let second = try store.perform(.restorePolicy(named: "web.prod", toRevision: 2, expectedRevision: beforeRestore.revision))
         let recorded = try store.perform(.history(ofPolicy: "web.prod")).last!
         print(second.description, recorded.action, recorded.restoredRevision ?? 0)  // second restore 2
@@ -200,8 +200,8 @@ import Testing
         }
 
         try store.perform(.createPolicy(named: "web.test", description: "first life"))
-        try store.perform(.modifyPolicy(named: "web.test") { $0.description = "first life, revision 2" })
-        try store.perform(.deletePolicy(named: "web.test"))
+        try store.perform(.modify(Policy.self, named: "web.test") { $0.description = "first life, revision 2" })
+        try store.perform(.delete(Policy.self, named: "web.test"))
         try store.perform(.createPolicy(named: "web.test", description: "second life"))
 
         let firstLife = try store.perform(.history(ofPolicy: "web.test")).first!.life!
@@ -220,14 +220,14 @@ import Testing
         try store.perform(.assignPolicy(named: "web.prod", toCluster: arn))
         print(try store.perform(.clusters(usingPolicy: "web.prod")))  // [arn]
         do {
-            try store.perform(.deletePolicy(named: "web.prod"))
+            try store.perform(.delete(Policy.self, named: "web.prod"))
         } catch .policyAssigned(_, let clusters) {
             print("still used by \(clusters)")
         } catch {
             print("error: \(error)")
         }
         try store.perform(.unassignCluster(arn: arn))
-        #expect(try store.perform(.policy(named: "web.prod")) != nil)
+        #expect(try store.perform(.fetch(Policy.self, named: "web.prod")) != nil)
 
         for change in try store.perform(.history(ofCluster: arn)) {
             print(change.action, change.policy ?? "-", change.actor)  // assign web.prod docs, then unassign web.prod docs
@@ -268,16 +268,16 @@ import Testing
         try await store.perform(.createRuleset(named: "baseline"))
         try await store.perform(.createPolicy(named: "web.prod", rulesets: ["baseline"]))
 
-        let names = try await store.read { tx in try tx.policies(limit: 50).map(\.name) }
-        let canary = try await store.perform(.duplicatePolicy(named: "web.prod", as: "web.canary"))
+        let names = try await store.read { tx in try tx.list(Policy.self, limit: 50).map(\.name) }
+        let canary = try await store.perform(.duplicate(Policy.self, named: "web.prod", as: "web.canary"))
         print(names.count, canary.name)
         #expect(names == ["web.prod"])
 
         func addRuleset(_ ruleset: String, to policy: String, in store: PolicyStore) async throws {
             while true {
-                guard let seen = try await store.perform(.policy(named: policy)) else { return }
+                guard let seen = try await store.perform(.fetch(Policy.self, named: policy)) else { return }
                 do {
-                    try await store.perform(.modifyPolicy(named: policy, expectedRevision: seen.revision) {
+                    try await store.perform(.modify(Policy.self, named: policy, expectedRevision: seen.revision) {
                         $0.rulesets = seen.rulesets + [ruleset]
                     })
                     return
@@ -295,7 +295,7 @@ import Testing
             }
             try await group.waitForAll()
         }
-        #expect(try await store.perform(.policy(named: "web.prod"))?.rulesets.count == 7)
+        #expect(try await store.perform(.fetch(Policy.self, named: "web.prod"))?.rulesets.count == 7)
 
         let document = PolicyDocument(policies: (0..<20_000).map { PolicyDocument.PolicyEntry(name: "imported\($0)") })
         let importing = Task { try await store.perform(.importDocument(document)) }
@@ -305,7 +305,7 @@ import Testing
         } catch is CancellationError {
             print("cancelled: nothing was imported")
         }
-        #expect(try await store.perform(.policyCount()) == 2)
+        #expect(try await store.perform(.count(Policy.self)) == 2)
     }
 
     /// Docs/api.md's dependency lines are those of Examples/Package.swift (its path aside), and

@@ -32,10 +32,10 @@ import Testing
     @Test func eachOperationIsOneChangeWithItsStates() throws {
         let description = "Front \"end\"\n\tsecond line \\"
         try store.perform(.createPolicy(named: "web", description: description, rulesets: ["baseline"]))
-        try store.perform(.modifyPolicy(named: "web") { $0.xdrEnabled = false; $0.addRuleset("strict"); $0.removeRuleset("baseline") })
-        try store.perform(.modifyPolicy(named: "web") { $0.addRuleset("baseline") })
-        try store.perform(.modifyPolicy(named: "web") { $0.removeRuleset("strict") })
-        try store.perform(.deletePolicy(named: "web"))
+        try store.perform(.modify(Policy.self, named: "web") { $0.xdrEnabled = false; $0.addRuleset("strict"); $0.removeRuleset("baseline") })
+        try store.perform(.modify(Policy.self, named: "web") { $0.addRuleset("baseline") })
+        try store.perform(.modify(Policy.self, named: "web") { $0.removeRuleset("strict") })
+        try store.perform(.delete(Policy.self, named: "web"))
         let history = try store.perform(.history(ofPolicy: "WEB"))
         #expect(history.map(\.action) == [.create, .modify, .link, .unlink, .delete])
         #expect(history.map(\.revision) == [1, 2, 3, 4, 4])
@@ -58,7 +58,7 @@ import Testing
     /// every other writer: the two must be the same text, or one history would hold two forms.
     @Test func theLibraryAndTheShellWriteTheSameStates() throws {
         try store.perform(.createPolicy(named: "web", description: "Front \"end\"\n\tsecond \\ line \u{202E}", rulesets: ["strict", "baseline"]))
-        try store.perform(.modifyRuleset(named: "baseline") { $0.description = "tab\there" })
+        try store.perform(.modify(Ruleset.self, named: "baseline") { $0.description = "tab\there" })
         #expect(try sqliteShell(path, """
             UPDATE policies SET xdr_enabled = 0 WHERE name = 'web';
             UPDATE rulesets SET description = 'again' WHERE name = 'baseline';
@@ -131,7 +131,7 @@ import Testing
 
     @Test func aDuplicateIsRecordedAsTheCreateOfTheCopy() throws {
         try store.perform(.createPolicy(named: "web", rulesets: ["baseline", "strict"]))
-        try store.perform(.duplicatePolicy(named: "web"))
+        try store.perform(.duplicate(Policy.self, named: "web"))
         let copy = try store.perform(.history(ofPolicy: "webPolicy"))
         #expect(copy.map(\.action) == [.create])
         #expect(copy.map(\.revision) == [1])
@@ -140,11 +140,11 @@ import Testing
     }
 
     @Test func rulesetChangesAreRecorded() throws {
-        try store.perform(.modifyRuleset(named: "baseline") { ruleset in
+        try store.perform(.modify(Ruleset.self, named: "baseline") { ruleset in
             ruleset.description = "Basics"
             ruleset.rules = [RuleReference(id: "TM-00000001", mitigation: .isolate), RuleReference(id: "TM-00000002")]
         })
-        try store.perform(.deleteRuleset(named: "strict"))
+        try store.perform(.delete(Ruleset.self, named: "strict"))
         let history = try store.perform(.history(ofRuleset: "baseline"))
         #expect(history.map(\.action) == [.create, .modify])
         #expect(history.map(\.revision) == [1, 2])
@@ -196,13 +196,13 @@ import Testing
 
     @Test func historyOutlivesTheObject() throws {
         try store.perform(.createPolicy(named: "web"))
-        try store.perform(.deletePolicy(named: "web"))
+        try store.perform(.delete(Policy.self, named: "web"))
         #expect(try store.perform(.history(ofPolicy: "web")).map(\.action) == [.create, .delete])
     }
 
     @Test func restoreWritesAnOldRevisionBackAsANewOne() throws {
         try store.perform(.createPolicy(named: "web", description: "v1", rulesets: ["baseline"]))  // revision 1
-        try store.perform(.modifyPolicy(named: "web") { $0.description = "v2"; $0.xdrEnabled = false; $0.addRuleset("strict") })  // 2
+        try store.perform(.modify(Policy.self, named: "web") { $0.description = "v2"; $0.xdrEnabled = false; $0.addRuleset("strict") })  // 2
         let restored = try store.perform(.restorePolicy(named: "web", toRevision: 1))
         #expect(restored.description == "v1" && restored.xdrEnabled && restored.rulesets == ["baseline"])
         #expect(restored.revision == 3)
@@ -218,8 +218,8 @@ import Testing
 
     @Test func restoreIsRefusedWhenARulesetItNeedsIsGone() throws {
         try store.perform(.createPolicy(named: "web", rulesets: ["strict"]))  // revision 1
-        try store.perform(.modifyPolicy(named: "web") { $0.removeRuleset("strict") })  // 2
-        try store.perform(.deleteRuleset(named: "strict"))
+        try store.perform(.modify(Policy.self, named: "web") { $0.removeRuleset("strict") })  // 2
+        try store.perform(.delete(Ruleset.self, named: "strict"))
         let before = try snapshot(store)
         #expect(throws: PolicyStoreError.restoreNeedsRuleset(policy: "web", revision: 1, ruleset: "strict")) {
             try store.perform(.restorePolicy(named: "web", toRevision: 1))
@@ -229,8 +229,8 @@ import Testing
 
     @Test func restoreLooksOnlyAtTheCurrentPolicyOfThatName() throws {
         try store.perform(.createPolicy(named: "web", description: "first life", rulesets: ["baseline"]))  // 1
-        try store.perform(.modifyPolicy(named: "web") { $0.description = "still the first life" })  // 2
-        try store.perform(.deletePolicy(named: "web"))
+        try store.perform(.modify(Policy.self, named: "web") { $0.description = "still the first life" })  // 2
+        try store.perform(.delete(Policy.self, named: "web"))
         try store.perform(.createPolicy(named: "web", description: "second life"))  // 1
         let lives = Array(Set(try store.perform(.history(ofPolicy: "web")).compactMap(\.life))).sorted()
         #expect(lives.count == 2)
@@ -250,7 +250,7 @@ import Testing
 
     @Test func historyIsReadInPagesAfterASequence() throws {
         try store.perform(.createPolicy(named: "web"))
-        for revision in 2...25 { try store.perform(.modifyPolicy(named: "web") { $0.description = "revision \(revision)" }) }
+        for revision in 2...25 { try store.perform(.modify(Policy.self, named: "web") { $0.description = "revision \(revision)" }) }
         let whole = try store.perform(.history(ofPolicy: "web", limit: 1000))
         #expect(whole.count == 25)
         var pages: [[Change]] = []
@@ -277,7 +277,7 @@ import Testing
         let before = try snapshot(store)
         #expect(throws: RefusedByCaller()) {
             try store.write { tx in
-                _ = try tx.modifyPolicy(named: "web") { content in
+                _ = try tx.modify(Policy.self, named: "web") { content in
                     content.addRuleset("strict")
                     throw RefusedByCaller()
                 }
@@ -285,7 +285,7 @@ import Testing
         }
         #expect(throws: RefusedByCaller()) {
             try store.write { tx in
-                _ = try tx.modifyRuleset(named: "third") { content in
+                _ = try tx.modify(Ruleset.self, named: "third") { content in
                     content.description = "changed"
                     throw RefusedByCaller()
                 }
@@ -294,7 +294,7 @@ import Testing
         #expect(try snapshot(store) == before)
         #expect(try store.perform(.history(ofPolicy: "web")).map(\.action) == [.create])
         // The same closure, not throwing, writes.
-        let modified = try store.write { tx in try tx.modifyPolicy(named: "web") { (content: inout PolicyContent) throws in content.addRuleset("strict") } }
+        let modified = try store.write { tx in try tx.modify(Policy.self, named: "web") { (content: inout PolicyContent) throws in content.addRuleset("strict") } }
         #expect(modified.rulesets == ["baseline", "strict"])
     }
 }

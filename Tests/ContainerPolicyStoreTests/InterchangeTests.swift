@@ -169,9 +169,9 @@ import Testing
             """)
         let store = try PolicyStore.inMemory()
         try store.perform(.importDocument(fetched))
-        let policy = try #require(try store.perform(.policy(named: "ecs.prod")))
+        let policy = try #require(try store.perform(.fetch(Policy.self, named: "ecs.prod")))
         #expect(policy.description == "Prod clusters" && !policy.xdrEnabled && policy.rulesets == ["baseline"])
-        #expect(try store.perform(.ruleset(named: "baseline"))?.rules == [
+        #expect(try store.perform(.fetch(Ruleset.self, named: "baseline"))?.rules == [
             RuleReference(id: "TM-00000001", mitigation: .terminate), RuleReference(id: "TM-00000005", mitigation: .log),
         ])
     }

@@ -213,9 +213,9 @@ func managedRuleItem(_ id: String, _ name: String, extra: String = "") -> String
 
     @Test func withoutACatalogueAnyWellFormedRuleIDIsAcceptedAsBefore() throws {
         try store.perform(.createRuleset(named: "base", rules: [RuleReference(id: "TM-12345678")]))
-        try store.perform(.modifyRuleset(named: "base") { $0.rules.append(RuleReference(id: "TM-87654321")) })
+        try store.perform(.modify(Ruleset.self, named: "base") { $0.rules.append(RuleReference(id: "TM-87654321")) })
         #expect(try store.perform(.ruleNames(forRuleset: "base")) == nil)
-        #expect(try store.perform(.ruleset(named: "base"))?.rules.count == 2)
+        #expect(try store.perform(.fetch(Ruleset.self, named: "base"))?.rules.count == 2)
     }
 
     @Test func aRuleTheCatalogueLacksIsRefusedWithTheClosestIDs() throws {
@@ -223,7 +223,7 @@ func managedRuleItem(_ id: String, _ name: String, extra: String = "") -> String
         try store.perform(.createRuleset(named: "base", rules: [RuleReference(id: "TM-00000001")]))
         let refusal = PolicyStoreError.unknownManagedRule(
             ruleset: "base", ruleID: "TM-00000042", closest: ["TM-00000041", "TM-00000040", "TM-00000047"])
-        #expect(throws: refusal) { try store.perform(.modifyRuleset(named: "base") { $0.rules.append(RuleReference(id: "TM-00000042")) }) }
+        #expect(throws: refusal) { try store.perform(.modify(Ruleset.self, named: "base") { $0.rules.append(RuleReference(id: "TM-00000042")) }) }
         #expect(refusal.description == #"the rule "TM-00000042" in ruleset "base" is not in the managed-rule catalogue: use an ID it lists; the closest are TM-00000041, TM-00000040, TM-00000047"#)
         #expect(throws: PolicyStoreError.unknownManagedRule(
             ruleset: "new", ruleID: "TM-00000021", closest: ["TM-00000023", "TM-00000012", "TM-00000031"])) {
@@ -234,8 +234,8 @@ func managedRuleItem(_ id: String, _ name: String, extra: String = "") -> String
             ruleset: "doc", ruleID: "TM-00000099", closest: ["TM-00000050", "TM-00000047", "TM-00000041"])) {
             try store.perform(.importDocument(document))
         }
-        #expect(try store.perform(.rulesetCount()) == 1)
-        #expect(try store.perform(.ruleset(named: "base"))?.rules == [RuleReference(id: "TM-00000001")])
+        #expect(try store.perform(.count(Ruleset.self)) == 1)
+        #expect(try store.perform(.fetch(Ruleset.self, named: "base"))?.rules == [RuleReference(id: "TM-00000001")])
     }
 
     @Test func closestIDsCountASwapOfDigitsAsOneEdit() {

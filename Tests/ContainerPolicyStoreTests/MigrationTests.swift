@@ -104,7 +104,7 @@ import Testing
             try PolicyStore(path: path, options: readOnly)
         }
         let store = try PolicyStore(path: path)
-        #expect(try store.perform(.policyCount()) == 0)
+        #expect(try store.perform(.count(Policy.self)) == 0)
         let versions = try store.withConnection { try $0.query("SELECT version FROM schema_migrations") { $0.int(0) } }
         #expect(versions == PolicyStoreSchema.migrations.map(\.version))
     }

@@ -35,7 +35,7 @@ import Testing
         #expect(try store.perform(.createPolicy(named: "web")).description == "")
         let text = "Front end — prod\nline two\t«quoted» 🚀"
         #expect(try store.perform(.createPolicy(named: "api", description: text)).description == text)
-        #expect(try store.perform(.policy(named: "api"))?.description == text)
+        #expect(try store.perform(.fetch(Policy.self, named: "api"))?.description == text)
     }
 
     @Test("Names are required")
@@ -70,7 +70,7 @@ import Testing
             try store.perform(.createPolicy(named: "prod"))
         }
         #expect(error?.description.contains("unique ignoring letter case") == true)
-        #expect(try store.perform(.policy(named: "PROD"))?.name == "Prod")
+        #expect(try store.perform(.fetch(Policy.self, named: "PROD"))?.name == "Prod")
     }
 
     @Test("Policies and rulesets are separate namespaces")
@@ -87,7 +87,7 @@ import Testing
             }
             #expect(error?.code == .constraintTrigger)
         }
-        #expect(try store.perform(.policy(named: "web"))?.name == "web")
+        #expect(try store.perform(.fetch(Policy.self, named: "web"))?.name == "web")
     }
 
     @Test("Names are 1 to 64 characters, descriptions at most 1,000")
@@ -107,7 +107,7 @@ import Testing
     @Test("Duplicate appends Policy to the name and copies description, XDR and rulesets")
     func duplicateAppendsPolicy() throws {
         let source = try store.perform(.createPolicy(named: "web", description: "Front end", xdrEnabled: false, rulesets: ["baseline", "strict"]))
-        let copy = try store.perform(.duplicatePolicy(named: "web"))
+        let copy = try store.perform(.duplicate(Policy.self, named: "web"))
         #expect(copy.name == "webPolicy")
         #expect(copy.description == source.description)
         #expect(copy.xdrEnabled == false)
@@ -119,17 +119,17 @@ import Testing
     @Test("Duplicated rulesets are referenced, not copied")
     func duplicateReferencesRulesets() throws {
         try store.perform(.createPolicy(named: "web", rulesets: ["baseline"]))
-        try store.perform(.duplicatePolicy(named: "web"))
-        #expect(try store.perform(.rulesetCount()) == 2)
+        try store.perform(.duplicate(Policy.self, named: "web"))
+        #expect(try store.perform(.count(Ruleset.self)) == 2)
         #expect(try store.perform(.policies(usingRuleset: "baseline")) == ["web", "webPolicy"])
     }
 
     @Test("A duplicate may be given its own unique name")
     func duplicateWithExplicitName() throws {
         try store.perform(.createPolicy(named: "web"))
-        #expect(try store.perform(.duplicatePolicy(named: "web", as: "web.staging")).name == "web.staging")
+        #expect(try store.perform(.duplicate(Policy.self, named: "web", as: "web.staging")).name == "web.staging")
         #expect(throws: PolicyStoreError.nameTaken(.policy, name: "WEB", existing: "web")) {
-            try store.perform(.duplicatePolicy(named: "web.staging", as: "WEB"))
+            try store.perform(.duplicate(Policy.self, named: "web.staging", as: "WEB"))
         }
     }
 
@@ -138,20 +138,20 @@ import Testing
         try store.perform(.createPolicy(named: "web"))
         try store.perform(.createPolicy(named: "webPolicy"))
         #expect(throws: PolicyStoreError.nameTaken(.policy, name: "webPolicy", existing: "webPolicy")) {
-            try store.perform(.duplicatePolicy(named: "web"))
+            try store.perform(.duplicate(Policy.self, named: "web"))
         }
         let long = String(repeating: "x", count: 60)
         try store.perform(.createPolicy(named: long))
         #expect(throws: PolicyStoreError.invalidName(.policy, name: long + "Policy", .tooLong(length: 66))) {
-            try store.perform(.duplicatePolicy(named: long))
+            try store.perform(.duplicate(Policy.self, named: long))
         }
-        #expect(try store.perform(.policyCount()) == 3)
+        #expect(try store.perform(.count(Policy.self)) == 3)
     }
 
     @Test("Adding a ruleset twice is still one link")
     func addingARulesetTwiceIsOneLink() throws {
         #expect(try store.perform(.createPolicy(named: "web", rulesets: ["baseline", "BASELINE", "baseline"])).rulesets == ["baseline"])
-        let modified = try store.perform(.modifyPolicy(named: "web") { $0.addRuleset("Baseline") })
+        let modified = try store.perform(.modify(Policy.self, named: "web") { $0.addRuleset("Baseline") })
         #expect(modified.rulesets == ["baseline"])
     }
 
@@ -167,8 +167,8 @@ import Testing
 
     @Test("Duplicating a ruleset appends Copy and copies description and rules")
     func rulesetDuplicateAppendsCopy() throws {
-        try store.perform(.modifyRuleset(named: "baseline") { $0.description = "The basics" })
-        let copy = try store.perform(.duplicateRuleset(named: "baseline"))
+        try store.perform(.modify(Ruleset.self, named: "baseline") { $0.description = "The basics" })
+        let copy = try store.perform(.duplicate(Ruleset.self, named: "baseline"))
         #expect(copy.name == "baselineCopy")
         #expect(copy.description == "The basics")
         #expect(copy.rules == [RuleReference(id: "TM-00000001", mitigation: .terminate)])
@@ -198,11 +198,11 @@ import Testing
         try store.perform(.createPolicy(named: "web", rulesets: ["baseline"]))
         try store.perform(.createPolicy(named: "api", rulesets: ["baseline"]))
         let error = #expect(throws: PolicyStoreError.rulesetInUse(ruleset: "baseline", policies: ["api", "web"])) {
-            try store.perform(.deleteRuleset(named: "baseline"))
+            try store.perform(.delete(Ruleset.self, named: "baseline"))
         }
         #expect(error?.description.contains("\"api\", \"web\"") == true)
-        try store.perform(.deleteRuleset(named: "strict"))
-        #expect(try store.perform(.ruleset(named: "strict")) == nil)
+        try store.perform(.delete(Ruleset.self, named: "strict"))
+        #expect(try store.perform(.fetch(Ruleset.self, named: "strict")) == nil)
     }
 
     @Test("Amazon ECS policies do not support Deployment, Continuous or namespaced policies, nor labels")

@@ -122,7 +122,7 @@ import Testing
     @Test func aRealNumberNameIsStoredAsTextAndIsStillAValidName() throws {
         #expect(try sqliteShell(path, "INSERT INTO policies (name) VALUES (2.5);").succeeded)
         #expect(try sqliteShell(path, "SELECT typeof(name) FROM policies WHERE name = '2.5';").output == "text\n")
-        #expect(try store.perform(.policy(named: "2.5")) != nil)
+        #expect(try store.perform(.fetch(Policy.self, named: "2.5")) != nil)
         try expectHealthy(store)
     }
 
@@ -159,18 +159,18 @@ import Testing
         // Even with recursive triggers on, one change counts once.
         #expect(try sqliteShell(path, "PRAGMA recursive_triggers = ON; UPDATE policies SET xdr_enabled = 0;").succeeded)
         #expect(try policyRow().revision == linked.revision + 3)
-        #expect(try store.perform(.policy(named: "web"))?.xdrEnabled == false)
+        #expect(try store.perform(.fetch(Policy.self, named: "web"))?.xdrEnabled == false)
     }
 
     @Test func shellRuleChangesMoveTheRulesetRevision() throws {
-        let revision = { try #require(try store.perform(.ruleset(named: "unused"))).revision }
+        let revision = { try #require(try store.perform(.fetch(Ruleset.self, named: "unused"))).revision }
         let start = try revision()
         let unused = "(SELECT id FROM rulesets WHERE name = 'unused')"
         #expect(try sqliteShell(path, "INSERT INTO ruleset_rules VALUES (\(unused), 'TM-00000003', 'isolate');").succeeded)
         #expect(try sqliteShell(path, "UPDATE ruleset_rules SET mitigation = 'terminate' WHERE rule_id = 'TM-00000003';").succeeded)
         #expect(try sqliteShell(path, "DELETE FROM ruleset_rules WHERE rule_id = 'TM-00000002';").succeeded)
         #expect(try revision() == start + 3)
-        #expect(try store.perform(.ruleset(named: "unused"))?.rules == [RuleReference(id: "TM-00000003", mitigation: .terminate)])
+        #expect(try store.perform(.fetch(Ruleset.self, named: "unused"))?.rules == [RuleReference(id: "TM-00000003", mitigation: .terminate)])
     }
 
     @Test func deletingAtTheShellKeepsLinksAndRulesConsistent() throws {

@@ -25,18 +25,18 @@ import Testing
             ("missing ruleset", { try store.perform(.createPolicy(named: "api", rulesets: ["baseline", "nope"])) }),
             ("long description", { try store.perform(.createPolicy(named: "api", description: String(repeating: "x", count: 1_001))) }),
             ("NUL description", { try store.perform(.createPolicy(named: "api", description: "a\u{0}b")) }),
-            ("duplicate taken", { try store.perform(.duplicatePolicy(named: "web")) }),
-            ("duplicate missing", { try store.perform(.duplicatePolicy(named: "nope")) }),
-            ("modify missing", { try store.perform(.modifyPolicy(named: "nope") { $0.xdrEnabled = false }) }),
-            ("modify stale", { try store.perform(.modifyPolicy(named: "web", expectedRevision: 7) { $0.xdrEnabled = false }) }),
-            ("modify unknown ruleset", { try store.perform(.modifyPolicy(named: "web") { $0.xdrEnabled = false; $0.addRuleset("nope") }) }),
-            ("modify long description", { try store.perform(.modifyPolicy(named: "web") { $0.description = String(repeating: "y", count: 2_000) }) }),
-            ("delete missing", { try store.perform(.deletePolicy(named: "nope")) }),
-            ("ruleset in use", { try store.perform(.deleteRuleset(named: "baseline")) }),
+            ("duplicate taken", { try store.perform(.duplicate(Policy.self, named: "web")) }),
+            ("duplicate missing", { try store.perform(.duplicate(Policy.self, named: "nope")) }),
+            ("modify missing", { try store.perform(.modify(Policy.self, named: "nope") { $0.xdrEnabled = false }) }),
+            ("modify stale", { try store.perform(.modify(Policy.self, named: "web", expectedRevision: 7) { $0.xdrEnabled = false }) }),
+            ("modify unknown ruleset", { try store.perform(.modify(Policy.self, named: "web") { $0.xdrEnabled = false; $0.addRuleset("nope") }) }),
+            ("modify long description", { try store.perform(.modify(Policy.self, named: "web") { $0.description = String(repeating: "y", count: 2_000) }) }),
+            ("delete missing", { try store.perform(.delete(Policy.self, named: "nope")) }),
+            ("ruleset in use", { try store.perform(.delete(Ruleset.self, named: "baseline")) }),
             ("bad rule", { try store.perform(.createRuleset(named: "r", rules: [RuleReference(id: "TM-1")])) }),
-            ("bad rule on modify", { try store.perform(.modifyRuleset(named: "strict") { $0.rules.append(RuleReference(id: "bad")) }) }),
-            ("ruleset copy too long", { try store.perform(.duplicateRuleset(named: "strict", as: String(repeating: "s", count: 65))) }),
-            ("page size", { _ = try store.perform(.policies(limit: 0)) }),
+            ("bad rule on modify", { try store.perform(.modify(Ruleset.self, named: "strict") { $0.rules.append(RuleReference(id: "bad")) }) }),
+            ("ruleset copy too long", { try store.perform(.duplicate(Ruleset.self, named: "strict", as: String(repeating: "s", count: 65))) }),
+            ("page size", { _ = try store.perform(.list(Policy.self, limit: 0)) }),
         ]
         for (label, refusal) in refusals {
             #expect(throws: PolicyStoreError.self, "\(label)") { try refusal() }
@@ -46,12 +46,12 @@ import Testing
     }
 
     @Test func modifyChangesOnlyWhatDiffersAndCountsOneRevision() throws {
-        let web = try #require(try store.perform(.policy(named: "web")))
+        let web = try #require(try store.perform(.fetch(Policy.self, named: "web")))
         #expect(web.revision == 1)  // created with its ruleset: one operation, one revision
-        let unchanged = try store.perform(.modifyPolicy(named: "web") { _ in })
+        let unchanged = try store.perform(.modify(Policy.self, named: "web") { _ in })
         #expect(unchanged.revision == web.revision)
         #expect(unchanged.updatedAt == web.updatedAt)
-        let modified = try store.perform(.modifyPolicy(named: "web", expectedRevision: web.revision) { policy in
+        let modified = try store.perform(.modify(Policy.self, named: "web", expectedRevision: web.revision) { policy in
             policy.xdrEnabled = false
             policy.removeRuleset("BASELINE")
             policy.addRuleset("strict")
@@ -66,17 +66,17 @@ import Testing
     }
 
     @Test func aStaleExpectedRevisionIsRefusedAndChangesNothing() throws {
-        let web = try #require(try store.perform(.policy(named: "web")))
+        let web = try #require(try store.perform(.fetch(Policy.self, named: "web")))
         // Someone changes the policy at the shell after we read it.
         let shell = try sqliteShell(path, "UPDATE policies SET description = 'changed at the shell' WHERE name = 'web';")
         #expect(shell.succeeded, "\(shell.errorOutput)")
         let before = try snapshot(store)
         let error = #expect(throws: PolicyStoreError.revisionConflict(.policy, name: "web", expected: web.revision, actual: web.revision + 1)) {
-            try store.perform(.modifyPolicy(named: "web", expectedRevision: web.revision) { $0.description = "mine" })
+            try store.perform(.modify(Policy.self, named: "web", expectedRevision: web.revision) { $0.description = "mine" })
         }
         #expect(error?.description.contains("read it again") == true)
         #expect(try snapshot(store) == before)
-        #expect(try store.perform(.policy(named: "web"))?.description == "changed at the shell")
+        #expect(try store.perform(.fetch(Policy.self, named: "web"))?.description == "changed at the shell")
     }
 
     @Test func duplicatingAPolicyWithTwentyRulesetsIsOneTransaction() throws {
@@ -93,16 +93,16 @@ import Testing
                 BEGIN SELECT RAISE(ABORT, 'injected failure'); END;
                 """)
         }
-        let error = #expect(throws: PolicyStoreError.self) { try store.perform(.duplicatePolicy(named: "big")) }
+        let error = #expect(throws: PolicyStoreError.self) { try store.perform(.duplicate(Policy.self, named: "big")) }
         guard case .sqlite(let sqliteError)? = error else {
             Issue.record("expected the injected SQLite error, got \(String(describing: error))")
             return
         }
         #expect(sqliteError.message == "injected failure")
         #expect(try snapshot(store) == before)
-        #expect(try store.perform(.policy(named: "bigPolicy")) == nil)
+        #expect(try store.perform(.fetch(Policy.self, named: "bigPolicy")) == nil)
         try store.withConnection { try $0.execute("DROP TRIGGER temp.fail_midway") }
-        #expect(try store.perform(.duplicatePolicy(named: "big")).rulesets == names)
+        #expect(try store.perform(.duplicate(Policy.self, named: "big")).rulesets == names)
         try expectHealthy(store)
     }
 
@@ -113,7 +113,7 @@ import Testing
             try store.write { tx in
                 try tx.createRuleset(named: "extra")
                 try tx.createPolicy(named: "api", rulesets: ["extra"])
-                try tx.modifyPolicy(named: "web") { $0.addRuleset("extra") }
+                try tx.modify(Policy.self, named: "web") { $0.addRuleset("extra") }
                 throw Abandon()
             }
         }
@@ -129,7 +129,7 @@ import Testing
         let count = try store.write { tx in
             try tx.createRuleset(named: "extra")
             try tx.createPolicy(named: "api", rulesets: ["extra"])
-            return try tx.policyCount()
+            return try tx.count(Policy.self)
         }
         #expect(count == 2)
         try expectHealthy(store)
@@ -151,7 +151,7 @@ import Testing
             try tx.createPolicy(named: "before")
             var caught = ""
             do {
-                try tx.duplicatePolicy(named: "big")
+                try tx.duplicate(Policy.self, named: "big")
             } catch {
                 caught = "\(error)"
             }
@@ -159,8 +159,8 @@ import Testing
             return caught
         }
         #expect(caught.contains("injected failure"))
-        #expect(try store.perform(.policy(named: "before")) != nil && store.perform(.policy(named: "after")) != nil)
-        #expect(try store.perform(.policy(named: "bigPolicy")) == nil)
+        #expect(try store.perform(.fetch(Policy.self, named: "before")) != nil && store.perform(.fetch(Policy.self, named: "after")) != nil)
+        #expect(try store.perform(.fetch(Policy.self, named: "bigPolicy")) == nil)
         #expect(throws: PolicyStoreError.notFound(.policy, name: "bigPolicy"), "no trace, not even in the history") {
             try store.perform(.history(ofPolicy: "bigPolicy"))
         }
@@ -181,13 +181,13 @@ import Testing
             try store.write { _ in try store.perform(.createPolicy(named: "inner")) }
         }
         #expect(error?.description.contains("use the closure's transaction") == true)
-        #expect(try store.perform(.policy(named: "inner")) == nil)
-        #expect(throws: PolicyStoreError.self) { try store.read { _ in try store.perform(.policyCount()) } }
+        #expect(try store.perform(.fetch(Policy.self, named: "inner")) == nil)
+        #expect(throws: PolicyStoreError.self) { try store.read { _ in try store.perform(.count(Policy.self)) } }
     }
 
     @Test func readSeesOneConsistentState() throws {
         let (count, names) = try store.read { tx in
-            (try tx.policyCount(), try tx.policies().map(\.name))
+            (try tx.count(Policy.self), try tx.list(Policy.self).map(\.name))
         }
         #expect(count == names.count)
     }
@@ -198,38 +198,38 @@ import Testing
             for name in names { try tx.createPolicy(named: name) }
         }
         var seen: [String] = []
-        var page = try store.perform(.policies(limit: 100))
+        var page = try store.perform(.list(Policy.self, limit: 100))
         while let last = page.last {
             #expect(page.count <= 100)
             seen += page.map(\.name)
-            page = try store.perform(.policies(after: last.name, limit: 100))
+            page = try store.perform(.list(Policy.self, after: last.name, limit: 100))
         }
         let expected = (names + ["web"]).sorted { $0.lowercased() < $1.lowercased() }
         #expect(seen == expected)
-        #expect(try store.perform(.policyCount()) == 251)
+        #expect(try store.perform(.count(Policy.self)) == 251)
         #expect(throws: PolicyStoreError.invalidPageSize(10_001)) {
-            try store.perform(.policies(limit: 10_001))
+            try store.perform(.list(Policy.self, limit: 10_001))
         }
     }
 
     @Test func lookupIgnoresLetterCase() throws {
-        #expect(try store.perform(.policy(named: "WEB"))?.name == "web")
-        #expect(try store.perform(.ruleset(named: "Baseline"))?.name == "baseline")
-        #expect(try store.perform(.policy(named: "nope")) == nil)
+        #expect(try store.perform(.fetch(Policy.self, named: "WEB"))?.name == "web")
+        #expect(try store.perform(.fetch(Ruleset.self, named: "Baseline"))?.name == "baseline")
+        #expect(try store.perform(.fetch(Policy.self, named: "nope")) == nil)
     }
 
     @Test func deletingAPolicyRemovesItsLinksButKeepsItsRulesets() throws {
-        try store.perform(.deletePolicy(named: "WEB"))
-        #expect(try store.perform(.policy(named: "web")) == nil)
+        try store.perform(.delete(Policy.self, named: "WEB"))
+        #expect(try store.perform(.fetch(Policy.self, named: "web")) == nil)
         #expect(try store.perform(.policies(usingRuleset: "baseline")).isEmpty)
-        try store.perform(.deleteRuleset(named: "baseline"))
+        try store.perform(.delete(Ruleset.self, named: "baseline"))
         try expectHealthy(store)
-        #expect(throws: PolicyStoreError.notFound(.policy, name: "web")) { try store.perform(.deletePolicy(named: "web")) }
+        #expect(throws: PolicyStoreError.notFound(.policy, name: "web")) { try store.perform(.delete(Policy.self, named: "web")) }
     }
 
     @Test func modifyingARulesetWritesOnlyTheRulesThatDiffer() throws {
-        let before = try #require(try store.perform(.ruleset(named: "baseline")))
-        let after = try store.perform(.modifyRuleset(named: "baseline", expectedRevision: before.revision) { ruleset in
+        let before = try #require(try store.perform(.fetch(Ruleset.self, named: "baseline")))
+        let after = try store.perform(.modify(Ruleset.self, named: "baseline", expectedRevision: before.revision) { ruleset in
             ruleset.description = "Basics"
             ruleset.rules = [
                 RuleReference(id: "TM-00000001", mitigation: .isolate),
@@ -240,15 +240,15 @@ import Testing
         #expect(after.description == "Basics")
         #expect(after.revision == before.revision + 1)
         #expect(throws: PolicyStoreError.revisionConflict(.ruleset, name: "baseline", expected: before.revision, actual: after.revision)) {
-            try store.perform(.modifyRuleset(named: "baseline", expectedRevision: before.revision) { $0.rules = [] })
+            try store.perform(.modify(Ruleset.self, named: "baseline", expectedRevision: before.revision) { $0.rules = [] })
         }
-        let emptied = try store.perform(.modifyRuleset(named: "baseline") { $0.rules = [] })
+        let emptied = try store.perform(.modify(Ruleset.self, named: "baseline") { $0.rules = [] })
         #expect(emptied.rules.isEmpty)
         try expectHealthy(store)
     }
 
     @Test func timestampsAreUTCWithMilliseconds() throws {
-        let web = try #require(try store.perform(.policy(named: "web")))
+        let web = try #require(try store.perform(.fetch(Policy.self, named: "web")))
         #expect(abs(web.createdAt.timeIntervalSinceNow) < 60)
         let text = try store.withConnection { connection in
             try connection.queryFirst("SELECT created_at FROM policies WHERE name = 'web'") { $0.text(0) } ?? ""
@@ -269,20 +269,20 @@ import Testing
                 group.addTask {
                     for index in 0..<25 {
                         try await store.perform(.createPolicy(named: "w\(worker)_\(index)", rulesets: ["baseline"]))
-                        _ = try await store.perform(.policy(named: "w\(worker)_\(index)"))
+                        _ = try await store.perform(.fetch(Policy.self, named: "w\(worker)_\(index)"))
                     }
                 }
             }
             try await group.waitForAll()
         }
-        #expect(try await store.perform(.policyCount()) == 201)
+        #expect(try await store.perform(.count(Policy.self)) == 201)
         #expect(try await store.perform(.policies(usingRuleset: "baseline")).count == 201)
     }
 
     @Test func twoStoresOnOneFileSeeEachOthersWrites() throws {
         let other = try PolicyStore(path: path)
         try other.perform(.createPolicy(named: "api"))
-        #expect(try store.perform(.policy(named: "api")) != nil)
+        #expect(try store.perform(.fetch(Policy.self, named: "api")) != nil)
         #expect(throws: PolicyStoreError.nameTaken(.policy, name: "API", existing: "api")) { try store.perform(.createPolicy(named: "API")) }
     }
 }

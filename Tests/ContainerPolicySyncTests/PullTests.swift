@@ -17,12 +17,12 @@ struct PullTests {
             let preview = try await sync.pull(dryRun: true)
             #expect(!preview.plan.applied)
             #expect(preview.description == "+ create ruleset baseline\n+ create policy web\n0 unchanged")
-            #expect(try await store.perform(.rulesetCount()) == 0)
+            #expect(try await store.perform(.count(Ruleset.self)) == 0)
             #expect(try await store.perform(.syncRecords(endpoint: sync.endpoint)).isEmpty)
 
             let pulled = try await sync.pull()
             #expect(pulled.plan.applied && pulled.plan.steps == preview.plan.steps)
-            #expect(try await store.perform(.policy(named: "web"))?.content == PolicyContent(xdrEnabled: false, rulesets: ["baseline"]))
+            #expect(try await store.perform(.fetch(Policy.self, named: "web"))?.content == PolicyContent(xdrEnabled: false, rulesets: ["baseline"]))
             let records = try await store.perform(.syncRecords(endpoint: sync.endpoint))
             #expect(records.map(\.name) == ["web", "baseline"])
             #expect(records[1].content == .ruleset(RulesetContent(
@@ -64,7 +64,7 @@ struct PullTests {
                 return problems.map { "\($0.kind.map(String.init(describing:)) ?? "") \($0.name ?? "") \($0.field)" } == ["policy web name"]
                     && problems[0].remoteID?.hasPrefix("pol-") == true && problems[0].message.contains("names cannot change")
             }
-            #expect(try await store.perform(.ruleset(named: "baseline")) == nil)
+            #expect(try await store.perform(.fetch(Ruleset.self, named: "baseline")) == nil)
             #expect(try await store.perform(.syncRecords(endpoint: sync.endpoint)).isEmpty)
         }
     }
@@ -101,7 +101,7 @@ struct PullTests {
             #expect(plan.steps.isEmpty && plan.conflicts.isEmpty && plan.findings.map(\.issue) == [.changedRemotely])
             let pulled = try await sync.pull()
             #expect(pulled.plan.steps.map(\.description) == ["~ modify policy web: description"])
-            #expect(try await store.perform(.policy(named: "web"))?.description == "edited in the console")
+            #expect(try await store.perform(.fetch(Policy.self, named: "web"))?.description == "edited in the console")
             #expect(try await sync.plan().isEmpty)
         }
     }

@@ -85,12 +85,12 @@ struct PushTests {
             try await store.perform(.createPolicy(named: "api", description: "v1"))
             try await sync.push(try await sync.plan())
 
-            try await store.perform(.modifyPolicy(named: "web") { $0.xdrEnabled = false })
-            try await store.perform(.modifyPolicy(named: "api") { policy in
+            try await store.perform(.modify(Policy.self, named: "web") { $0.xdrEnabled = false })
+            try await store.perform(.modify(Policy.self, named: "api") { policy in
                 policy.description = "v2"
                 policy.addRuleset("strict")
             })
-            try await store.perform(.modifyRuleset(named: "baseline") { ruleset in
+            try await store.perform(.modify(Ruleset.self, named: "baseline") { ruleset in
                 ruleset.rules = [RuleReference(id: "TM-00000001", mitigation: .terminate), RuleReference(id: "TM-00000003")]
             })
             let plan = try await sync.plan()
@@ -124,8 +124,8 @@ struct PushTests {
             try await sync.push(try await sync.plan())
 
             await server.emulator.editInConsole(policyNamed: "web", description: "edited in the console")
-            try await store.perform(.modifyPolicy(named: "web") { $0.description = "edited in the store" })
-            try await store.perform(.modifyPolicy(named: "api") { $0.xdrEnabled = false })
+            try await store.perform(.modify(Policy.self, named: "web") { $0.description = "edited in the store" })
+            try await store.perform(.modify(Policy.self, named: "api") { $0.xdrEnabled = false })
             let plan = try await sync.plan()
             #expect(plan.isRefused)
             #expect(plan.conflicts.map(\.name) == ["web"] && plan.conflicts[0].reason == .changedOnBothSides)
@@ -153,7 +153,7 @@ struct PushTests {
             let store = try Self.store(PolicyDocument(rulesets: [.init(name: "baseline")]))
             let sync = VisionOneSync(store: store, client: try server.client())
             try await sync.push(try await sync.plan())
-            try await store.perform(.modifyRuleset(named: "baseline") { $0.description = "mine" })
+            try await store.perform(.modify(Ruleset.self, named: "baseline") { $0.description = "mine" })
             let plan = try await sync.plan()
             await server.emulator.editInConsole(rulesetNamed: "baseline", description: "theirs")
             await #expect {
@@ -196,9 +196,9 @@ struct PushTests {
                 policies: [.init(name: "old", rulesets: ["legacy"]), .init(name: "web", rulesets: ["baseline", "legacy"])]))
             let sync = VisionOneSync(store: store, client: try server.client())
             try await sync.push(try await sync.plan())
-            try await store.perform(.deletePolicy(named: "old"))
-            try await store.perform(.modifyPolicy(named: "web") { $0.removeRuleset("legacy") })
-            try await store.perform(.deleteRuleset(named: "legacy"))
+            try await store.perform(.delete(Policy.self, named: "old"))
+            try await store.perform(.modify(Policy.self, named: "web") { $0.removeRuleset("legacy") })
+            try await store.perform(.delete(Ruleset.self, named: "legacy"))
 
             let plan = try await sync.plan(prune: true)
             #expect(plan.steps.map(\.description) == ["~ modify policy web: rulesets -legacy", "- delete policy old", "- delete ruleset legacy"])

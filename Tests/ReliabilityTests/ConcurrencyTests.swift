@@ -81,7 +81,7 @@ import Testing
 
         // No lost update.
         let store = try PolicyStore(path: path)
-        let counter = try #require(try store.perform(.policy(named: "counter")))
+        let counter = try #require(try store.perform(.fetch(Policy.self, named: "counter")))
         let increments = threads.map(\.increments).reduce(0, +)
         #expect(increments == Self.processes * Self.threads * Self.increments)
         #expect(counter.description == String(Self.processes * Self.threads * Self.increments))
@@ -96,7 +96,7 @@ import Testing
         let copies = Set(threads.flatMap(\.duplicates))
         #expect(Set(stored.filter { $0.hasPrefix("dupA_") || $0.hasPrefix("dupB_") }) == copies)
         for name in copies {
-            let policy = try #require(try store.perform(.policy(named: name)))
+            let policy = try #require(try store.perform(.fetch(Policy.self, named: name)))
             let letter = String(name.dropFirst(3).prefix(1))
             #expect(policy.rulesets == ConcurrencyWorkload.templateRulesets(letter), "\(name)")
         }

@@ -29,7 +29,7 @@ import Testing
                 switch round % 3 {
                 case 0:
                     label = "duplicatePolicy"
-                    try store.perform(.duplicatePolicy(named: "big", as: "copy\(round)"))
+                    try store.perform(.duplicate(Policy.self, named: "big", as: "copy\(round)"))
                 case 1:
                     label = "importDocument"
                     try store.perform(.importDocument(PolicyDocument(rulesets: (0..<20).map {
@@ -100,7 +100,7 @@ import Testing
         var writesThatFit = 0
         do {
             let store = try PolicyStore(path: path)
-            _ = try store.perform(.policyCount())
+            _ = try store.perform(.count(Policy.self))
             let databaseBefore = FileSnapshot(path).database
             try Tmpfs.fill(mountPoint)
             let outcomes = Self.growingWrites(store, rounds: 30)
@@ -124,7 +124,7 @@ import Testing
         try Tmpfs.fill(mountPoint)
         let reopened: String
         do {
-            _ = try PolicyStore(path: path).perform(.policyCount())
+            _ = try PolicyStore(path: path).perform(.count(Policy.self))
             reopened = "reads work"
         } catch {
             reopened = "\(ErrorReport.caseName(error)) (\(ErrorReport(error).code ?? 0)): \(error)"
@@ -158,7 +158,7 @@ import Testing
         var readsWork = false
         do {
             let store = try PolicyStore(path: path, options: options)
-            readsWork = (try? store.perform(.policyCount())) == 2
+            readsWork = (try? store.perform(.count(Policy.self))) == 2
             try store.perform(.createPolicy(named: "waiting"))
         } catch let refusal {
             error = refusal

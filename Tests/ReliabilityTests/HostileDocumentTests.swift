@@ -65,7 +65,7 @@ import Testing
         #expect(FileSnapshot(targetPath).database == before.database, "a refused import changed the file")
         // The whole export, with or without its final line feed, imports.
         try Self.importJSON(export.prefix(contentEnd), into: target)
-        #expect(try target.perform(.policy(named: "policy.0")) != nil)
+        #expect(try target.perform(.fetch(Policy.self, named: "policy.0")) != nil)
         print("[reliability] hostile documents: all \(contentEnd) proper prefixes of a \(export.count)-byte export refused, nothing written")
     }
 
@@ -96,7 +96,7 @@ import Testing
                 // Applied: the store must now hold the document (as far as it says).
                 let document = try PolicyDocument(json: data)
                 for entry in document.policies {
-                    let stored = try store.perform(.policy(named: entry.name))
+                    let stored = try store.perform(.fetch(Policy.self, named: entry.name))
                     if stored?.description.sameBytes(entry.description) != true || stored?.xdrEnabled != entry.xdrEnabled
                         || Set(stored?.rulesets ?? []) != Set(entry.rulesets) {
                         problems.append("\(mutation.path): applied, but policy \(entry.name) differs")

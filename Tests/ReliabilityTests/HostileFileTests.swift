@@ -97,7 +97,7 @@ import Testing
                 for operation in 0..<3 {
                     do {
                         switch operation {
-                        case 0: _ = try store.perform(.policies(limit: 100)) + [] ; _ = try store.perform(.rulesets(limit: 100))
+                        case 0: _ = try store.perform(.list(Policy.self, limit: 100)) + [] ; _ = try store.perform(.list(Ruleset.self, limit: 100))
                         case 1: if !readOnly { try store.perform(.createPolicy(named: "intruder")) }
                         default: _ = try store.perform(.checkIntegrity())
                         }
@@ -168,7 +168,7 @@ import Testing
             #expect(result.ending == .exited(0), "policyctl \(arguments): \(result.error)")
         }
         let afterPolicyctl = Self.state(path)
-        _ = try PolicyStore(path: path).perform(.policies(limit: 10))
+        _ = try PolicyStore(path: path).perform(.list(Policy.self, limit: 10))
         let afterLibrary = Self.state(path)
         let mode = try shell(path, "PRAGMA journal_mode;").output.trimmingCharacters(in: .whitespacesAndNewlines)
         print("[reliability] reads of a rollback-journal database: the file \(afterPolicyctl == before ? "unchanged" : "changed") by policyctl's read commands, \(afterLibrary == afterPolicyctl ? "unchanged" : "changed") by a default store; journal_mode now \(mode)")

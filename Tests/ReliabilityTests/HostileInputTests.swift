@@ -90,7 +90,7 @@ import Testing
             let descriptionIsValid = DescriptionRules.problem(in: description) == nil
             let operation = random.int(0...5)
             // Import refuses a name that exists in another letter case (names never change).
-            let existing = nameIsValid ? try store.perform(.policy(named: name)) : nil
+            let existing = nameIsValid ? try store.perform(.fetch(Policy.self, named: name)) : nil
             let existsInAnotherCase = existing.map { !$0.name.sameBytes(name) } ?? false
             do {
                 switch operation {
@@ -101,18 +101,18 @@ import Testing
                     let ruleset = try store.perform(.createRuleset(named: name, description: description))
                     if !ruleset.name.sameBytes(name) || !ruleset.description.sameBytes(description) { problems.append("createRuleset changed \(quoted(name))") }
                 case 2:
-                    let copy = try store.perform(.duplicatePolicy(named: "source", as: name))
+                    let copy = try store.perform(.duplicate(Policy.self, named: "source", as: name))
                     if !copy.name.sameBytes(name) || copy.rulesets != ["base"] { problems.append("duplicatePolicy made \(quoted(copy.name))") }
                 case 3:
-                    let modified = try store.perform(.modifyPolicy(named: "source") { $0.description = description })
+                    let modified = try store.perform(.modify(Policy.self, named: "source") { $0.description = description })
                     if !modified.description.sameBytes(description) { problems.append("modifyPolicy changed the description") }
                 case 4:
-                    let modified = try store.perform(.modifyRuleset(named: "base") { $0.description = description })
+                    let modified = try store.perform(.modify(Ruleset.self, named: "base") { $0.description = description })
                     if !modified.description.sameBytes(description) { problems.append("modifyRuleset changed the description") }
                 default:
                     let document = PolicyDocument(policies: [.init(name: name, description: description, rulesets: ["base"])])
                     try store.perform(.importDocument(document))
-                    let stored = try store.perform(.policy(named: name))
+                    let stored = try store.perform(.fetch(Policy.self, named: name))
                     if stored?.name.sameBytes(name) != true || stored?.description.sameBytes(description) != true {
                         problems.append("importDocument changed \(quoted(name))")
                     }
@@ -166,7 +166,7 @@ import Testing
                 do {
                     switch attempt {
                     case 0: try store.perform(.createPolicy(named: text))
-                    case 1: try store.perform(.modifyPolicy(named: text) { _ in })
+                    case 1: try store.perform(.modify(Policy.self, named: text) { _ in })
                     default: try store.perform(.importDocument(PolicyDocument(json: Data("{\"policies\":[{\"name\":\"\(text)\"}]}".utf8))))
                     }
                 } catch {
@@ -203,7 +203,7 @@ import Testing
         #expect(acceptedNames.isEmpty, "the schema stored names that are not UTF-8: \(acceptedNames)")
         // The library reads every row without crashing, and lists and exports them.
         let store = try PolicyStore(path: path)
-        let policies = try store.perform(.policies(limit: 1_000))
+        let policies = try store.perform(.list(Policy.self, limit: 1_000))
         _ = try store.perform(.export())
         let findings = try store.perform(.checkIntegrity())
         let check = try Subprocess.run(try Binaries.policyctl, ["--db", path, "check"])

@@ -114,7 +114,11 @@ import Testing
         .init(file: "SQLiteCore/Migrator.swift", argument: "\"PRAGMA journal_mode = \\(…)\"", reason: "journal.mode is StoreOptions.JournalMode.rawValue (WAL, DELETE); a PRAGMA takes no bound value"),
         .init(file: "SQLiteCore/Migrator.swift", argument: "migration.sql", reason: "the embedded Migrations/*.sql, compiled into the library"),
         .init(file: "SQLiteCore/SchemaVerification.swift", argument: "migration.sql", reason: "the embedded Migrations/*.sql, applied to a private in-memory database"),
-        .init(file: "Store/StoredObject.swift", argument: "Object.copyParts.sql", reason: "a conforming type's NamedSQL (PolicySQL.copyLinks, RulesetSQL.copyRules), each checked where it is declared"),
+        .init(file: "Store/StoredObject.swift", argument: "Object.storage.byName.sql", reason: "a kind's ObjectStorage holds its NamedSQL (PolicySQL.byName, RulesetSQL.byName), each checked where it is declared"),
+        .init(file: "Store/StoredObject.swift", argument: "Object.storage.page.sql", reason: "a kind's ObjectStorage holds its NamedSQL (PolicySQL.page, RulesetSQL.page), each checked where it is declared"),
+        .init(file: "Store/StoredObject.swift", argument: "Object.storage.count.sql", reason: "a kind's ObjectStorage holds its NamedSQL (PolicySQL.count, RulesetSQL.count), each checked where it is declared"),
+        .init(file: "Store/StoredObject.swift", argument: "Object.storage.copy.sql", reason: "a kind's ObjectStorage holds its NamedSQL (PolicySQL.copy, RulesetSQL.copy), each checked where it is declared"),
+        .init(file: "Store/StoredObject.swift", argument: "Object.storage.copyParts.sql", reason: "a kind's ObjectStorage holds its NamedSQL (PolicySQL.copyLinks, RulesetSQL.copyRules), each checked where it is declared"),
     ]
 
     /// The sources of the library and of its SQLite core, by path below `Sources/ContainerPolicyStore`
@@ -200,7 +204,7 @@ import Testing
         // Read-only, the file can still be read: the trigger only fires on insert.
         var readOnly = StoreOptions()
         readOnly.readOnly = true
-        #expect(try PolicyStore(path: path, options: readOnly).perform(.policyCount()) == 2)
+        #expect(try PolicyStore(path: path, options: readOnly).perform(.count(Policy.self)) == 2)
         // Below the schema check, the hardening of every connection stops the trigger too.
         let connection = try Connection(.file(path: path), options: ConnectionOptions())
         let hardened = #expect(throws: SQLiteError.self) { try connection.run("INSERT INTO policies (name) VALUES ('victim')") }

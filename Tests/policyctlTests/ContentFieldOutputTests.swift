@@ -26,8 +26,8 @@ import Testing
         let show = try workspace.succeed("policy", "show", "web")
         let list = try workspace.succeed("policy", "list")
         try workspace.withStore { store in
-            let value = Self.changed(try #require(try store.perform(.policy(named: "web"))).content[field])
-            try store.perform(.modifyPolicy(named: "web") { $0[field] = value })
+            let value = Self.changed(try #require(try store.perform(.fetch(Policy.self, named: "web"))).content[field])
+            try store.perform(.modify(Policy.self, named: "web") { $0[field] = value })
         }
 
         let changedShow = try workspace.succeed("policy", "show", "web")
@@ -43,8 +43,8 @@ import Testing
         let show = try workspace.succeed("ruleset", "show", "base")
         let list = try workspace.succeed("ruleset", "list")
         try workspace.withStore { store in
-            let value = Self.changed(try #require(try store.perform(.ruleset(named: "base"))).content[field])
-            try store.perform(.modifyRuleset(named: "base") { $0[field] = value })
+            let value = Self.changed(try #require(try store.perform(.fetch(Ruleset.self, named: "base"))).content[field])
+            try store.perform(.modify(Ruleset.self, named: "base") { $0[field] = value })
         }
 
         let changedShow = try workspace.succeed("ruleset", "show", "base")

@@ -91,7 +91,7 @@ import Testing
 
     private func expectDemoContents(_ workspace: Workspace, sourceLocation: SourceLocation = #_sourceLocation) throws {
         let (policies, rulesets) = try workspace.withStore(Self.demoFile) { store in
-            (try store.perform(.policies()), try store.perform(.rulesets()))
+            (try store.perform(.list(Policy.self)), try store.perform(.list(Ruleset.self)))
         }
         #expect(policies.map(\.name) == ["web.prod", "web.prodPolicy"], sourceLocation: sourceLocation)
         #expect(rulesets.map(\.name) == ["baseline.runtime", "crypto.mining"], sourceLocation: sourceLocation)

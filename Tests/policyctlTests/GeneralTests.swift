@@ -94,7 +94,7 @@ import Testing
         try workspace.run("policy", "create", "emptyEnvironment", environment: ["POLICYCTL_DB": ""])
 
         func names(_ file: String) throws -> [String] {
-            try workspace.withStore(file) { try $0.perform(.policies()).map(\.name) }
+            try workspace.withStore(file) { try $0.perform(.list(Policy.self)).map(\.name) }
         }
         #expect(try names("policies.sqlite") == ["emptyEnvironment", "inDefault"])
         #expect(try names("env.sqlite") == ["inEnvironment"])

@@ -15,7 +15,7 @@ import Testing
         try workspace.makeSampleDatabaseWithTheLibrary()
         try workspace.withStore { store in
             try store.write { tx in
-                try tx.modifyRuleset(named: "spare") { $0.rules = [RuleReference(id: "TM-00000001", mitigation: .log)] }
+                try tx.modify(Ruleset.self, named: "spare") { $0.rules = [RuleReference(id: "TM-00000001", mitigation: .log)] }
                 try tx.createPolicy(named: "api", rulesets: ["base", "spare"])
                 try tx.assignPolicy(named: "web", toCluster: web)
                 try tx.assignPolicy(named: "api", toCluster: api)

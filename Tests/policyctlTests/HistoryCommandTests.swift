@@ -209,7 +209,7 @@ import Testing
         let workspace = try Workspace()
         try workspace.makeSampleDatabaseWithTheLibrary(actor: "setup")
         try workspace.withStore(actor: "setup") { store in
-            for revision in 2...250 { try store.perform(.modifyPolicy(named: "web") { $0.description = "revision \(revision)" }) }
+            for revision in 2...250 { try store.perform(.modify(Policy.self, named: "web") { $0.description = "revision \(revision)" }) }
         }
         let changes = try workspace.json(History.self, "policy", "history", "web", "--json").changes
         #expect(changes.map(\.revision) == Array(1...250))

@@ -331,7 +331,7 @@ import Testing
         #expect(onTerminal.contains("import: "), "\(onTerminal.suffix(300))")
         #expect(onTerminal.contains(" of \(count) objects"))
         #expect(onTerminal.contains("\r\u{1B}[K+ create policy p0\r\n"), "the line is cleared before the plan")
-        #expect(try workspace.withStore { try $0.perform(.policyCount()) } == count)
+        #expect(try workspace.withStore { try $0.perform(.count(Policy.self)) } == count)
     }
 
     @Test func anUnreadableDocumentIsRefused() throws {

@@ -44,7 +44,7 @@ import Testing
         Refusal("policy", "modify", "missing", "--xdr", "off", expected: .notFound(.policy, name: "missing")),
         Refusal("policy", "modify", "web", "--add-ruleset", "missing", expected: .notFound(.ruleset, name: "missing")),
         Refusal("policy", "modify", "web", "--xdr", "off", "--expect-revision", "99") { store in
-            let revision = try #require(try store.perform(.policy(named: "web"))).revision
+            let revision = try #require(try store.perform(.fetch(Policy.self, named: "web"))).revision
             return .revisionConflict(.policy, name: "web", expected: 99, actual: revision)
         },
         Refusal("policy", "delete", "missing", expected: .notFound(.policy, name: "missing")),
@@ -73,7 +73,7 @@ import Testing
             "ruleset", "modify", "base", "--description", longDescription,
             expected: .invalidDescription(.ruleset, name: "base", .tooLong(length: DescriptionRules.maximumLength + 1))),
         Refusal("ruleset", "modify", "base", "--description", "new", "--expect-revision", "0") { store in
-            let revision = try #require(try store.perform(.ruleset(named: "base"))).revision
+            let revision = try #require(try store.perform(.fetch(Ruleset.self, named: "base"))).revision
             return .revisionConflict(.ruleset, name: "base", expected: 0, actual: revision)
         },
         Refusal("ruleset", "delete", "base", expected: .rulesetInUse(ruleset: "base", policies: ["web"])),

@@ -1,4 +1,5 @@
 import Foundation
+import ContainerPolicyStore
 import Testing
 
 /// What policyctl prints that came from the file (or from an `--actor`) cannot drive the
@@ -29,7 +30,7 @@ import Testing
         let workspace = try Workspace()
         try workspace.makeSampleDatabaseWithTheLibrary()
         _ = try workspace.withStore { store in
-            try store.perform(.modifyPolicy(named: "web") { $0.description = Self.acceptedDescription })
+            try store.perform(.modify(Policy.self, named: "web") { $0.description = Self.acceptedDescription })
         }
         try workspace.sqlite3("policies.sqlite", """
             PRAGMA ignore_check_constraints=ON;
@@ -40,7 +41,7 @@ import Testing
                       (SELECT id FROM policies WHERE name = 'web'), strftime('%Y-%m-%dT%H:%M:%fZ', 'now'));
             """)
         _ = try workspace.withStore { store in
-            try store.perform(.modifyPolicy(named: "web") { $0.xdrEnabled = false })
+            try store.perform(.modify(Policy.self, named: "web") { $0.xdrEnabled = false })
         }
         // An actor that the library and the history's guard refuse now, as a file made before
         // the guard holds it: the guard is dropped for one row and put back word for word.

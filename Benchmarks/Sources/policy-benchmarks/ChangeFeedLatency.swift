@@ -142,7 +142,7 @@ struct ChangeFeedWriter: ParsableCommand {
         var lines = ""
         for index in 0..<changes {
             Thread.sleep(forTimeInterval: Double.random(in: 0...(2 * Double(gapMilliseconds)), using: &generator) / 1_000)
-            try store.perform(.modifyPolicy(named: Self.policy) { $0.description = "change \(index)" })
+            try store.perform(.modify(Policy.self, named: Self.policy) { $0.description = "change \(index)" })
             let committed = monotonicNanoseconds()
             // The only writer: the last change is the one just committed.
             lines += "\(try store.perform(.lastChangeSequence())) \(committed)\n"

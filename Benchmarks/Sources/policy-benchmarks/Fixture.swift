@@ -111,7 +111,7 @@ final class TemplateBuilder {
         options.synchronous = synchronous == .full ? .full : .normal
         let store = try PolicyStore(path: path, options: options)
         try store.write { tx in try fill(tx) }
-        let revision = policyCount > 0 ? try store.perform(.policy(named: Fixture.policyName(0)))?.revision ?? 0 : 0
+        let revision = policyCount > 0 ? try store.perform(.fetch(Policy.self, named: Fixture.policyName(0)))?.revision ?? 0 : 0
         let leanPath = directory.appendingPathComponent("template-\(name)-lean.sqlite").path
         try LeanRawStore.makeTemplate(copying: path, to: leanPath)
         let template = StoreTemplate(path: path, leanPath: leanPath, policyCount: policyCount, policyRevision: revision)

@@ -26,7 +26,7 @@ struct OpenCost: ParsableCommand {
         for _ in 0..<opens {
             let started = ContinuousClock.now
             let store = try PolicyStore(path: path)
-            _ = try store.perform(.policyCount())
+            _ = try store.perform(.count(Policy.self))
             store.close()
             milliseconds.append((ContinuousClock.now - started).seconds * 1_000)
         }

@@ -27,11 +27,11 @@ final class OurStore: StoreUnderTest {
     }
 
     func duplicatePolicy(named name: String, as copyName: String) throws -> Policy {
-        try store.perform(.duplicatePolicy(named: name, as: copyName))
+        try store.perform(.duplicate(Policy.self, named: name, as: copyName))
     }
 
     func modifyPolicy(named name: String, expectedRevision: Int, adding: String, removing: String) throws -> Policy {
-        try store.perform(.modifyPolicy(named: name, expectedRevision: expectedRevision) { policy in
+        try store.perform(.modify(Policy.self, named: name, expectedRevision: expectedRevision) { policy in
             policy.xdrEnabled.toggle()
             policy.addRuleset(adding)
             policy.removeRuleset(removing)
@@ -39,14 +39,14 @@ final class OurStore: StoreUnderTest {
     }
 
     func policy(named name: String) throws -> Policy? {
-        try store.perform(.policy(named: name))
+        try store.perform(.fetch(Policy.self, named: name))
     }
 
     func forEachPolicy(pageSize: Int, _ body: (Policy) -> Void) throws {
-        var page = try store.perform(.policies(limit: pageSize))
+        var page = try store.perform(.list(Policy.self, limit: pageSize))
         while let last = page.last {
             page.forEach(body)
-            page = try store.perform(.policies(after: last.name, limit: pageSize))
+            page = try store.perform(.list(Policy.self, after: last.name, limit: pageSize))
         }
     }
 

@@ -63,7 +63,7 @@ struct ReaderLatency: ParsableCommand {
         var index = 0
         while latencies.count < count, keepGoing() {
             let started = ContinuousClock.now
-            guard try store.perform(.policy(named: "policy\(index % policies)")) != nil else {
+            guard try store.perform(.fetch(Policy.self, named: "policy\(index % policies)")) != nil else {
                 throw ValidationError("policy\(index % policies) is missing")
             }
             latencies.append((ContinuousClock.now - started).seconds * 1_000)

@@ -20,8 +20,8 @@ struct ConcurrentEditors {
             let store = try PolicyStore(path: arguments[0])
             defer { store.close() }
             try await store.write { tx in
-                if try tx.policy(named: policyName) != nil { try tx.deletePolicy(named: policyName) }
-                for editor in 0..<editors where try tx.ruleset(named: rulesetName(editor)) == nil {
+                if try tx.fetch(Policy.self, named: policyName) != nil { try tx.delete(Policy.self, named: policyName) }
+                for editor in 0..<editors where try tx.fetch(Ruleset.self, named: rulesetName(editor)) == nil {
                     try tx.createRuleset(named: rulesetName(editor), rules: [RuleReference(id: "TM-00000001")])
                 }
                 try tx.createPolicy(named: policyName, description: "edited by \(editors) editors at once")
@@ -34,7 +34,7 @@ struct ConcurrentEditors {
                 for try await editorRetries in group { retries += editorRetries }
                 return retries
             }
-            guard let policy = try await store.perform(.policy(named: policyName)) else {
+            guard let policy = try await store.perform(.fetch(Policy.self, named: policyName)) else {
                 throw Failure(message: "\(policyName) is gone")
             }
             let expected = Set((0..<editors).map(rulesetName))
@@ -55,11 +55,11 @@ struct ConcurrentEditors {
     static func addRuleset(_ ruleset: String, in store: PolicyStore) async throws -> Int {
         var retries = 0
         while true {
-            guard let seen = try await store.perform(.policy(named: policyName)) else {
+            guard let seen = try await store.perform(.fetch(Policy.self, named: policyName)) else {
                 throw Failure(message: "\(policyName) is gone")
             }
             do {
-                try await store.perform(.modifyPolicy(named: policyName, expectedRevision: seen.revision) {
+                try await store.perform(.modify(Policy.self, named: policyName, expectedRevision: seen.revision) {
                     $0.rulesets = seen.rulesets + [ruleset]
                 })
                 return retries

@@ -18,14 +18,14 @@ struct RulesetUsage {
         do {
             let store = try PolicyStore(path: path, options: options)
             var unused: [String] = []
-            var page = try store.perform(.rulesets(limit: 100))
+            var page = try store.perform(.list(Ruleset.self, limit: 100))
             while let last = page.last {
                 for ruleset in page {
                     let users = try store.perform(.policies(usingRuleset: ruleset.name))
                     if users.isEmpty { unused.append(ruleset.name) }
                     print("\(ruleset.name) (\(ruleset.rules.count) rules): \(users.isEmpty ? "unused" : users.joined(separator: ", "))")
                 }
-                page = try store.perform(.rulesets(after: last.name, limit: 100))
+                page = try store.perform(.list(Ruleset.self, after: last.name, limit: 100))
             }
             print(unused.isEmpty ? "every ruleset is in use" : "unused: \(unused.joined(separator: ", "))")
         } catch {

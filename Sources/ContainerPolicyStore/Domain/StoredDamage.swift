@@ -5,7 +5,7 @@
 /// change an object that holds one (deleting it is allowed), and `checkIntegrity` lists it.
 ///
 /// ```swift
-/// if let ruleset = try store.perform(.ruleset(named: "baseline")), !ruleset.damage.isEmpty {
+/// if let ruleset = try store.perform(.fetch(Ruleset.self, named: "baseline")), !ruleset.damage.isEmpty {
 ///     print(ruleset.damage.map(\.description))   // ruleset_rules "TM-1:log": the rule ID is not TM- and 8 digits
 /// }
 /// ```

@@ -193,7 +193,7 @@ extension ProductJSON {
     /// ```swift
     /// var list = ProductJSON.ListWriter(key: "policies")
     /// var json = Data()
-    /// for policy in try store.perform(.policies(limit: 100)) { json += list.element(policy) }
+    /// for policy in try store.perform(.list(Policy.self, limit: 100)) { json += list.element(policy) }
     /// json += list.end()
     /// ```
     public struct ListWriter: Sendable {

@@ -44,7 +44,7 @@ extension StoreTransaction {
 
     /// The ARNs of the clusters the policy is assigned to, sorted.
     public func clusters(usingPolicy name: String) throws(PolicyStoreError) -> [String] {
-        try readOperation { try clusterARNs(policyID: try existingPolicy(name).id) }
+        try readOperation { try clusterARNs(policyID: try existing(Policy.self, named: name).id) }
     }
 
     func clusterARNs(policyID: Int) throws -> [String] {
@@ -62,7 +62,7 @@ extension StoreTransaction {
     public func assignPolicy(named name: String, toCluster arn: String) throws(PolicyStoreError) -> Cluster {
         try writeOperation {
             if let problem = ClusterARNRules.problem(in: arn) { throw PolicyStoreError.invalidClusterARN(arn, problem) }
-            let policy = try existingPolicy(name)
+            let policy = try existing(Policy.self, named: name)
             if let existing = try cluster(arn: arn) {
                 guard existing.policy != policy.name else { return existing }
                 try connection.run(ClusterSQL.assign.sql, [SQLValue(policy.id), SQLValue(arn)])

@@ -14,14 +14,14 @@ extension StoreTransaction {
             guard let name else {
                 return DeploymentGraph(clusters: try allClusters(), policies: try allPolicies(), rulesets: try allRulesets())
             }
-            let policy = try existingPolicy(name)
+            let policy = try existing(Policy.self, named: name)
             // Loops, not map: a closure cannot capture the borrowed, non-copyable transaction.
             var clusters: [Cluster] = []
             for arn in try clusterARNs(policyID: policy.id) {
                 if let cluster = try cluster(arn: arn) { clusters.append(cluster) }
             }
             var rulesets: [Ruleset] = []
-            for ruleset in policy.rulesets { rulesets.append(try existingRuleset(ruleset)) }
+            for ruleset in policy.rulesets { rulesets.append(try existing(Ruleset.self, named: ruleset)) }
             return DeploymentGraph(clusters: clusters, policies: [policy], rulesets: rulesets)
         }
     }

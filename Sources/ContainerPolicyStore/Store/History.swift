@@ -157,7 +157,7 @@ extension StoreTransaction {
 
     private func exists(_ kind: ObjectKind, named name: String) throws -> Bool {
         switch kind {
-        case .policy: return try policy(named: name) != nil
+        case .policy: return try fetch(Policy.self, named: name) != nil
         case .ruleset: return try connection.queryFirst(RulesetSQL.link.sql, [SQLValue(name)]) { _ in true } ?? false
         case .cluster: return try cluster(arn: name) != nil
         }

@@ -110,8 +110,8 @@ extension StoreTransaction {
             case .updateRuleset(let ruleset, let content): _ = try update(ruleset, to: content)
             case .createPolicy(let entry): try insertPolicy(named: entry.name, content: entry.content)
             case .updatePolicy(let policy, let content): _ = try update(policy, to: content)
-            case .deletePolicy(let policy): try deletePolicy(named: policy.name)
-            case .deleteRuleset(let ruleset): try deleteRuleset(named: ruleset.name)
+            case .deletePolicy(let policy): try remove(existing(Policy.self, named: policy.name))
+            case .deleteRuleset(let ruleset): try remove(existing(Ruleset.self, named: ruleset.name))
             }
         }
     }

@@ -125,7 +125,7 @@ extension StoreTransaction {
     /// the store has no catalogue.
     public func ruleNames(forPolicy name: String) throws(PolicyStoreError) -> [String: String]? {
         try readOperation {
-            let policy = try existingPolicy(name)
+            let policy = try existing(Policy.self, named: name)
             guard try hasCatalogue() else { return nil }
             return try names(ManagedRuleSQL.namesInPolicy, policy.id)
         }

@@ -115,10 +115,10 @@ public struct PolicyObservation: AsyncSequence, Sendable {
             do {
                 (current, readAt) = try await store.read { tx throws(PolicyStoreError) in
                     let sequence = try tx.lastChangeSequence()
-                    guard let policy = try tx.policy(named: name) else { return (nil, sequence) }
+                    guard let policy = try tx.fetch(Policy.self, named: name) else { return (nil, sequence) }
                     var rulesets: [Ruleset] = []
                     for ruleset in policy.rulesets {
-                        if let linked = try tx.ruleset(named: ruleset) { rulesets.append(linked) }
+                        if let linked = try tx.fetch(Ruleset.self, named: ruleset) { rulesets.append(linked) }
                     }
                     return (PolicyWithRulesets(policy: policy, rulesets: rulesets), sequence)
                 }

@@ -80,32 +80,9 @@ extension StoreTransaction {
 
     // MARK: Reading
 
-    /// The policy with this name, ignoring letter case, or nil.
-    ///
-    /// ```swift
-    /// let policy = try tx.policy(named: "WEB.prod")   // finds "web.prod"
-    /// ```
-    public func policy(named name: String) throws(PolicyStoreError) -> Policy? {
-        try readOperation { try connection.queryFirst(PolicySQL.byName.sql, [SQLValue(name)], Self.decodePolicy) }
-    }
-
-    /// One page of policies sorted by name (ignoring letter case): those after `after`, at
-    /// most `limit`. Pass the last name of a page to get the next one.
-    public func policies(after: String? = nil, limit: Int = 100) throws(PolicyStoreError) -> [Policy] {
-        try readOperation {
-            try Self.checkPageSize(limit)
-            return try connection.query(PolicySQL.page.sql, [SQLValue(after ?? ""), SQLValue(limit)], Self.decodePolicy)
-        }
-    }
-
     /// Every policy, sorted by name: for work that reads the whole store in one transaction.
     func allPolicies() throws -> [Policy] {
         try connection.query(PolicySQL.every.sql, [], Self.decodePolicy)
-    }
-
-    /// How many policies there are.
-    public func policyCount() throws(PolicyStoreError) -> Int {
-        try readOperation { try connection.queryFirst(PolicySQL.count.sql) { $0.int(0) } ?? 0 }
     }
 
     /// The names of the policies that link the ruleset, sorted.
@@ -115,11 +92,6 @@ extension StoreTransaction {
 
     func policyNames(usingRulesetID id: Int) throws -> [String] {
         try connection.query(PolicySQL.usingRuleset.sql, [SQLValue(id)]) { $0.text(0) }
-    }
-
-    func existingPolicy(_ name: String) throws -> Policy {
-        guard let policy = try policy(named: name) else { throw PolicyStoreError.notFound(.policy, name: name) }
-        return policy
     }
 
     // MARK: Writing
@@ -134,13 +106,7 @@ extension StoreTransaction {
     public func createPolicy(
         named name: String, description: String = "", xdrEnabled: Bool = true, rulesets: [String] = []
     ) throws(PolicyStoreError) -> Policy {
-        try createPolicy(named: name, content: PolicyContent(description: description, xdrEnabled: xdrEnabled, rulesets: rulesets))
-    }
-
-    /// Creates a policy with this content.
-    @discardableResult
-    public func createPolicy(named name: String, content: PolicyContent) throws(PolicyStoreError) -> Policy {
-        try writeOperation { try insertPolicy(named: name, content: content) }
+        try create(Policy.self, named: name, content: PolicyContent(description: description, xdrEnabled: xdrEnabled, rulesets: rulesets))
     }
 
     /// Creates a policy and records it, from the values it holds: nothing is read back.
@@ -158,52 +124,6 @@ extension StoreTransaction {
         try link(policyID: policy.id, rulesetIDs: links.map(\.id))
         try record(.policy, name: name, action: .create, revision: 1, before: nil, after: .policy(stored))
         return policy
-    }
-
-    /// Copies a policy: the same description, XDR setting and rulesets (linked, not copied).
-    /// The copy is named `newName`, or the source's name with `Policy` appended. A name that
-    /// is taken or too long is refused; it is never changed to fit.
-    ///
-    /// ```swift
-    /// let copy = try tx.duplicatePolicy(named: "web")   // "webPolicy"
-    /// ```
-    @discardableResult
-    public func duplicatePolicy(named name: String, as newName: String? = nil) throws(PolicyStoreError) -> Policy {
-        try duplicateObject(Policy.self, named: name, as: newName)
-    }
-
-    /// Changes a policy's content: its description, XDR setting and rulesets. With
-    /// `expectedRevision`, the change is refused with
-    /// ``PolicyStoreError/revisionConflict(_:name:expected:actual:)`` unless the policy is
-    /// still at that revision. A change moves the revision by one and is recorded once
-    /// (`link` or `unlink` when only rulesets were added or removed); when nothing changed,
-    /// nothing is written and the policy is returned as it is.
-    ///
-    /// ```swift
-    /// try tx.modifyPolicy(named: "web.prod", expectedRevision: 2) { $0.xdrEnabled = false }
-    /// ```
-    @discardableResult
-    public func modifyPolicy(
-        named name: String, expectedRevision: Int? = nil, _ edit: (inout PolicyContent) -> Void
-    ) throws(PolicyStoreError) -> Policy {
-        try modifyObject(Policy.self, named: name, expectedRevision: expectedRevision, edit)
-    }
-
-    /// The same, with an edit that may throw to abort the change: its error is thrown as it
-    /// is, and nothing is written. (Inside ``PolicyStore/write(actor:_:)-6yccd``,
-    /// whose closure may throw your errors.)
-    ///
-    /// ```swift
-    /// try tx.modifyPolicy(named: "web.prod") { policy in
-    ///     guard !policy.rulesets.isEmpty else { throw EditRefused() }
-    ///     policy.xdrEnabled = true
-    /// }
-    /// ```
-    @discardableResult
-    public func modifyPolicy(
-        named name: String, expectedRevision: Int? = nil, _ edit: (inout PolicyContent) throws -> Void
-    ) throws -> Policy {
-        try modifyObject(Policy.self, named: name, expectedRevision: expectedRevision, throwing: edit)
     }
 
     /// Writes `changed` over `current` and records it when anything differs; returns the
@@ -238,21 +158,13 @@ extension StoreTransaction {
         return updated
     }
 
-    /// Deletes a policy and its links; its rulesets stay. Refused with
-    /// ``PolicyStoreError/policyAssigned(policy:clusters:)`` while a cluster uses it.
-    ///
-    /// ```swift
-    /// try tx.deletePolicy(named: "web.staging")
-    /// ```
-    public func deletePolicy(named name: String) throws(PolicyStoreError) {
-        try writeOperation {
-            let policy = try existingPolicy(name)
-            let clusters = try clusterARNs(policyID: policy.id)
-            guard clusters.isEmpty else { throw PolicyStoreError.policyAssigned(policy: policy.name, clusters: clusters) }
-            try connection.run(PolicySQL.delete.sql, [SQLValue(policy.id)])
-            try record(.policy, name: policy.name, action: .delete, revision: policy.revision,
-                before: policy.damage.isEmpty ? .policy(policy.content) : nil, after: nil)
-        }
+    /// Deletes the policy and its links (its rulesets stay), and records it; refused while a cluster uses it.
+    func remove(_ policy: Policy) throws {
+        let clusters = try clusterARNs(policyID: policy.id)
+        guard clusters.isEmpty else { throw PolicyStoreError.policyAssigned(policy: policy.name, clusters: clusters) }
+        try connection.run(PolicySQL.delete.sql, [SQLValue(policy.id)])
+        try record(.policy, name: policy.name, action: .delete, revision: policy.revision,
+            before: policy.damage.isEmpty ? .policy(policy.content) : nil, after: nil)
     }
 
     /// The rulesets named, each once, as the store spells them, in the order given: one
@@ -297,64 +209,7 @@ extension StoreOperation {
     public static func createPolicy(
         named name: String, description: String = "", xdrEnabled: Bool = true, rulesets: [String] = []
     ) -> StoreOperation<Policy> {
-        createPolicy(named: name, content: PolicyContent(description: description, xdrEnabled: xdrEnabled, rulesets: rulesets))
-    }
-
-    /// ``StoreTransaction/createPolicy(named:content:)``.
-    public static func createPolicy(named name: String, content: PolicyContent) -> StoreOperation<Policy> {
-        StoreOperation<Policy>(.write) { tx throws(PolicyStoreError) in try tx.createPolicy(named: name, content: content) }
-    }
-
-    /// ``StoreTransaction/duplicatePolicy(named:as:)``: by default the copy is named with
-    /// `Policy` appended.
-    ///
-    /// ```swift
-    /// let copy = try store.perform(.duplicatePolicy(named: "web"))   // "webPolicy"
-    /// ```
-    public static func duplicatePolicy(named name: String, as newName: String? = nil) -> StoreOperation<Policy> {
-        StoreOperation<Policy>(.write) { tx throws(PolicyStoreError) in try tx.duplicatePolicy(named: name, as: newName) }
-    }
-
-    /// ``StoreTransaction/modifyPolicy(named:expectedRevision:_:)-8puvl``.
-    ///
-    /// ```swift
-    /// try store.perform(.modifyPolicy(named: "web.prod", expectedRevision: 3) { $0.xdrEnabled = false })
-    /// ```
-    public static func modifyPolicy(
-        named name: String, expectedRevision: Int? = nil, _ edit: @escaping @Sendable (inout PolicyContent) -> Void
-    ) -> StoreOperation<Policy> {
-        StoreOperation<Policy>(.write) { tx throws(PolicyStoreError) in
-            try tx.modifyPolicy(named: name, expectedRevision: expectedRevision, edit)
-        }
-    }
-
-    /// ``StoreTransaction/deletePolicy(named:)``.
-    public static func deletePolicy(named name: String) -> StoreOperation<Void> {
-        StoreOperation<Void>(.write) { tx throws(PolicyStoreError) in try tx.deletePolicy(named: name) }
-    }
-
-    /// ``StoreTransaction/policy(named:)``: the policy with this name, ignoring letter case, or nil.
-    public static func policy(named name: String) -> StoreOperation<Policy?> {
-        StoreOperation<Policy?>(.singleStatement) { tx throws(PolicyStoreError) in try tx.policy(named: name) }
-    }
-
-    /// ``StoreTransaction/policies(after:limit:)``: a page of policies sorted by name; pass
-    /// the last name of a page as `after` for the next.
-    ///
-    /// ```swift
-    /// var page = try store.perform(.policies(limit: 50))
-    /// while let last = page.last {
-    ///     page.forEach { print($0.name) }
-    ///     page = try store.perform(.policies(after: last.name, limit: 50))
-    /// }
-    /// ```
-    public static func policies(after: String? = nil, limit: Int = 100) -> StoreOperation<[Policy]> {
-        StoreOperation<[Policy]>(.singleStatement) { tx throws(PolicyStoreError) in try tx.policies(after: after, limit: limit) }
-    }
-
-    /// ``StoreTransaction/policyCount()``.
-    public static func policyCount() -> StoreOperation<Int> {
-        StoreOperation<Int>(.singleStatement) { tx throws(PolicyStoreError) in try tx.policyCount() }
+        .create(Policy.self, named: name, content: PolicyContent(description: description, xdrEnabled: xdrEnabled, rulesets: rulesets))
     }
 
     /// ``StoreTransaction/policies(usingRuleset:)``: the names of the policies that link the

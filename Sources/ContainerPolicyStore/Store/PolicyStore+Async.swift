@@ -14,7 +14,7 @@ extension PolicyStore {
     ///
     /// ```swift
     /// let policy = try await store.write { tx in
-    ///     try tx.modifyPolicy(named: "web.prod") { $0.xdrEnabled = true }
+    ///     try tx.modify(Policy.self, named: "web.prod") { $0.xdrEnabled = true }
     /// }
     /// ```
     @discardableResult
@@ -38,7 +38,7 @@ extension PolicyStore {
     /// the last commit before it began, all through the closure.
     ///
     /// ```swift
-    /// let names = try await store.read { tx in try tx.policies(limit: 50).map(\.name) }
+    /// let names = try await store.read { tx in try tx.list(Policy.self, limit: 50).map(\.name) }
     /// ```
     public func read<T: Sendable>(_ body: @escaping @Sendable (borrowing StoreTransaction) throws -> T) async throws -> T {
         try await runSuspending(.read, isolatingOperations: true, body)
@@ -55,7 +55,7 @@ extension PolicyStore {
     /// when the task is cancelled before the operation commits.
     ///
     /// ```swift
-    /// let copy = try await store.perform(.duplicatePolicy(named: "web.prod"))
+    /// let copy = try await store.perform(.duplicate(Policy.self, named: "web.prod"))
     /// ```
     @discardableResult
     public func perform<Result>(_ operation: StoreOperation<Result>) async throws -> Result {

@@ -14,7 +14,7 @@ import Synchronization
 /// let store = try PolicyStore(path: "policies.sqlite")
 /// try store.perform(.createRuleset(named: "baseline", rules: [RuleReference(id: "TM-00000001", mitigation: .terminate)]))
 /// try store.perform(.createPolicy(named: "web.prod", description: "Front end", rulesets: ["baseline"]))
-/// let copy = try store.perform(.duplicatePolicy(named: "web.prod"))   // "web.prodPolicy"
+/// let copy = try store.perform(.duplicate(Policy.self, named: "web.prod"))   // "web.prodPolicy"
 /// ```
 public final class PolicyStore: Sendable {
     /// The file's path, or `:memory:`.
@@ -145,7 +145,7 @@ public final class PolicyStore: Sendable {
     /// do {
     ///     try store.write { tx throws(PolicyStoreError) in
     ///         try tx.createRuleset(named: "strict")
-    ///         try tx.modifyPolicy(named: "web.prod", expectedRevision: 1) { $0.addRuleset("strict") }
+    ///         try tx.modify(Policy.self, named: "web.prod", expectedRevision: 1) { $0.addRuleset("strict") }
     ///     }
     /// } catch .revisionConflict(_, let name, _, let actual) {
     ///     print("\(name) is at revision \(actual) now")
@@ -188,7 +188,7 @@ public final class PolicyStore: Sendable {
     ///
     /// ```swift
     /// let (count, first) = try store.read { tx throws(PolicyStoreError) in
-    ///     (try tx.policyCount(), try tx.policies(limit: 1).first)
+    ///     (try tx.count(Policy.self), try tx.list(Policy.self, limit: 1).first)
     /// }
     /// ```
     public func read<T>(_ body: (borrowing StoreTransaction) throws(PolicyStoreError) -> T) throws(PolicyStoreError) -> T {
@@ -215,7 +215,7 @@ public final class PolicyStore: Sendable {
     /// Performs one operation as a transaction of its own.
     ///
     /// ```swift
-    /// let policy = try store.perform(.policy(named: "web.prod"))
+    /// let policy = try store.perform(.fetch(Policy.self, named: "web.prod"))
     /// ```
     @discardableResult
     public func perform<Result>(_ operation: StoreOperation<Result>) throws(PolicyStoreError) -> Result {

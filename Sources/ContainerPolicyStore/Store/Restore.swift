@@ -16,7 +16,7 @@ extension StoreTransaction {
         named name: String, toRevision revision: Int, ofLife life: Int? = nil, expectedRevision: Int? = nil
     ) throws(PolicyStoreError) -> Policy {
         try writeOperation {
-            let current = try existingPolicy(name)
+            let current = try existing(Policy.self, named: name)
             if let expectedRevision, expectedRevision != current.revision {
                 throw PolicyStoreError.revisionConflict(.policy, name: current.name, expected: expectedRevision, actual: current.revision)
             }

@@ -77,32 +77,9 @@ extension StoreTransaction {
 
     // MARK: Reading
 
-    /// The ruleset with this name, ignoring letter case, or nil.
-    public func ruleset(named name: String) throws(PolicyStoreError) -> Ruleset? {
-        try readOperation { try connection.queryFirst(RulesetSQL.byName.sql, [SQLValue(name)], Self.decodeRuleset) }
-    }
-
-    /// One page of rulesets sorted by name (ignoring letter case), after `after`.
-    public func rulesets(after: String? = nil, limit: Int = 100) throws(PolicyStoreError) -> [Ruleset] {
-        try readOperation {
-            try Self.checkPageSize(limit)
-            return try connection.query(RulesetSQL.page.sql, [SQLValue(after ?? ""), SQLValue(limit)], Self.decodeRuleset)
-        }
-    }
-
     /// Every ruleset, sorted by name: for work that reads the whole store in one transaction.
     func allRulesets() throws -> [Ruleset] {
         try connection.query(RulesetSQL.every.sql, [], Self.decodeRuleset)
-    }
-
-    /// How many rulesets there are.
-    public func rulesetCount() throws(PolicyStoreError) -> Int {
-        try readOperation { try connection.queryFirst(RulesetSQL.count.sql) { $0.int(0) } ?? 0 }
-    }
-
-    func existingRuleset(_ name: String) throws -> Ruleset {
-        guard let ruleset = try ruleset(named: name) else { throw PolicyStoreError.notFound(.ruleset, name: name) }
-        return ruleset
     }
 
     /// The id of the ruleset with this name, and its name as the store spells it.
@@ -121,13 +98,7 @@ extension StoreTransaction {
     /// ```
     @discardableResult
     public func createRuleset(named name: String, description: String = "", rules: [RuleReference] = []) throws(PolicyStoreError) -> Ruleset {
-        try createRuleset(named: name, content: RulesetContent(description: description, rules: rules))
-    }
-
-    /// Creates a ruleset with this content.
-    @discardableResult
-    public func createRuleset(named name: String, content: RulesetContent) throws(PolicyStoreError) -> Ruleset {
-        try writeOperation { try insertRuleset(named: name, content: content) }
+        try create(Ruleset.self, named: name, content: RulesetContent(description: description, rules: rules))
     }
 
     /// Creates a ruleset and records it, from the values it holds: nothing is read back.
@@ -145,36 +116,6 @@ extension StoreTransaction {
         for rule in stored.rules { try insert(rule, rulesetID: ruleset.id) }
         try record(.ruleset, name: name, action: .create, revision: 1, before: nil, after: .ruleset(stored))
         return ruleset
-    }
-
-    /// Copies a ruleset's description and rules under `newName`, or the source's name with
-    /// `Copy` appended. A name that is taken or too long is refused, never changed to fit.
-    @discardableResult
-    public func duplicateRuleset(named name: String, as newName: String? = nil) throws(PolicyStoreError) -> Ruleset {
-        try duplicateObject(Ruleset.self, named: name, as: newName)
-    }
-
-    /// Changes a ruleset's description and rules; rules are compared by ID, so only the
-    /// rules that differ are written. `expectedRevision` works as for policies; a change moves
-    /// the revision by one; when nothing changed, nothing is written.
-    ///
-    /// ```swift
-    /// try tx.modifyRuleset(named: "baseline") { $0.rules.append(RuleReference(id: "TM-00000042")) }
-    /// ```
-    @discardableResult
-    public func modifyRuleset(
-        named name: String, expectedRevision: Int? = nil, _ edit: (inout RulesetContent) -> Void
-    ) throws(PolicyStoreError) -> Ruleset {
-        try modifyObject(Ruleset.self, named: name, expectedRevision: expectedRevision, edit)
-    }
-
-    /// The same, with an edit that may throw to abort the change: its error is thrown as it
-    /// is, and nothing is written.
-    @discardableResult
-    public func modifyRuleset(
-        named name: String, expectedRevision: Int? = nil, _ edit: (inout RulesetContent) throws -> Void
-    ) throws -> Ruleset {
-        try modifyObject(Ruleset.self, named: name, expectedRevision: expectedRevision, throwing: edit)
     }
 
     /// Writes `changed` over `current` and records it when anything differs; returns the
@@ -203,21 +144,13 @@ extension StoreTransaction {
         return updated
     }
 
-    /// Deletes a ruleset and its rules. Refused with
-    /// ``PolicyStoreError/rulesetInUse(ruleset:policies:)`` while a policy links it.
-    ///
-    /// ```swift
-    /// try tx.deleteRuleset(named: "legacy")
-    /// ```
-    public func deleteRuleset(named name: String) throws(PolicyStoreError) {
-        try writeOperation {
-            let ruleset = try existingRuleset(name)
-            let users = try policyNames(usingRulesetID: ruleset.id)
-            guard users.isEmpty else { throw PolicyStoreError.rulesetInUse(ruleset: ruleset.name, policies: users) }
-            try connection.run(RulesetSQL.delete.sql, [SQLValue(ruleset.id)])
-            try record(.ruleset, name: ruleset.name, action: .delete, revision: ruleset.revision,
-                before: ruleset.damage.isEmpty ? .ruleset(ruleset.content) : nil, after: nil)
-        }
+    /// Deletes the ruleset and its rules, and records it; refused while a policy links it.
+    func remove(_ ruleset: Ruleset) throws {
+        let users = try policyNames(usingRulesetID: ruleset.id)
+        guard users.isEmpty else { throw PolicyStoreError.rulesetInUse(ruleset: ruleset.name, policies: users) }
+        try connection.run(RulesetSQL.delete.sql, [SQLValue(ruleset.id)])
+        try record(.ruleset, name: ruleset.name, action: .delete, revision: ruleset.revision,
+            before: ruleset.damage.isEmpty ? .ruleset(ruleset.content) : nil, after: nil)
     }
 
     private func insert(_ rule: RuleReference, rulesetID: Int) throws {
@@ -234,46 +167,7 @@ extension StoreOperation {
     public static func createRuleset(
         named name: String, description: String = "", rules: [RuleReference] = []
     ) -> StoreOperation<Ruleset> {
-        createRuleset(named: name, content: RulesetContent(description: description, rules: rules))
+        .create(Ruleset.self, named: name, content: RulesetContent(description: description, rules: rules))
     }
 
-    /// ``StoreTransaction/createRuleset(named:content:)``.
-    public static func createRuleset(named name: String, content: RulesetContent) -> StoreOperation<Ruleset> {
-        StoreOperation<Ruleset>(.write) { tx throws(PolicyStoreError) in try tx.createRuleset(named: name, content: content) }
-    }
-
-    /// ``StoreTransaction/duplicateRuleset(named:as:)``: by default the copy is named with
-    /// `Copy` appended.
-    public static func duplicateRuleset(named name: String, as newName: String? = nil) -> StoreOperation<Ruleset> {
-        StoreOperation<Ruleset>(.write) { tx throws(PolicyStoreError) in try tx.duplicateRuleset(named: name, as: newName) }
-    }
-
-    /// ``StoreTransaction/modifyRuleset(named:expectedRevision:_:)-16k6q``.
-    public static func modifyRuleset(
-        named name: String, expectedRevision: Int? = nil, _ edit: @escaping @Sendable (inout RulesetContent) -> Void
-    ) -> StoreOperation<Ruleset> {
-        StoreOperation<Ruleset>(.write) { tx throws(PolicyStoreError) in
-            try tx.modifyRuleset(named: name, expectedRevision: expectedRevision, edit)
-        }
-    }
-
-    /// ``StoreTransaction/deleteRuleset(named:)``: refused while a policy uses it.
-    public static func deleteRuleset(named name: String) -> StoreOperation<Void> {
-        StoreOperation<Void>(.write) { tx throws(PolicyStoreError) in try tx.deleteRuleset(named: name) }
-    }
-
-    /// ``StoreTransaction/ruleset(named:)``: the ruleset with this name, ignoring letter case, or nil.
-    public static func ruleset(named name: String) -> StoreOperation<Ruleset?> {
-        StoreOperation<Ruleset?>(.singleStatement) { tx throws(PolicyStoreError) in try tx.ruleset(named: name) }
-    }
-
-    /// ``StoreTransaction/rulesets(after:limit:)``: a page of rulesets sorted by name.
-    public static func rulesets(after: String? = nil, limit: Int = 100) -> StoreOperation<[Ruleset]> {
-        StoreOperation<[Ruleset]>(.singleStatement) { tx throws(PolicyStoreError) in try tx.rulesets(after: after, limit: limit) }
-    }
-
-    /// ``StoreTransaction/rulesetCount()``.
-    public static func rulesetCount() -> StoreOperation<Int> {
-        StoreOperation<Int>(.singleStatement) { tx throws(PolicyStoreError) in try tx.rulesetCount() }
-    }
 }

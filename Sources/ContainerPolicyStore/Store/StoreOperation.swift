@@ -5,7 +5,7 @@
 /// let store = try PolicyStore.inMemory()
 /// try store.perform(.createRuleset(named: "baseline"))
 /// let policy = try store.perform(.createPolicy(named: "web.prod", rulesets: ["baseline"]))
-/// let found = try store.perform(.policy(named: "WEB.PROD"))   // names ignore letter case
+/// let found = try store.perform(.fetch(Policy.self, named: "WEB.PROD"))   // names ignore letter case
 /// ```
 ///
 /// Each operation is the method of the same name of ``StoreTransaction``, which says what it

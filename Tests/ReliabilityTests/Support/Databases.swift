@@ -14,7 +14,7 @@ enum Databases {
         let store = try PolicyStore(path: path, options: options)
         try store.perform(.createRuleset(named: "baseline", description: "every cluster", rules: [RuleReference(id: "TM-00000001", mitigation: .terminate)]))
         try store.perform(.createPolicy(named: "web.prod", description: "front end", rulesets: ["baseline"]))
-        try store.perform(.duplicatePolicy(named: "web.prod"))
+        try store.perform(.duplicate(Policy.self, named: "web.prod"))
     }
 
     /// The rows of every table, read with the sqlite3 shell: equal before and after means
