@@ -43,15 +43,14 @@ public struct ObjectStorage<Object: PolicyStoreObject>: Sendable {
 }
 
 extension Policy: StoredObject {
-    public static var storage: ObjectStorage<Policy> {
-        ObjectStorage(
-            copySuffix: "Policy", byName: PolicySQL.byName, page: PolicySQL.page, count: PolicySQL.count,
-            copy: PolicySQL.copy, copyParts: PolicySQL.copyLinks, decode: { StoreTransaction.decodePolicy($0) },
-            written: { Policy(written: $0, name: $1, content: $2) }, recorded: { $0.recorded },
-            insert: { tx, name, content in try tx.insertPolicy(named: name, content: content) },
-            update: { tx, current, content in try tx.update(current, to: content) },
-            delete: { tx, policy in try tx.remove(policy) })
-    }
+    /// How the store keeps policies.
+    public static let storage = ObjectStorage<Policy>(
+        copySuffix: "Policy", byName: PolicySQL.byName, page: PolicySQL.page, count: PolicySQL.count,
+        copy: PolicySQL.copy, copyParts: PolicySQL.copyLinks, decode: { StoreTransaction.decodePolicy($0) },
+        written: { Policy(written: $0, name: $1, content: $2) }, recorded: { $0.recorded },
+        insert: { tx, name, content in try tx.insertPolicy(named: name, content: content) },
+        update: { tx, current, content in try tx.update(current, to: content) },
+        delete: { tx, policy in try tx.remove(policy) })
 
     /// From `RETURNING id, revision, created_at, updated_at, rulesets_updated_at`.
     init(written row: Row, name: String, content: PolicyContent) {
@@ -65,15 +64,14 @@ extension Policy: StoredObject {
 }
 
 extension Ruleset: StoredObject {
-    public static var storage: ObjectStorage<Ruleset> {
-        ObjectStorage(
-            copySuffix: "Copy", byName: RulesetSQL.byName, page: RulesetSQL.page, count: RulesetSQL.count,
-            copy: RulesetSQL.copy, copyParts: RulesetSQL.copyRules, decode: { StoreTransaction.decodeRuleset($0) },
-            written: { Ruleset(written: $0, name: $1, content: $2) }, recorded: { $0.recorded },
-            insert: { tx, name, content in try tx.insertRuleset(named: name, content: content) },
-            update: { tx, current, content in try tx.update(current, to: content) },
-            delete: { tx, ruleset in try tx.remove(ruleset) })
-    }
+    /// How the store keeps rulesets.
+    public static let storage = ObjectStorage<Ruleset>(
+        copySuffix: "Copy", byName: RulesetSQL.byName, page: RulesetSQL.page, count: RulesetSQL.count,
+        copy: RulesetSQL.copy, copyParts: RulesetSQL.copyRules, decode: { StoreTransaction.decodeRuleset($0) },
+        written: { Ruleset(written: $0, name: $1, content: $2) }, recorded: { $0.recorded },
+        insert: { tx, name, content in try tx.insertRuleset(named: name, content: content) },
+        update: { tx, current, content in try tx.update(current, to: content) },
+        delete: { tx, ruleset in try tx.remove(ruleset) })
 
     /// From `RETURNING id, revision, created_at, updated_at`.
     init(written row: Row, name: String, content: RulesetContent) {
