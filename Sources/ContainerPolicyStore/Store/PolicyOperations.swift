@@ -56,6 +56,18 @@ enum PolicySQL {
     ]
 }
 
+extension Policy {
+    /// From `RETURNING id, revision, created_at, updated_at, rulesets_updated_at`.
+    init(written row: Row, name: String, content: PolicyContent) {
+        var damage: [StoredDamage] = []
+        self.init(
+            id: row.int(0), name: name, content: content, revision: row.int(1),
+            createdAt: row.timestamp(2, location: "policies.created_at", damage: &damage),
+            updatedAt: row.timestamp(3, location: "policies.updated_at", damage: &damage),
+            rulesetsUpdatedAt: row.timestamp(4, location: "policies.rulesets_updated_at", damage: &damage))
+    }
+}
+
 extension StoreTransaction {
     static func decodePolicy(_ row: Row) -> Policy {
         var damage: [StoredDamage] = []

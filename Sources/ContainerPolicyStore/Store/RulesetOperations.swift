@@ -47,6 +47,17 @@ enum RulesetSQL {
     ]
 }
 
+extension Ruleset {
+    /// From `RETURNING id, revision, created_at, updated_at`.
+    init(written row: Row, name: String, content: RulesetContent) {
+        var damage: [StoredDamage] = []
+        self.init(
+            id: row.int(0), name: name, content: content, revision: row.int(1),
+            createdAt: row.timestamp(2, location: "rulesets.created_at", damage: &damage),
+            updatedAt: row.timestamp(3, location: "rulesets.updated_at", damage: &damage))
+    }
+}
+
 extension StoreTransaction {
     static func decodeRuleset(_ row: Row) -> Ruleset {
         var damage: [StoredDamage] = []

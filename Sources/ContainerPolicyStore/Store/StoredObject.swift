@@ -51,16 +51,6 @@ extension Policy: StoredObject {
         insert: { tx, name, content in try tx.insertPolicy(named: name, content: content) },
         update: { tx, current, content in try tx.update(current, to: content) },
         delete: { tx, policy in try tx.remove(policy) })
-
-    /// From `RETURNING id, revision, created_at, updated_at, rulesets_updated_at`.
-    init(written row: Row, name: String, content: PolicyContent) {
-        var damage: [StoredDamage] = []
-        self.init(
-            id: row.int(0), name: name, content: content, revision: row.int(1),
-            createdAt: row.timestamp(2, location: "policies.created_at", damage: &damage),
-            updatedAt: row.timestamp(3, location: "policies.updated_at", damage: &damage),
-            rulesetsUpdatedAt: row.timestamp(4, location: "policies.rulesets_updated_at", damage: &damage))
-    }
 }
 
 extension Ruleset: StoredObject {
@@ -72,15 +62,6 @@ extension Ruleset: StoredObject {
         insert: { tx, name, content in try tx.insertRuleset(named: name, content: content) },
         update: { tx, current, content in try tx.update(current, to: content) },
         delete: { tx, ruleset in try tx.remove(ruleset) })
-
-    /// From `RETURNING id, revision, created_at, updated_at`.
-    init(written row: Row, name: String, content: RulesetContent) {
-        var damage: [StoredDamage] = []
-        self.init(
-            id: row.int(0), name: name, content: content, revision: row.int(1),
-            createdAt: row.timestamp(2, location: "rulesets.created_at", damage: &damage),
-            updatedAt: row.timestamp(3, location: "rulesets.updated_at", damage: &damage))
-    }
 }
 
 extension StoreTransaction {
