@@ -10,8 +10,6 @@ protocol ListedObject: StoredObject, Encodable {
     static var deletion: String { get }
     /// What `duplicate` copies, and how.
     static var duplication: String { get }
-    /// What a copy's default name appends.
-    static var copySuffix: String { get }
     /// What a listing shows of each.
     static var listedFields: String { get }
     static func table() -> any ListOutput<Self>
@@ -26,7 +24,6 @@ extension Policy: ListedObject {
     static var plural: String { "policies" }
     static var deletion: String { "; its rulesets stay. Refused while a cluster uses it." }
     static var duplication: String { "its description, XDR setting and rulesets (linked, not copied)" }
-    static var copySuffix: String { "Policy" }
     static var listedFields: String { "description, XDR setting and rulesets" }
     static func table() -> any ListOutput<Policy> { PolicyTable() }
     static func history(of name: String, after: Int) -> StoreOperation<[Change]> { .history(ofPolicy: name, after: after, limit: listPageSize) }
@@ -36,7 +33,6 @@ extension Ruleset: ListedObject {
     static var plural: String { "rulesets" }
     static var deletion: String { "; refused while a policy uses it." }
     static var duplication: String { "its description and rules" }
-    static var copySuffix: String { "Copy" }
     static var listedFields: String { "description and rules" }
     static func table() -> any ListOutput<Ruleset> { RulesetTable() }
     static func history(of name: String, after: Int) -> StoreOperation<[Change]> { .history(ofRuleset: name, after: after, limit: listPageSize) }
@@ -53,7 +49,7 @@ struct DuplicateCommand<Object: ListedObject>: PolicyctlCommand {
     var name: String
     @Option(
         name: .customLong("as"),
-        help: ArgumentHelp("The copy's name (default: the name with '\(Object.copySuffix)' appended).", valueName: "name"))
+        help: ArgumentHelp("The copy's name (default: the name with '\(Object.storage.copySuffix)' appended).", valueName: "name"))
     var newName: String?
 
     func run() throws {

@@ -19,8 +19,13 @@ public protocol StoredObject: PolicyStoreObject, Sendable {
 /// How the store keeps one kind of object: its table's statements, how a row reads, and the
 /// parts of create, modify and delete that differ by kind. Only the store makes these.
 public struct ObjectStorage<Object: PolicyStoreObject>: Sendable {
-    /// What a duplicate's default name appends: `Policy`, `Copy`.
-    let copySuffix: String
+    /// What a duplicate's default name appends to the source's name: `Policy` for a
+    /// policy, as the product does, and `Copy` for a ruleset.
+    ///
+    /// ```swift
+    /// let defaultName = "web.prod" + Policy.storage.copySuffix   // "web.prodPolicy"
+    /// ```
+    public let copySuffix: String
     let byName: NamedSQL
     /// A page after a name: (after, limit).
     let page: NamedSQL
