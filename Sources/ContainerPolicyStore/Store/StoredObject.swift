@@ -18,7 +18,10 @@ public protocol StoredObject: PolicyStoreObject, Sendable {
 
 /// How the store keeps one kind of object: its table's statements, how a row reads, and the
 /// parts of create, modify and delete that differ by kind. Only the store makes these.
-public struct ObjectStorage<Object: PolicyStoreObject>: Sendable {
+///
+/// A class, so that generic code reaches it through one reference instead of copying a
+/// dozen closures and statements on every access.
+public final class ObjectStorage<Object: PolicyStoreObject>: Sendable {
     /// What a duplicate's default name appends to the source's name: `Policy` for a
     /// policy, as the product does, and `Copy` for a ruleset.
     ///
@@ -45,6 +48,29 @@ public struct ObjectStorage<Object: PolicyStoreObject>: Sendable {
     let update: @Sendable (borrowing StoreTransaction, Object, Object.Content) throws -> Object
     /// Deletes the object and records it, unless something still uses it.
     let delete: @Sendable (borrowing StoreTransaction, Object) throws -> Void
+
+    init(
+        copySuffix: String, byName: NamedSQL, page: NamedSQL, count: NamedSQL, copy: NamedSQL, copyParts: NamedSQL,
+        decode: @escaping @Sendable (Row) -> Object,
+        written: @escaping @Sendable (Row, String, Object.Content) -> Object,
+        recorded: @escaping @Sendable (Object.Content) -> RecordedContent,
+        insert: @escaping @Sendable (borrowing StoreTransaction, String, Object.Content) throws -> Object,
+        update: @escaping @Sendable (borrowing StoreTransaction, Object, Object.Content) throws -> Object,
+        delete: @escaping @Sendable (borrowing StoreTransaction, Object) throws -> Void
+    ) {
+        self.copySuffix = copySuffix
+        self.byName = byName
+        self.page = page
+        self.count = count
+        self.copy = copy
+        self.copyParts = copyParts
+        self.decode = decode
+        self.written = written
+        self.recorded = recorded
+        self.insert = insert
+        self.update = update
+        self.delete = delete
+    }
 }
 
 extension Policy: StoredObject {
