@@ -4,17 +4,22 @@ import Foundation
 /// thread blocks, a waiting task suspends (and may be cancelled while it waits). Connections
 /// are opened when first needed, up to `capacity`.
 ///
+/// Async callers' work runs on the connection's own serial `DispatchQueue`, never on a thread
+/// of Swift's cooperative pool. One queue per connection, as GRDB gives each of its
+/// connections: serial queues get a thread of their own when they need one, where the
+/// concurrent queues of a process share a pool about as wide as the machine has cores, so
+/// that a few blocked reads anywhere in the process (a busy wait, a long export) would hold
+/// up every store's reads.
+///
 /// `@unchecked Sendable`: every field is guarded by `lock`, and a connection is used by the
 /// one caller it was handed to until it comes back. A `Mutex` would not do: its `sending`
 /// rules reject moving the non-`Sendable` connections in and out.
 package final class ConnectionPool: @unchecked Sendable {
-    /// Where async callers' work runs, so that it never blocks a thread of Swift's
-    /// cooperative pool.
-    package let queue: DispatchQueue
     private let capacity: Int
+    private let label: String
     private let makeConnection: () throws -> Connection
     private let lock = NSLock()
-    private var idle: [Connection] = []
+    private var idle: [Lease] = []
     private var opened = 0
     private var waiters: [Waiter] = []
     private var isClosed = false
@@ -29,10 +34,10 @@ package final class ConnectionPool: @unchecked Sendable {
     ) {
         precondition(capacity >= 1)
         self.capacity = capacity
+        self.label = label
         self.makeConnection = makeConnection
-        queue = DispatchQueue(label: label, attributes: capacity > 1 ? .concurrent : [])
         if let first {
-            idle = [first]
+            idle = [Lease(connection: first, queue: DispatchQueue(label: label))]
             opened = 1
         }
     }
@@ -40,19 +45,19 @@ package final class ConnectionPool: @unchecked Sendable {
     /// Runs `body` with a connection of the pool on the calling thread, after waiting for one
     /// to be free.
     package func withConnection<T>(_ body: (Connection) throws -> T) throws -> T {
-        let connection = try acquireBlocking()
-        defer { release(connection) }
-        return try body(connection)
+        let lease = try acquireBlocking()
+        defer { release(lease) }
+        return try body(lease.connection)
     }
 
-    /// Waits, suspended, for a free connection, then runs `body` with it on the pool's queue.
+    /// Waits, suspended, for a free connection, then runs `body` with it on its queue.
     /// Throws `CancellationError` when the task is cancelled before a connection was free.
     package func withConnection<T: Sendable>(_ body: @escaping @Sendable (Connection) throws -> T) async throws -> T {
         let lease = try await acquire()
         return try await withCheckedThrowingContinuation { continuation in
-            queue.async {
+            lease.queue.async {
                 let result = Result { try body(lease.connection) }
-                self.release(lease.connection)
+                self.release(lease)
                 continuation.resume(with: result)
             }
         }
@@ -82,7 +87,7 @@ package final class ConnectionPool: @unchecked Sendable {
     /// Empties `idle`; call it holding `lock`.
     private func takeIdle() -> [Connection] {
         defer { idle = [] }
-        return idle
+        return idle.map(\.connection)
     }
 
     // MARK: Waiting
@@ -101,18 +106,18 @@ package final class ConnectionPool: @unchecked Sendable {
     /// Takes a free connection or opens one, or returns nil when all are in use. Call it
     /// holding `lock`. Opening adds no I/O (SQLite reads the file on the first statement), so
     /// it is done under the lock.
-    private func takeConnection() throws -> Connection? {
+    private func takeConnection() throws -> Lease? {
         if isClosed { throw ConnectionPoolClosed() }
-        if let connection = idle.popLast() { return connection }
+        if let lease = idle.popLast() { return lease }
         guard opened < capacity else { return nil }
         let connection = try makeConnection()
         opened += 1
-        return connection
+        return Lease(connection: connection, queue: DispatchQueue(label: "\(label) \(opened)"))
     }
 
-    private func acquireBlocking() throws -> Connection {
+    private func acquireBlocking() throws -> Lease {
         lock.lock()
-        let connection: Connection?
+        let connection: Lease?
         do {
             connection = try takeConnection()
         } catch {
@@ -133,7 +138,7 @@ package final class ConnectionPool: @unchecked Sendable {
         waiters.append(waiter)
         lock.unlock()
         handedOver.wait()
-        return try outcome!.get().connection
+        return try outcome!.get()
     }
 
     private func acquire() async throws -> Lease {
@@ -141,7 +146,7 @@ package final class ConnectionPool: @unchecked Sendable {
         return try await withTaskCancellationHandler {
             try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Lease, any Error>) in
                 lock.lock()
-                let connection: Connection?
+                let connection: Lease?
                 do {
                     if waiter.isCancelled { throw CancellationError() }
                     connection = try takeConnection()
@@ -152,7 +157,7 @@ package final class ConnectionPool: @unchecked Sendable {
                 }
                 if let connection {
                     lock.unlock()
-                    continuation.resume(returning: Lease(connection: connection))
+                    continuation.resume(returning: connection)
                     return
                 }
                 waiter.resume = { continuation.resume(with: $0) }
@@ -172,15 +177,15 @@ package final class ConnectionPool: @unchecked Sendable {
         }
     }
 
-    private func release(_ connection: Connection) {
+    private func release(_ lease: Lease) {
         lock.lock()
         if !waiters.isEmpty {
             let next = waiters.removeFirst()
             lock.unlock()
-            next.resume(.success(Lease(connection: connection)))
+            next.resume(.success(lease))
             return
         }
-        idle.append(connection)
+        idle.append(lease)
         guard isClosed, idle.count == opened else {
             lock.unlock()
             return
@@ -194,10 +199,12 @@ package final class ConnectionPool: @unchecked Sendable {
     }
 }
 
-/// A connection handed by a pool to the one caller that uses it until it gives it back: the
-/// pool guarantees the exclusivity that the compiler cannot see.
+/// A connection handed by a pool to the one caller that uses it until it gives it back, with
+/// the queue its async work runs on: the pool guarantees the exclusivity that the compiler
+/// cannot see.
 package struct Lease: @unchecked Sendable {
     package let connection: Connection
+    let queue: DispatchQueue
 }
 
 /// The pool was closed: no connection will be handed out any more.
