@@ -7,9 +7,10 @@ import Foundation
 /// Async callers' work runs on the connection's own serial `DispatchQueue`, never on a thread
 /// of Swift's cooperative pool. One queue per connection, as GRDB gives each of its
 /// connections: serial queues get a thread of their own when they need one, where the
-/// concurrent queues of a process share a pool about as wide as the machine has cores, so
-/// that a few blocked reads anywhere in the process (a busy wait, a long export) would hold
-/// up every store's reads.
+/// concurrent queues of a process share a pool about as wide as the machine has cores (on
+/// Linux, with the tasks of Swift's cooperative pool), so that a few blocked reads anywhere
+/// in the process (a busy wait, a long export) would hold up every store's reads and, on
+/// Linux, every task.
 ///
 /// `@unchecked Sendable`: every field is guarded by `lock`, and a connection is used by the
 /// one caller it was handed to until it comes back. A `Mutex` would not do: its `sending`
